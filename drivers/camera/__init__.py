@@ -1,0 +1,1 @@
+"""LineStation drivers/camera."""
