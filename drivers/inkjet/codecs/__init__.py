@@ -1,0 +1,1 @@
+"""Inkjet wire protocols: one module per protocol, each defining `CODEC` (see messages.Codec)."""
