@@ -59,7 +59,7 @@ class InkjetPrinter(Protocol):
         ...
 
     def in_flight(self) -> list[str]:
-        """Sent but not confirmed, oldest first; after a link drop: the codes that may have printed."""
+        """Sent, not confirmed, oldest first; after a link drop: the codes that may be printed."""
         ...
 
     def status(self) -> InkjetStatus:

@@ -285,12 +285,26 @@ class InkjetDriver:
                 )
                 raise self._err(DriverError, f"cannot send {text!r}: {what}")
             self._in_flight.append(text)
+        if self.poll_counter and not fifo:
+            # Without print-end messages a reprint of the old field is only told apart from the
+            # new text by reading the counter just before the update; a trigger landing inside
+            # this one round trip is still counted as the new text.
+            self._sync_counter(text)
         reply = self._request(data, Kind.ENQUEUE if fifo else Kind.UPDATE, text)
         if isinstance(reply, Nak):
             with self._cond:
                 if text in self._in_flight:
                     self._in_flight.remove(text)
             raise self._err(DeviceFault, f"printer refused {text!r}: {reply.reason}")
+
+    def _sync_counter(self, text: str) -> None:
+        try:
+            self.status()
+        except DriverError:
+            with self._cond:
+                if text in self._in_flight:
+                    self._in_flight.remove(text)
+            raise
 
     def confirmations(self, timeout_s: float = 0.0) -> list[str]:
         """Texts confirmed printed since the last call, in print order; waits for at least one."""
@@ -315,7 +329,7 @@ class InkjetDriver:
                     return []
 
     def in_flight(self) -> list[str]:
-        """Sent but not confirmed, oldest first: after a link drop, the codes that may have printed."""
+        """Sent, not confirmed, oldest first; after a link drop: the codes that may be printed."""
         with self._cond:
             return list(self._in_flight)
 

@@ -1,4 +1,4 @@
-"""Byte links to a printer: pyserial URLs (device path, socket://, rfc2217://, loop://) or tcp://.
+"""Byte links to a printer: pyserial URLs (tty path, rfc2217://, loop://) or TCP (tcp://, socket://).
 
 A link only moves bytes: `write(data)`, `read() -> bytes` (b"" when nothing arrived within the
 poll interval, LinkClosed when the peer is gone) and `close()`.
@@ -37,7 +37,7 @@ class Link(Protocol):
 
 
 class TcpLink:
-    """Plain TCP socket (`tcp://host:port`)."""
+    """Plain TCP socket (`tcp://host:port` or pyserial-style `socket://host:port`)."""
 
     def __init__(self, host: str, port: int, timeout_s: float) -> None:
         self._sock = socket.create_connection((host, port), timeout=timeout_s)
@@ -104,8 +104,12 @@ class SerialLink:
 
 
 def open_link(url: str, timeout_s: float, baudrate: int = 9600) -> Link:
-    """Open `url`: tcp://host:port is a plain socket; anything else goes to pyserial."""
-    if url.startswith("tcp://"):
+    """Open `url`: tcp:// and socket:// are a plain socket; anything else goes to pyserial.
+
+    pyserial's socket:// handler sleeps 0.3 s in close() and connects with a fixed 5 s timeout,
+    which breaks the caller's timeout and slows reconnects; the bytes on the wire are the same.
+    """
+    if url.startswith(("tcp://", "socket://")):
         parts = urlsplit(url)
         if not parts.hostname or not parts.port:
             raise ValueError(f"tcp URL needs host and port: {url!r}")
