@@ -1,0 +1,56 @@
+"""EPCIS 2.0 JSON-LD document, written event by event to a text file object.
+
+Strings are assembled by hand: EPCs come out of `epc_converter` already free of anything JSON
+would escape, so only the few free-text values (lot, ids) go through json.dumps. One event per
+line keeps the file greppable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from sync.epcis.events import Event, plan_events
+from sync.model import BatchData, iso_time, tz_offset
+
+CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+
+def write_jsonld(data: BatchData, out: IO[str], *, pair_event: str = "association") -> None:
+    """Write the batch as one EPCISDocument (JSON-LD) to `out`, streaming."""
+    info = data.info
+    dumps = json.dumps
+    where = ""
+    if info.read_point:
+        where += ',"readPoint":{"id":' + dumps(info.read_point) + "}"
+    if info.biz_location:
+        where += ',"bizLocation":{"id":' + dumps(info.biz_location) + "}"
+    ilmd_parts = ['"cbvmda:lotNumber":' + dumps(info.lot, ensure_ascii=False)]
+    if info.expires is not None:
+        ilmd_parts.append('"cbvmda:itemExpirationDate":"' + info.expires.isoformat() + '"')
+    ilmd = ',"ilmd":{' + ",".join(ilmd_parts) + "}"
+
+    out.write(
+        '{"@context":"' + CONTEXT_URL + '","type":"EPCISDocument","schemaVersion":"2.0",'
+        '"creationDate":"' + iso_time(info.closed_at) + '","epcisBody":{"eventList":[\n'
+    )
+    write = out.write
+    separator = ""
+    for event in plan_events(data, pair_event=pair_event):
+        write(separator)
+        write(_event_json(event, where, ilmd))
+        separator = ",\n"
+    write("\n]}}\n")
+
+
+def _event_json(ev: Event, where: str, ilmd: str) -> str:
+    head = (
+        '{"type":"' + ev.kind + '","eventTime":"' + iso_time(ev.time)
+        + '","eventTimeZoneOffset":"' + tz_offset(ev.time) + '","eventID":"' + ev.event_id + '"'
+    )  # fmt: skip
+    epcs = '"' + '","'.join(ev.epcs) + '"' if ev.epcs else ""
+    tail = ',"action":"' + ev.action + '","bizStep":"' + ev.biz_step
+    tail += '","disposition":"' + ev.disposition + '"' + where
+    if ev.kind == "ObjectEvent":
+        return head + ',"epcList":[' + epcs + "]" + tail + (ilmd if ev.ilmd else "") + "}"
+    return head + ',"parentID":"' + (ev.parent or "") + '","childEPCs":[' + epcs + "]" + tail + "}"
