@@ -70,6 +70,14 @@ class InkjetPrinter(Protocol):
         """Empty the printer's queue; read in_flight() first, those codes are then dropped."""
         ...
 
+    def __enter__(self) -> InkjetPrinter:
+        """connect() and return self."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """close()."""
+        ...
+
 
 def open_inkjet(
     protocol: str,

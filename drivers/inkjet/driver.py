@@ -227,6 +227,8 @@ class InkjetDriver:
             with self._cond:
                 link = self._link
                 if self._down is not None or link is None:
+                    if text is not None and text in self._in_flight:
+                        self._in_flight.remove(text)  # never left: it cannot print
                     raise self._err(DriverConnectionError, f"link down ({self._down})", "connect")
                 self._pending, self._pending_text = kind, text
                 self._reply = None
