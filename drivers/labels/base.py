@@ -1,4 +1,4 @@
-"""The label printer role: a status snapshot, the Protocol every label printer driver meets, a factory."""
+"""The label printer role: a status snapshot, the Protocol every driver meets, a factory."""
 
 from __future__ import annotations
 

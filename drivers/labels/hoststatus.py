@@ -2,7 +2,8 @@
 
 String 1: aaa,b,c,dddd,eee,f,g,h,iii,j,k,l   b paper out, c paused, f buffer full, j corrupt RAM,
           k under temperature, l over temperature
-String 2: mmm,n,o,p,q,r,s,t,uuuuuuuu,v,www   o head up (open), p ribbon out, uuuuuuuu labels remaining
+String 2: mmm,n,o,p,q,r,s,t,uuuuuuuu,v,www   o head up (open), p ribbon out,
+          uuuuuuuu labels remaining
 String 3: xxxx,y                              password, static RAM installed
 """
 

@@ -56,7 +56,7 @@ def case_label(
     human_text: str | None = None,
     dpmm: int = 8,
 ) -> str:
-    """A 100×70 mm case label: the case code as QR or (GS1) DataMatrix, its text, product, lot, count."""
+    """A 100×70 mm case label: case code as QR or (GS1) DataMatrix, text, product, lot, count."""
     if symbology not in SYMBOLOGIES:
         raise ValueError(f"symbology must be one of {SYMBOLOGIES}, got {symbology!r}")
     if not code:

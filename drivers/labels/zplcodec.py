@@ -12,7 +12,7 @@ _NEEDS_HEX = frozenset("^~\\")
 
 
 def hex_escape(value: str, indicator: str = HEX_INDICATOR) -> str:
-    """Escape `value` for a field preceded by ^FH<indicator>: commands, controls and UTF-8 as hex."""
+    """Escape `value` for a field after ^FH<indicator>: commands, controls and UTF-8 as hex."""
     out: list[str] = []
     for ch in value:
         if ch in _NEEDS_HEX or ch == indicator or not (" " <= ch <= "~"):
@@ -28,14 +28,14 @@ def needs_hex(value: str) -> bool:
 
 
 def datamatrix_data(value: str, *, gs1: bool) -> str:
-    """Field data for ^BX…,200,…,_ under ^FH\\: escape char doubled, GS as FNC1, leading FNC1 for GS1."""
+    """Field data for ^BX…,200,…,_ under ^FH\\: escape doubled, GS as FNC1, FNC1 first for GS1."""
     body = hex_escape(value.replace(GS, "\0")).replace(DM_ESCAPE, DM_ESCAPE * 2)
     body = body.replace(f"{HEX_INDICATOR}00", f"{DM_ESCAPE}1")
     return f"{DM_ESCAPE}1{body}" if gs1 else body
 
 
 def gs1_element_string(hri: str) -> str:
-    """'(01)…(21)…' → the element string with GS after variable-length fields; ValueError if not GS1."""
+    """'(01)…(21)…' → element string, GS after variable-length fields; ValueError if not GS1."""
     try:
         return GS1Message.parse_hri(hri).value
     except Exception as exc:  # biip raises its own ParseError; callers want a ValueError

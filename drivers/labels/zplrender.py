@@ -1,4 +1,4 @@
-"""Render the ZPL subset LineStation emits (and designer templates commonly use) to a grayscale image.
+"""Render the ZPL subset we emit (and designer templates commonly use) to a grayscale image.
 
 The simulator and the simulated line use this; it models the printer, not our templates:
 a QR's magnification carries into the module width of the next 1D barcode, as on real printers.
