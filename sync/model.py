@@ -8,7 +8,7 @@ holding them in memory.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import quote
@@ -149,3 +149,35 @@ def tz_offset(moment: datetime) -> str:
 def safe_name(batch_id: str) -> str:
     """A file-name-safe form of the batch id."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", batch_id) or "batch"
+
+
+def final_links(data: BatchData) -> Iterator[LinkRecord]:
+    """The links as they stand when the batch closed: rework resolved within each parent's group.
+
+    A child unpacked (action "delete") is dropped from its parent; the last "add" wins. Links must
+    come grouped by parent, as BatchData promises; a parent seen again after its group is refused.
+    """
+    batch = data.info.batch_id
+    done: set[str] = set()
+    parent: str | None = None
+    children: dict[str, LinkRecord] = {}
+    for link in data.links():
+        if link.parent != parent:
+            if parent is not None:
+                yield from children.values()
+                done.add(parent)
+            parent, children = link.parent, {}
+            if parent in done:
+                raise ExportError(
+                    f"batch {batch}: links of parent {parent!r} are not grouped together"
+                )
+        if link.action == "add":
+            children[link.child] = link
+        elif link.action == "delete":
+            children.pop(link.child, None)
+        else:
+            raise ExportError(
+                f"batch {batch}: link {link.parent!r} ← {link.child!r} has action "
+                f"{link.action!r}, expected 'add' or 'delete'"
+            )
+    yield from children.values()
