@@ -1,1 +1,5 @@
-"""LineStation drivers/reader."""
+"""Fixed code readers (smart cameras decoding on the device): results as text over TCP or serial."""
+
+from drivers.reader.base import CodeReader, ReadResult, UnreadableMessage, open_reader
+
+__all__ = ["CodeReader", "ReadResult", "UnreadableMessage", "open_reader"]
