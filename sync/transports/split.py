@@ -1,0 +1,167 @@
+"""Split an EPCIS JSON document into smaller documents without re-serialising a single event.
+
+The scanner walks the raw bytes (usually an mmap of the file, so a huge document is never read
+into memory) and records where each event of `epcisBody.eventList` starts and ends. A part is
+then `head + events[i:j] (raw, with their original separators) + tail`, where head is everything
+before the first event and tail everything after the last. Because bytes are kept exactly, the
+receiver can rebuild the original file from the parts and the gaps between them and check its
+SHA-256 against the signed manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A JSON string (escapes unrolled, so long strings do not backtrack) or one structural character.
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]')
+_BODY = b'"epcisBody"'
+_EVENTS = b'"eventList"'
+
+
+class SplitError(ValueError):
+    """The document cannot be scanned or cut under the limits."""
+
+
+@dataclass(frozen=True)
+class EventSpans:
+    """Where the events of a document sit: head is buf[:head_end], tail is buf[tail_start:]."""
+
+    head_end: int
+    tail_start: int
+    spans: list[tuple[int, int]]
+    length: int
+
+    @property
+    def count(self) -> int:
+        """Number of events."""
+        return len(self.spans)
+
+
+def scan_events(buf: bytes | memoryview | object) -> EventSpans:
+    """Find the byte span of every event in epcisBody.eventList of a JSON document."""
+    stack: list[bytes | None] = []  # per open container: last key (objects) or None (arrays)
+    kinds: list[int] = []
+    expect_key = False
+    ev_level = -1
+    head_end = tail_start = -1
+    start = 0
+    spans: list[tuple[int, int]] = []
+    for m in _TOKEN.finditer(buf):  # type: ignore[arg-type]
+        c = buf[m.start()]  # type: ignore[index]
+        if c == 0x22:  # '"'
+            if expect_key:
+                stack[-1] = m.group()  # type: ignore[assignment]
+                expect_key = False
+            continue
+        if c == 0x7B:  # '{'
+            if len(kinds) == ev_level:
+                start = m.start()
+            kinds.append(c)
+            stack.append(None)
+            expect_key = True
+        elif c == 0x5B:  # '['
+            if (
+                ev_level < 0
+                and len(kinds) == 2
+                and kinds[1] == 0x7B
+                and stack[0] == _BODY
+                and stack[1] == _EVENTS
+            ):
+                ev_level = 3
+                head_end = m.end()
+            kinds.append(c)
+            stack.append(None)
+            expect_key = False
+        elif c in (0x7D, 0x5D):  # '}' ']'
+            if not kinds:
+                raise SplitError(f"unbalanced {chr(c)!r} at byte {m.start()}")
+            kinds.pop()
+            stack.pop()
+            expect_key = False
+            if len(kinds) == ev_level:
+                if c == 0x7D:
+                    spans.append((start, m.end()))
+            elif ev_level > 0 and len(kinds) == ev_level - 1 and tail_start < 0:
+                tail_start = m.start()  # the ']' closing eventList
+        elif c == 0x2C:  # ','
+            expect_key = bool(kinds) and kinds[-1] == 0x7B
+    if kinds:
+        raise SplitError("document ends inside an object or array (truncated file?)")
+    if ev_level < 0:
+        raise SplitError("no epcisBody.eventList in the document")
+    if spans:
+        head_end, tail_start = spans[0][0], spans[-1][1]
+    return EventSpans(head_end=head_end, tail_start=tail_start, spans=spans, length=len(buf))  # type: ignore[arg-type]
+
+
+def plan_parts(
+    spans: EventSpans, max_events: int | None, max_bytes: int | None
+) -> list[tuple[int, int]]:
+    """Cut events into [i, j) ranges so each part holds ≤ max_events and is ≤ max_bytes long."""
+    n = spans.count
+    if n == 0:
+        return [(0, 0)]
+    fixed = spans.head_end + (spans.length - spans.tail_start)
+    parts: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        j = i + 1
+        first = spans.spans[i][0]
+        if max_bytes is not None and fixed + spans.spans[i][1] - first > max_bytes:
+            size = fixed + spans.spans[i][1] - first
+            raise SplitError(
+                f"event {i + 1} alone makes a {size}-byte document, over the server's limit of "
+                f"{max_bytes} bytes"
+            )
+        while j < n and (max_events is None or j - i < max_events):
+            if max_bytes is not None and fixed + spans.spans[j][1] - first > max_bytes:
+                break
+            j += 1
+        parts.append((i, j))
+        i = j
+    return parts
+
+
+def part_bytes(buf: bytes | memoryview, spans: EventSpans, i: int, j: int) -> bytes:
+    """The bytes of the part holding events [i, j)."""
+    if spans.count == 0:
+        return bytes(buf)
+    return b"".join(
+        (
+            bytes(buf[: spans.head_end]),
+            bytes(buf[spans.spans[i][0] : spans.spans[j - 1][1]]),
+            bytes(buf[spans.tail_start :]),
+        )
+    )
+
+
+def gap_after(buf: bytes | memoryview, spans: EventSpans, j: int) -> bytes:
+    """The separator bytes between event j-1 (last of a part) and event j (first of the next)."""
+    if j <= 0 or j >= spans.count:
+        return b""
+    return bytes(buf[spans.spans[j - 1][1] : spans.spans[j][0]])
+
+
+def split_part(part: bytes) -> tuple[bytes, bytes, bytes]:
+    """(head, events region, tail) of one part, for the receiver's reassembly."""
+    spans = scan_events(part)
+    return part[: spans.head_end], part[spans.head_end : spans.tail_start], part[spans.tail_start :]
+
+
+def reassemble(parts: list[bytes], gaps: list[bytes]) -> bytes:
+    """Rebuild the original document from its parts in order and the gaps between them."""
+    if len(parts) == 1:
+        return parts[0]
+    pieces = [split_part(p) for p in parts]
+    head, tail = pieces[0][0], pieces[-1][2]
+    for k, (h, _, t) in enumerate(pieces):
+        if h != head or t != tail:
+            raise SplitError(f"part {k + 1} does not share the head/tail of part 1")
+    out = [head]
+    for k, (_, region, _) in enumerate(pieces):
+        out.append(region)
+        if k < len(pieces) - 1:
+            out.append(gaps[k] if k < len(gaps) else b"")
+    out.append(tail)
+    return b"".join(out)
