@@ -39,7 +39,7 @@ class InkjetPrinter(Protocol):
     mode: PrintMode
 
     def connect(self) -> None:
-        """Open the link, select the job, clear the printer's queue, learn the print counter."""
+        """Open the link, select the job, clear the queue or blank the field, read the counter."""
         ...
 
     def close(self) -> None:
@@ -89,10 +89,12 @@ def open_inkjet(
     job: str = "LINESTATION",
     timeout_s: float = 1.0,
     poll_counter: bool = False,
+    baudrate: int = 9600,
 ) -> InkjetPrinter:
     """A driver for `protocol` (a module in drivers/inkjet/codecs/) at `url`, not yet connected.
 
     poll_counter: confirm prints by polling the print counter instead of print-end messages.
+    baudrate: for serial device paths only.
     """
     from drivers.inkjet.driver import InkjetDriver
     from drivers.inkjet.messages import get_codec
@@ -106,4 +108,5 @@ def open_inkjet(
         job=job,
         timeout_s=timeout_s,
         poll_counter=poll_counter,
+        baudrate=baudrate,
     )

@@ -9,7 +9,8 @@ print-end message is made good by the next counter value.
 
 A request without an answer within `timeout_s` tears the link down (a late answer would otherwise
 be taken for the next request's); the caller reads in_flight(), voids those codes and connects
-again. connect() clears the printer's queue and forgets the previous in_flight list.
+again. connect() clears the printer's queue (FIFO) or blanks the field (SINGLE) and forgets the
+previous in_flight list.
 """
 
 from __future__ import annotations
@@ -125,6 +126,11 @@ class InkjetDriver:
             self.select_job(self.job)
             if self.mode is PrintMode.FIFO:
                 self.clear_queue()
+            else:
+                # Blank the field: a trigger before the first send() must not reprint a code
+                # left there by an earlier run.
+                reply = self._request(self._encode(UpdateField("")), Kind.UPDATE, "")
+                self._expect_ack(reply, "blank field")
             self.status()
         except DriverError:
             self._teardown()
@@ -216,7 +222,7 @@ class InkjetDriver:
                 printed = self._field
                 if printed is not None and printed in self._in_flight:
                     self._in_flight.remove(printed)
-            if printed is not None:
+            if printed:  # None: unknown text; "": the blank field, no code printed
                 self._confirmed.append(printed)
         if not fifo and text is not None:
             self._field = text

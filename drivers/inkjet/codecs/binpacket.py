@@ -98,7 +98,8 @@ def _encode(msg: Message) -> bytes:
 
 
 def _parse(type_: int, payload: bytes) -> Message:
-    fields = payload.decode("utf-8").split("\x1f") if payload else []
+    # An empty payload is no field for C and R, one empty text for the others.
+    fields = [] if type_ in b"CR" and not payload else payload.decode("utf-8").split("\x1f")
     match chr(type_), fields:
         case "S", [job]:
             return SelectJob(job)

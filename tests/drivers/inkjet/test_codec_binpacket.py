@@ -28,6 +28,7 @@ TABLE = [
     (SelectJob("JOB1"), "02 53 0004 4a4f4231 03 22"),
     (Enqueue("ABC123"), "02 51 0006 414243313233 03 24"),
     (UpdateField("X9"), "02 55 0002 5839 03 35"),
+    (UpdateField(""), "02 55 0000 03 56"),
     (ClearQueue(), "02 43 0000 03 40"),
     (StatusRequest(), "02 52 0000 03 51"),
     (Ack(Kind.ENQUEUE), "02 41 0001 51 03 12"),
@@ -42,6 +43,10 @@ TABLE = [
 ]
 
 
+def _raw(msg: object) -> bytes:
+    return next(bytes.fromhex(h) for m, h in TABLE if m == msg)
+
+
 @pytest.mark.parametrize(("msg", "hexbytes"), TABLE)
 def test_encode_matches_table(msg: object, hexbytes: str) -> None:
     assert CODEC.encode(msg) == bytes.fromhex(hexbytes)  # type: ignore[arg-type]
@@ -53,28 +58,28 @@ def test_decode_matches_table(msg: object, hexbytes: str) -> None:
 
 
 def test_frame_split_byte_by_byte() -> None:
-    raw = bytes.fromhex(TABLE[9][1])
+    raw = _raw(PrintEnd(7, "ABC123"))
     dec = CODEC.decoder()
     got = [m for b in raw for m in dec.feed(bytes([b]))]
     assert got == [PrintEnd(7, "ABC123")]
 
 
 def test_garbage_before_frame_is_flagged_and_frame_still_parsed() -> None:
-    got = CODEC.decoder().feed(b"\xff\x00noise" + bytes.fromhex(TABLE[5][1]))
+    got = CODEC.decoder().feed(b"\xff\x00noise" + _raw(Ack(Kind.ENQUEUE)))
     assert isinstance(got[0], FrameError) and got[0].raw == b"\xff\x00noise"
     assert got[1:] == [Ack(Kind.ENQUEUE)]
 
 
 def test_bad_checksum_flagged_then_next_frame_parsed() -> None:
     bad = bytes.fromhex("02 41 0001 51 03 13")
-    got = CODEC.decoder().feed(bad + bytes.fromhex(TABLE[4][1]))
+    got = CODEC.decoder().feed(bad + _raw(StatusRequest()))
     assert [type(m) for m in got] == [FrameError, StatusRequest]
     assert "checksum" in got[0].what  # type: ignore[union-attr]
 
 
 def test_truncated_frame_followed_by_full_frame_resyncs() -> None:
-    whole = bytes.fromhex(TABLE[9][1])
-    got = CODEC.decoder().feed(whole[:6] + bytes.fromhex(TABLE[5][1]) + whole)
+    whole = _raw(PrintEnd(7, "ABC123"))
+    got = CODEC.decoder().feed(whole[:6] + _raw(Ack(Kind.ENQUEUE)) + whole)
     messages = [m for m in got if not isinstance(m, FrameError)]
     assert messages == [Ack(Kind.ENQUEUE), PrintEnd(7, "ABC123")]
     assert isinstance(got[0], FrameError) and "truncated" in got[0].what

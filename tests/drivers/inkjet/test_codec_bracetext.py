@@ -25,6 +25,7 @@ from drivers.inkjet.messages import (
 TABLE = [
     (SelectJob("JOB1"), b"{~JS0|JOB1|0|}\r"),
     (UpdateField("X9"), b"{~JU0||0|CODE|X9|}\r"),
+    (UpdateField(""), b"{~JU0||0|CODE||}\r"),
     (Enqueue("ABC123"), b"{~JQ0|CODE|ABC123|}\r"),
     (ClearQueue(), b"{~JC|}\r"),
     (StatusRequest(), b"{~DR|}\r"),

@@ -172,3 +172,12 @@ def test_is_an_inkjet_printer(line: tuple) -> None:
 def test_unknown_protocol_named() -> None:
     with pytest.raises(ValueError, match="unknown inkjet protocol 'nosuch'"):
         open_inkjet("nosuch", "loop://")
+
+
+@pytest.mark.mode("single")
+def test_single_connect_blanks_a_stale_field(line: tuple) -> None:
+    sim, p = line
+    assert sim.field == ""
+    assert sim.trigger() == ""  # a blank mark, not a code: nothing to confirm
+    assert p.confirmations(timeout_s=0.05) == []
+    assert p.status().print_count == 1
