@@ -44,7 +44,10 @@ class TcpSimServer:
         self._listener = listener
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.insert(
-            0, threading.Thread(target=self._accept_loop, args=(listener,), daemon=True)
+            0,
+            threading.Thread(
+                target=self._accept_loop, args=(listener,), daemon=True, name="sim-labels-accept"
+            ),
         )
         self._threads[0].start()
 
@@ -74,7 +77,7 @@ class TcpSimServer:
             conn.close()
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True, name="sim-tcp")
+        thread = threading.Thread(target=target, args=args, daemon=True, name="sim-labels-client")
         self._threads.append(thread)
         thread.start()
 
@@ -142,7 +145,7 @@ class PtySimPort:
         # Raw mode: no echo and no CR/LF translation, like a real serial line.
         tty.setraw(self._slave)
         self.path = os.ttyname(self._slave)
-        self._thread = threading.Thread(target=self._serve, daemon=True, name="sim-pty")
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="sim-labels-pty")
         self._thread.start()
 
     def stop(self) -> None:

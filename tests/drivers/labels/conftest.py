@@ -1,0 +1,70 @@
+"""Fixtures: ZPL and ticket simulators, a connected driver, a wait helper, a thread-leak guard."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from drivers.labels.sim import SimTicketPrinter, SimZplPrinter
+from drivers.labels.zebra import ZplPrinter
+
+TIMEOUT_S = 0.4
+
+
+def _ours() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("sim-labels")}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Every simulator thread a test starts is gone after it."""
+    before = _ours()
+    yield
+    deadline = time.monotonic() + 2.0
+    while _ours() - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not (_ours() - before), f"leaked threads: {_ours() - before}"
+
+
+def _wait_until(condition: Callable[[], object], timeout_s: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., None]:
+    """wait_until(condition, timeout_s=2.0): poll until truthy, fail at the deadline."""
+    return _wait_until
+
+
+@pytest.fixture
+def timeout_s() -> float:
+    """The driver timeout the `printer` fixture uses."""
+    return TIMEOUT_S
+
+
+@pytest.fixture
+def zpl_sim() -> Iterator[SimZplPrinter]:
+    """A running ZPL simulator on a free port."""
+    with SimZplPrinter() as sim:
+        yield sim
+
+
+@pytest.fixture
+def printer(zpl_sim: SimZplPrinter) -> Iterator[ZplPrinter]:
+    """A connected ZPL driver pointed at `zpl_sim`."""
+    with ZplPrinter(zpl_sim.url, name="case-labeler", timeout_s=TIMEOUT_S) as driver:
+        yield driver
+
+
+@pytest.fixture
+def ticket_sim() -> Iterator[SimTicketPrinter]:
+    """A running ESC/POS simulator on a free port."""
+    with SimTicketPrinter() as sim:
+        yield sim
