@@ -136,8 +136,10 @@ class CaptureService:
         with self.state.lock:
             if key in self.state.keys:
                 capture_id = self.state.keys[key]
+                self.state.stats["replayed"] += 1
             elif batch_id in self.state.receipts:
                 capture_id = self.state.receipts[batch_id]["ack_id"]
+                self.state.stats["replayed"] += 1
             else:
                 job = self.state.new_job(key, batch_id)
                 capture_id = job.capture_id

@@ -200,6 +200,10 @@ class ReceiverServer:
             fail = self._rng.random() < self.fail_rate
             reset = not fail and self._rng.random() < self.reset_rate
             late = reset and self._rng.random() < 0.5
+        if fail or reset:
+            with self.state.lock:
+                self.state.stats["injected_failure" if fail else "injected_reset"] += 1
+                self.state.stats["injected_reset_after_processing"] += int(late)
         return fail, reset, late
 
     def rng_choice(self, options: tuple[int, ...]) -> int:
@@ -211,6 +215,11 @@ class ReceiverServer:
         """Batch id → how many times it was committed (the tests expect 1 each)."""
         with self.state.lock:
             return dict(self.state.stored)
+
+    def stats(self) -> dict[str, int]:
+        """Counters: replayed answers and injected faults."""
+        with self.state.lock:
+            return dict(self.state.stats)
 
     def start(self) -> ReceiverServer:
         """Bind and serve on a background thread; returns self."""

@@ -87,6 +87,7 @@ class ReceiverState:
         self.keys: dict[str, str] = {}  # idempotency key → capture id (running or succeeded)
         self.receipts: dict[str, dict[str, Any]] = {}
         self.stored = Counter[str]()  # batch id → times committed (must stay ≤ 1)
+        self.stats = Counter[str]()  # replayed, injected_failure, injected_reset, …
         self.store_dir.mkdir(parents=True, exist_ok=True)
         (self.store_dir / ".tmp").mkdir(exist_ok=True)
         self._load()

@@ -35,6 +35,8 @@ def handle_upload(
     with state.lock:
         first = state.receipts.get(batch_id)
     if first is not None:
+        with state.lock:
+            state.stats["replayed"] += 1
         return _replay(first)
     files = {p.filename: p.data for p in parts if p.name == "file" and p.filename}
     listed = {e.get("name") for e in manifest["files"] if isinstance(e, dict)}

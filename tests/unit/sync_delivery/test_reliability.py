@@ -1,0 +1,95 @@
+"""Exactly-once delivery through a flaky receiver, and draining after a long outage."""
+
+from __future__ import annotations
+
+import random
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sync_delivery_helpers import MemoryStore, stored_batches, wait_until, write_batch
+
+from sync.outbox import OutboxSender
+from sync.receiver import ReceiverServer
+from sync.transports import EpcisCaptureTransport, RestUploadTransport
+
+
+def _sender(store: MemoryStore, transport: object) -> OutboxSender:
+    return OutboxSender(
+        store,
+        transport,  # type: ignore[arg-type]
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        rng=random.Random(3),
+        idle_poll_s=0.01,
+    )
+
+
+@pytest.mark.parametrize("kind", ["capture", "upload"])
+def test_twenty_batches_arrive_exactly_once_through_faults(
+    tmp_path: Path, receiver: Callable[..., ReceiverServer], store: MemoryStore, kind: str
+) -> None:
+    server = receiver(fail_rate=0.5, reset_rate=0.1, seed=11, capture_limit=3)
+    ids = [f"B{i:02d}" for i in range(20)]
+    for batch_id in ids:
+        store.add(batch_id, write_batch(tmp_path / "out", batch_id, events=4))
+    if kind == "capture":
+        transport: EpcisCaptureTransport | RestUploadTransport = EpcisCaptureTransport(
+            server.url, timeout_s=2, poll_interval_s=0.005, poll_timeout_s=2
+        )
+    else:
+        transport = RestUploadTransport(server.url + "/batches", timeout_s=2)
+    sender = _sender(store, transport)
+    sender.start()
+    try:
+        wait_until(
+            lambda: set(store.states().values()) == {"acknowledged"}, 25, "all 20 acknowledged"
+        )
+    finally:
+        sender.stop(5)
+        transport.close()
+    retries = sum(1 for notes in store.notes.values() for n in notes if n.startswith("retry"))
+    assert retries >= 10, "the faults must really have bitten"
+    stats = server.stats()
+    assert stats["injected_reset_after_processing"] >= 1, stats  # acknowledgements were lost
+    assert stats["replayed"] >= 1, stats  # … and the resends got the first answer back
+    assert stored_batches(tmp_path / "received") == ids
+    assert server.stored_counts() == dict.fromkeys(ids, 1)
+    for batch_id in ids:
+        sent = (tmp_path / "out" / batch_id / "batch.jsonld").read_bytes()
+        assert (tmp_path / "received" / batch_id / "batch.jsonld").read_bytes() == sent
+
+
+def test_receiver_down_for_the_whole_time_then_started_drains(
+    tmp_path: Path, receiver: Callable[..., ReceiverServer], store: MemoryStore
+) -> None:
+    # Reserve a port by binding without listening: connections to it are refused, as when the
+    # upstream server is down, and nobody else can take the port meanwhile.
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    ids = [f"D{i}" for i in range(5)]
+    for batch_id in ids:
+        store.add(batch_id, write_batch(tmp_path / "out", batch_id))
+    transport = EpcisCaptureTransport(
+        f"http://127.0.0.1:{port}", timeout_s=1, poll_interval_s=0.005, poll_timeout_s=2
+    )
+    sender = _sender(store, transport)
+    sender.start()
+    try:
+        wait_until(
+            lambda: all(e.attempts >= 3 for e in store.entries.values()),
+            10,
+            "3 failed attempts each",
+        )
+        assert set(store.states().values()) <= {"pending", "sending"}
+        assert "connection failed" in store.notes[1][-1]
+        holder.close()
+        receiver(port=port)
+        wait_until(lambda: set(store.states().values()) == {"acknowledged"}, 10, "outbox drained")
+    finally:
+        sender.stop(5)
+        transport.close()
+        holder.close()
+    assert stored_batches(tmp_path / "received") == ids
