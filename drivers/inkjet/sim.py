@@ -293,7 +293,9 @@ class SimInkjet:
                 self.faults.discard(name)
 
     def drop(self) -> None:
-        """Close the current client connection (TCP)."""
+        """Close the current client connection (TCP only; over a pty use stop())."""
+        if self.transport != "tcp":
+            raise RuntimeError("drop() needs transport='tcp'; stop() makes a pty vanish")
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
@@ -302,6 +304,8 @@ class SimInkjet:
 
     def drop_mid_message(self, msg: Message | None = None) -> None:
         """Send the first half of a frame, then close the connection."""
+        if self.transport != "tcp":
+            raise RuntimeError("drop_mid_message() needs transport='tcp'")
         with self._lock:
             frame = self.codec.encode(msg or StatusReport(True, (), len(self.queue), self.count))
             self._write(frame[: len(frame) // 2])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -181,3 +182,31 @@ def test_single_connect_blanks_a_stale_field(line: tuple) -> None:
     assert sim.trigger() == ""  # a blank mark, not a code: nothing to confirm
     assert p.confirmations(timeout_s=0.05) == []
     assert p.status().print_count == 1
+
+
+def test_photocell_on_its_own_thread(line: tuple, confirm_n: Confirm) -> None:
+    """The world triggers at its own pace while the line keeps the queue topped up."""
+    sim, p = line
+    stop = threading.Event()
+    high = [0]
+
+    def photocell() -> None:
+        while not stop.wait(0.001):
+            high[0] = max(high[0], len(sim.queue))
+            sim.trigger()
+
+    sent, confirmed = [f"T{i:04d}" for i in range(150)], []
+    worker = threading.Thread(target=photocell, name="sim-inkjet-photocell")
+    worker.start()
+    try:
+        for text in sent:
+            while len(p.in_flight()) >= p.depth:
+                confirmed += p.confirmations(timeout_s=1.0)
+            p.send(text)
+        confirmed += confirm_n(p, len(sent) - len(confirmed), timeout_s=5.0)
+    finally:
+        stop.set()
+        worker.join()
+    assert confirmed == sent
+    assert sim.printed == sent
+    assert high[0] <= 4
