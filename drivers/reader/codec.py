@@ -89,6 +89,8 @@ class FrameDecoder:
             stop = end + len(suffix)
             if self._skip_to_suffix:
                 self._skip_to_suffix = False
+            elif stop - start > self.max_len:
+                out.append(BadFrame(bytes(buf[start : start + self.max_len]), self._too_long()))
             else:
                 out.append(Frame(bytes(buf[start:stop]), bytes(buf[start:end])))
             start = stop
@@ -128,7 +130,10 @@ class FrameDecoder:
                     del buf[: len(buf) - (len(prefix) - 1)]
                 return
             stop = end + len(suffix)
-            out.append(Frame(bytes(buf[:stop]), bytes(buf[len(prefix) : end])))
+            if stop > self.max_len:
+                out.append(BadFrame(bytes(buf[: self.max_len]), self._too_long()))
+            else:
+                out.append(Frame(bytes(buf[:stop]), bytes(buf[len(prefix) : end])))
             del buf[:stop]
 
     def _too_long(self) -> str:
