@@ -1,0 +1,205 @@
+"""The line PLC interface, its register map, and `open_plc`, the one way to get a driver."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, Protocol
+
+from drivers.errors import DeviceFault, DriverError
+
+MAX_READ = 125
+"""Registers one Modbus read (FC03) may return."""
+
+
+@dataclass(frozen=True)
+class RegisterMap:
+    """Where things live on the PLC: holding-register and coil addresses (0-based, on the wire).
+
+    The PLC-written block (counter, heartbeat, rejects done, trigger ring) is contiguous so one
+    FC03 read returns all the station needs; the reject pointer sits right before its ring so one
+    FC16 write hands a request over. Build from config with `RegisterMap.from_dict`.
+    """
+
+    unit_id: int = 1
+    trigger_counter: int = 0
+    plc_heartbeat: int = 1
+    rejects_done: int = 2
+    trigger_ring: int = 3
+    trigger_ring_len: int = 16
+    station_heartbeat: int = 20
+    stack_light: int = 21
+    reject_write_ptr: int = 22
+    reject_ring: int = 23
+    reject_ring_len: int = 16
+    reject_coil: int | None = None
+    line_stop_coil: int | None = 0
+    line_stop_register: int | None = None
+
+    def __post_init__(self) -> None:
+        for ring_len, key in (
+            (self.trigger_ring_len, "trigger_ring_len"),
+            (self.reject_ring_len, "reject_ring_len"),
+        ):
+            # Counters wrap at 65536; the slot of count c is c % len only if len divides 65536.
+            if ring_len < 1 or ring_len > 64 or ring_len & (ring_len - 1):
+                raise ValueError(f"plc register map: {key}={ring_len} must be 1, 2, 4, ... 64")
+        if not 0 <= self.unit_id <= 247:
+            raise ValueError(f"plc register map: unit_id={self.unit_id} must be 0..247")
+        if (self.line_stop_coil is None) == (self.line_stop_register is None):
+            raise ValueError(
+                "plc register map: set exactly one of line_stop_coil, line_stop_register"
+            )
+        lo, hi = self.trigger_span
+        if hi - lo > MAX_READ:
+            raise ValueError(
+                "plc register map: trigger_counter and trigger_ring must lie within "
+                f"{MAX_READ} registers so one read returns both"
+            )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RegisterMap:
+        """Build from a config table; unknown keys are an error naming the key."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"plc register map: unknown key(s) {unknown}; known: {sorted(known)}")
+        return cls(**dict(data))
+
+    @property
+    def trigger_span(self) -> tuple[int, int]:
+        """[start, end) of the smallest read covering the counter and the trigger ring."""
+        lo = min(self.trigger_counter, self.trigger_ring)
+        hi = max(self.trigger_counter + 1, self.trigger_ring + self.trigger_ring_len)
+        return lo, hi
+
+    @property
+    def poll_span(self) -> tuple[int, int]:
+        """[start, end) of the poll read: trigger span, plus heartbeat and rejects done if near."""
+        lo, hi = self.trigger_span
+        for extra in (self.plc_heartbeat, self.rejects_done):
+            nlo, nhi = min(lo, extra), max(hi, extra + 1)
+            if nhi - nlo <= MAX_READ:
+                lo, hi = nlo, nhi
+        return lo, hi
+
+    @property
+    def reject_block(self) -> bool:
+        """True when pointer and ring are adjacent, so one FC16 writes a request and the pointer."""
+        return self.reject_write_ptr in (
+            self.reject_ring - 1,
+            self.reject_ring + self.reject_ring_len,
+        )
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An item passed the photocell: the PLC's sequence number and the trigger count it made."""
+
+    seq: int
+    counter: int
+
+
+class StackLight(StrEnum):
+    """The tower light colour; the register holds a bit mask (see STACK_BITS)."""
+
+    OFF = "off"
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+STACK_BITS = {StackLight.OFF: 0, StackLight.GREEN: 1, StackLight.AMBER: 2, StackLight.RED: 4}
+BUZZER_BIT = 8
+
+
+class TriggersLost(DriverError):
+    """The trigger ring overran between two polls; `lost` triggers are gone, `triggers` survived."""
+
+    def __init__(
+        self, device: str, port: str, what: str, *, lost: int, triggers: list[Trigger]
+    ) -> None:
+        super().__init__(device, port, what, "poll faster or enlarge trigger_ring_len")
+        self.lost = lost
+        self.triggers = triggers
+
+
+class ModbusRefused(DeviceFault):
+    """The PLC answered with a Modbus exception response; `code` is the exception code."""
+
+    def __init__(self, device: str, port: str, what: str, hint: str, code: int) -> None:
+        super().__init__(device, port, what, hint)
+        self.code = code
+
+
+class LinePLC(Protocol):
+    """What the line needs from its PLC."""
+
+    name: str
+    url: str
+
+    def connect(self) -> None:
+        """Open the link and take the PLC's trigger counter and reject pointer as baselines."""
+        ...
+
+    def close(self) -> None:
+        """Release the link; idempotent."""
+        ...
+
+    def poll_triggers(self) -> list[Trigger]:
+        """New triggers since the last poll, in order; TriggersLost on ring overrun."""
+        ...
+
+    def request_reject(self, seq: int) -> None:
+        """Ask the PLC to kick the item with this sequence number."""
+        ...
+
+    def set_stack_light(self, light: StackLight, buzzer: bool = False) -> None:
+        """Set the tower light colour and buzzer."""
+        ...
+
+    def set_line_stop(self, stop: bool) -> None:
+        """Set (True) or clear the line stop request."""
+        ...
+
+    def heartbeat(self) -> None:
+        """Write ours, read theirs; DeviceFault when theirs has not changed for the timeout."""
+        ...
+
+    def __enter__(self) -> LinePLC:
+        """connect() and return self."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """close()."""
+        ...
+
+
+def open_plc(
+    url: str,
+    *,
+    register_map: RegisterMap | Mapping[str, Any] | None = None,
+    name: str = "plc",
+    timeout_s: float = 0.5,
+    heartbeat_timeout_ms: int = 2000,
+) -> LinePLC:
+    """A PLC driver for `modbus-tcp://host:port` or `modbus-rtu:///dev/ttyUSB0?baudrate=19200&parity=E`.
+
+    The RTU port may be any pyserial URL (`modbus-rtu://socket://gateway:4001`). Not connected yet.
+    """
+    from drivers.plc.modbus import ModbusPLC
+
+    if register_map is None:
+        rmap = RegisterMap()
+    elif isinstance(register_map, RegisterMap):
+        rmap = register_map
+    else:
+        rmap = RegisterMap.from_dict(register_map)
+    return ModbusPLC(
+        url,
+        register_map=rmap,
+        name=name,
+        timeout_s=timeout_s,
+        heartbeat_timeout_ms=heartbeat_timeout_ms,
+    )
