@@ -142,6 +142,8 @@ class InkjetDriver:
 
     def _teardown(self, reason: str = "closed") -> None:
         self._stop.set()
+        if self._link is not None:
+            self._link.abort()
         reader, self._reader = self._reader, None
         if reader is not None and reader is not threading.current_thread():
             reader.join(timeout=1.0)

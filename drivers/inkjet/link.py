@@ -31,6 +31,10 @@ class Link(Protocol):
         """Bytes received within POLL_S (maybe b""); LinkClosed when the peer is gone."""
         ...
 
+    def abort(self) -> None:
+        """Wake a read() blocked in another thread, keeping the descriptor until close()."""
+        ...
+
     def close(self) -> None:
         """Release the port or socket."""
         ...
@@ -62,6 +66,13 @@ class TcpLink:
         if not data:
             raise LinkClosed("peer closed the connection")
         return data
+
+    def abort(self) -> None:
+        """Shut the socket down so a blocked recv() returns at once."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self) -> None:
         """Close the socket."""
@@ -97,6 +108,15 @@ class SerialLink:
         except (serial.SerialException, OSError, TypeError) as exc:
             # pyserial's socket:// raises SerialException on peer close; a pty gives EIO.
             raise LinkClosed(str(exc)) from exc
+
+    def abort(self) -> None:
+        """Cancel a blocked read where pyserial can (posix ports); else it ends within POLL_S."""
+        cancel = getattr(self._port, "cancel_read", None)
+        if cancel is not None:
+            try:
+                cancel()
+            except (serial.SerialException, OSError, NotImplementedError):
+                pass
 
     def close(self) -> None:
         """Close the port."""

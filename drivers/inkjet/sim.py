@@ -16,6 +16,7 @@ stop()/start() (refuse connections, then come back on the same port).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -120,6 +121,8 @@ class SimInkjet:
         with self._lock:
             for sock in (self._client, self._server):
                 if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)  # wakes accept()/recv() at once
                     sock.close()
             self._client = self._server = None
         for t in self._threads:
