@@ -314,6 +314,11 @@ class SimPLC:
         with self._lock:
             return self._hr[address]
 
+    def set_register(self, address: int, value: int) -> None:
+        """Preset one holding register (a counter near its wrap, a stale pointer after a reboot)."""
+        with self._lock:
+            self._hr[address] = value % U16
+
     def set_heartbeat_running(self, running: bool) -> None:
         """Stop (False) or restart the PLC's heartbeat counter."""
         self._hb_running = running
