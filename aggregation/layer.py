@@ -1,0 +1,112 @@
+"""One case-top camera frame (N codes + the case label) → a case, or a reject with reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aggregation.levels import Hierarchy
+from aggregation.reasons import RejectReason
+from aggregation.rules import DEAD_STATES, PARENT_STATES, Lookup, Violation
+
+R = RejectReason
+
+
+@dataclass(frozen=True, slots=True)
+class LayerResult:
+    """ok → pack `children` into `case_code`; else reject the case with `violations`."""
+
+    ok: bool
+    case_code: str | None
+    children: tuple[str, ...]
+    violations: tuple[Violation, ...]
+
+
+def check_layer(
+    codes: Sequence[str],
+    label_code: str | None,
+    *,
+    expected: int,
+    case_level: str,
+    batch_id: str | None,
+    product: str | None,
+    lookup: Lookup,
+    allow_partial: bool = False,
+    hierarchy: Hierarchy | None = None,
+) -> LayerResult:
+    """Check every rule for one frame; each broken rule is one Violation naming its code.
+
+    The count is of codes read, duplicates included (two items with one code are two items).
+    allow_partial accepts fewer than expected (last case of a batch, 零箱), never more. With a
+    hierarchy, each child's level must be the one directly below case_level.
+    """
+    out: list[Violation] = []
+    v = out.append
+    label = label_code or None
+    child_level: str | None = None
+    if hierarchy is not None:
+        below = hierarchy.child_of(case_level)
+        child_level = below.name if below is not None else None
+
+    # The case label.
+    if label is None:
+        v(Violation(R.MISSING_LABEL, "", "no case label read"))
+    else:
+        info = lookup(label)
+        if info is None:
+            v(Violation(R.UNKNOWN_CODE, label, "case label code unknown"))
+        else:
+            if info.level != case_level:
+                v(Violation(R.WRONG_LEVEL, label, f"label {label} is a {info.level} code"))
+            dead = DEAD_STATES.get(info.state)
+            if dead is not None:
+                v(Violation(dead, label, f"label {label} is {info.state}"))
+            elif info.state not in PARENT_STATES:
+                v(Violation(R.NOT_VERIFIED, label, f"label {label} has state {info.state!r}"))
+            elif info.parent is not None:
+                v(Violation(R.ALREADY_LINKED, label, f"case {label} is already in {info.parent}"))
+            if info.batch_id is not None and batch_id is not None and info.batch_id != batch_id:
+                v(Violation(R.WRONG_BATCH, label, f"label {label} is batch {info.batch_id}"))
+            if info.product is not None and product is not None and info.product != product:
+                v(Violation(R.FOREIGN_ITEM, label, f"label {label} is product {info.product}"))
+
+    # The count.
+    n = len(codes)
+    if n > expected or (n < expected and not (allow_partial and n > 0)):
+        v(Violation(R.COUNT_MISMATCH, label or "", f"{n} codes read, {expected} expected"))
+
+    # Each code.
+    seen: set[str] = set()
+    unique: list[str] = []
+    for code in codes:
+        if code in seen:
+            v(Violation(R.DUPLICATE, code, f"{code} read twice in one case"))
+            continue
+        seen.add(code)
+        unique.append(code)
+        if code == label:
+            v(Violation(R.CYCLE, code, "the case label is also read as an item"))
+            continue
+        info = lookup(code)
+        if info is None:
+            v(Violation(R.UNKNOWN_CODE, code, "code unknown"))
+            continue
+        if child_level is not None and info.level != child_level:
+            v(Violation(R.WRONG_LEVEL, code, f"{code} is a {info.level}, not a {child_level}"))
+        if product is not None and info.product != product:
+            v(Violation(R.FOREIGN_ITEM, code, f"{code} is product {info.product}"))
+        elif batch_id is not None and info.batch_id != batch_id:
+            v(Violation(R.WRONG_BATCH, code, f"{code} is batch {info.batch_id}"))
+        dead = DEAD_STATES.get(info.state)
+        if dead is not None:
+            v(Violation(dead, code, f"{code} is {info.state}"))
+        elif info.parent is not None or info.state == "linked":
+            if label is not None and info.parent == label:
+                v(Violation(R.DUPLICATE, code, f"{code} is already in this case {label}"))
+            else:
+                where = info.parent or "another container"
+                v(Violation(R.ALREADY_LINKED, code, f"{code} is already in {where}"))
+        elif info.state != "verified":
+            v(Violation(R.NOT_VERIFIED, code, f"{code} is {info.state}, not verified"))
+
+    return LayerResult(not out, label, tuple(unique), tuple(out))
