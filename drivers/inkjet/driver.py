@@ -34,6 +34,7 @@ from drivers.inkjet.messages import (
     Ack,
     ClearQueue,
     Codec,
+    Decoder,
     Enqueue,
     FrameError,
     Kind,
@@ -163,19 +164,18 @@ class InkjetDriver:
         self.close()
 
     # -- the reader thread --------------------------------------------------------------------
-    def _read_loop(self, link: Link, decoder: object) -> None:
-        feed = decoder.feed  # type: ignore[attr-defined]
+    def _read_loop(self, link: Link, decoder: Decoder) -> None:
         while not self._stop.is_set():
             try:
                 data = link.read()
-            except LinkClosed as exc:
+                items = decoder.feed(data) if data else []
+            except Exception as exc:  # LinkClosed, or a codec bug: either way the link is gone
                 with self._cond:
-                    if self._link is link:
+                    if self._link is link and not self._stop.is_set():
                         self._down = f"link lost: {exc}"
                     self._cond.notify_all()
                 return
-            if data:
-                items = feed(data)
+            if items:
                 with self._cond:
                     for item in items:
                         self._dispatch(item)

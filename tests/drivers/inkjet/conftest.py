@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,15 +21,20 @@ def _ours() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name.startswith(("inkjet-", "sim-inkjet"))}
 
 
+def _fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
 @pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    """Every driver and simulator thread started by a test is gone after it."""
-    before = _ours()
+def no_leaks() -> Iterator[None]:
+    """Every driver and simulator thread, socket and pty opened by a test is gone after it."""
+    threads, fds = _ours(), _fds()
     yield
     deadline = time.monotonic() + 2.0
-    while _ours() - before and time.monotonic() < deadline:
+    while (_ours() - threads or _fds() - fds) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not (_ours() - before), f"leaked threads: {_ours() - before}"
+    assert not (_ours() - threads), f"leaked threads: {_ours() - threads}"
+    assert not (_fds() - fds), f"leaked file descriptors: {_fds() - fds}"
 
 
 @pytest.fixture(params=PROTOCOLS)
