@@ -1,9 +1,10 @@
 """`binpacket`: a binary STX/ETX packet protocol with a length field and an XOR checksum.
 
 Modelled on the packet shape of the Videojet 1000 Line Series WSI Communications Protocol
-(P/N 462115-01: STX, packet type, fields, ETX, check byte; TCP port 3100 on those printers), but
-the type letters, the length field and the field layout are ours, so it carries a neutral name and
-will not talk to a Videojet printer as is. Frame:
+(P/N 462115-01, rev AD 2013: typed packets with a check, TCP port 3100 on those printers). Only
+that document's outline was at hand, not its byte tables, so the type letters, the length field,
+the check and the field layout are ours: the protocol carries a neutral name and will not talk to
+a Videojet printer as is. Frame:
 
     STX(02) | TYPE (1 ASCII letter) | LEN (2 bytes, big endian) | PAYLOAD | ETX(03) | CHK
 

@@ -1,9 +1,10 @@
 """`bracetext`: a text protocol of brace-framed, pipe-separated commands.
 
-Modelled on the Markem-Imaje NGPCL style (`{~JS0|job|0|}` selects a job, `{~JU0||0|field|value|}`
-updates a field, the printer echoes `{~JS0|}` on success); the queue, clear, status, print-end and
-missed-trigger commands are ours, so the protocol carries a neutral name. There is no checksum on
-this wire: framing errors (garbage, a frame cut by the next `{`, unknown commands) are flagged.
+Modelled on the Markem-Imaje NGPCL style as public integrations use it (`{~JS0|job|0|}` selects a
+job, `{~JU0||0|field|value|}` updates a field, the printer echoes `{~JS0|}` on success); no vendor
+document was at hand, and the queue, clear, status, print-end and missed-trigger commands are ours,
+so the protocol carries a neutral name. There is no checksum on this wire: framing errors
+(garbage, a frame cut by the next `{`, unknown commands) are flagged.
 
     host -> printer                         printer -> host
     {~JS0|job|0|}        select job         {~JS0|} / {~JS1|reason|}        ack / nak
