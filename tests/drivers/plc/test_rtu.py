@@ -1,0 +1,57 @@
+"""The same driver over Modbus RTU, through a pair of pseudo-terminals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from drivers.errors import DriverTimeout
+from drivers.plc.base import StackLight, Trigger, TriggersLost, open_plc
+from drivers.plc.modbus import ModbusPLC
+from drivers.plc.sim import SimPLC
+
+
+@pytest.fixture
+def rtu() -> Iterator[tuple[SimPLC, ModbusPLC]]:
+    """A SimPLC serving RTU on a pty and a connected driver on the other end."""
+    with SimPLC(transport="rtu", first_seq=40) as sim:
+        assert sim.url.startswith("modbus-rtu:///dev/")
+        plc = open_plc(sim.url, name="rtu-plc", timeout_s=0.3)
+        plc.connect()
+        try:
+            yield sim, plc  # type: ignore[misc]
+        finally:
+            plc.close()
+
+
+def test_rtu_triggers_rejects_and_outputs(rtu: tuple[SimPLC, ModbusPLC]) -> None:
+    sim, plc = rtu
+    sent = [sim.trigger() for _ in range(16)]
+    assert plc.poll_triggers() == [Trigger(s, i + 1) for i, s in enumerate(sent)]
+    for _ in range(17):
+        sim.trigger()
+    with pytest.raises(TriggersLost) as info:
+        plc.poll_triggers()
+    assert info.value.lost == 1
+    for seq in sent:
+        plc.request_reject(seq)
+    assert sim.rejects() == sent
+    plc.set_stack_light(StackLight.AMBER, buzzer=True)
+    plc.set_line_stop(True)
+    plc.heartbeat()
+    assert (sim.stack_light, sim.buzzer, sim.line_stop) == (StackLight.AMBER, True, True)
+    assert sim.station_alive
+
+
+def test_rtu_silent_times_out_then_recovers(rtu: tuple[SimPLC, ModbusPLC]) -> None:
+    sim, plc = rtu
+    sim.silent = True
+    t0 = time.monotonic()
+    with pytest.raises(DriverTimeout, match="rtu-plc at modbus-rtu:///dev/"):
+        plc.poll_triggers()
+    assert time.monotonic() - t0 < 0.8
+    sim.silent = False
+    seq = sim.trigger()
+    assert plc.poll_triggers() == [Trigger(seq, 1)]
