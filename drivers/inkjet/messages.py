@@ -10,6 +10,7 @@ Adding a protocol is one new file in drivers/inkjet/codecs/ that defines `CODEC`
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -153,6 +154,13 @@ class Codec(Protocol):
         ...
 
 
+def available_protocols() -> tuple[str, ...]:
+    """Names of the codec modules in drivers/inkjet/codecs/, sorted."""
+    from drivers.inkjet import codecs
+
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(codecs.__path__)))
+
+
 def get_codec(protocol: str) -> Codec:
     """Load drivers/inkjet/codecs/<protocol>.py and return its CODEC."""
     if not _NAME.match(protocol):
@@ -160,5 +168,6 @@ def get_codec(protocol: str) -> Codec:
     try:
         module = importlib.import_module(f"drivers.inkjet.codecs.{protocol}")
     except ModuleNotFoundError as exc:
-        raise ValueError(f"unknown inkjet protocol {protocol!r}: {exc}") from exc
+        known = ", ".join(available_protocols())
+        raise ValueError(f"unknown inkjet protocol {protocol!r}; known: {known}") from exc
     return module.CODEC

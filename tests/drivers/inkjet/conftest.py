@@ -11,9 +11,10 @@ import pytest
 
 from drivers.inkjet.base import open_inkjet
 from drivers.inkjet.driver import InkjetDriver
+from drivers.inkjet.messages import available_protocols
 from drivers.inkjet.sim import SimInkjet
 
-PROTOCOLS = ("binpacket", "bracetext")
+PROTOCOLS = available_protocols()  # a new codec file is tested against the simulator at once
 TIMEOUT_S = 0.3
 
 

@@ -171,7 +171,7 @@ def test_is_an_inkjet_printer(line: tuple) -> None:
 
 
 def test_unknown_protocol_named() -> None:
-    with pytest.raises(ValueError, match="unknown inkjet protocol 'nosuch'"):
+    with pytest.raises(ValueError, match="unknown inkjet protocol 'nosuch'; known: binpacket"):
         open_inkjet("nosuch", "loop://")
 
 
