@@ -5,6 +5,7 @@ Thread-safe: the transport threads feed it, tests and the simulated line read it
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from drivers.labels.zplrender import render as render_zpl
+
+_PQ = re.compile(r"\^PQ(\d+)")
 
 
 @dataclass
@@ -79,6 +82,7 @@ class ZplPrinterModel:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._received: list[str] = []
+        self._settings: list[str] = []
         self._pending: deque[str] = deque()
         self._printed: deque[str] = deque()
         self._faults = {
@@ -107,11 +111,21 @@ class ZplPrinterModel:
                 setattr(self.behavior, key, value)
 
     def accept(self, zpl: str) -> None:
-        """Take one label from the wire."""
+        """Take one format from the wire; ^PQn prints n copies; no field at all means settings."""
         with self._lock:
+            if "^FS" not in zpl:
+                # Designer exports lead with a settings-only format (~TA ~JS ^MN ^PR ...): no label.
+                self._settings.append(zpl)
+                return
             self._received.append(zpl)
-            self._pending.append(zpl)
+            copies = _PQ.search(zpl)
+            self._pending.extend([zpl] * max(1, int(copies.group(1)) if copies else 1))
             self._flush_locked()
+
+    def settings(self) -> list[str]:
+        """Formats received that print nothing (printer settings)."""
+        with self._lock:
+            return list(self._settings)
 
     def host_status(self) -> bytes | None:
         """The ~HS answer, or None when this printer would stay silent."""

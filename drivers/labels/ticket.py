@@ -128,7 +128,18 @@ class TicketPrinter:
         printer: Escpos
         if parts.scheme == "tcp":
             printer = Network(parts.hostname or "", parts.port or 9100, self.timeout_s, **kwargs)
-        elif parts.scheme == "file":
+            # python-escpos drops (without closing) the socket of a failed connect; we connect
+            # ourselves and hand it the socket.
+            try:
+                sock = socket.create_connection(
+                    (printer.host, printer.port), timeout=self.timeout_s
+                )
+            except OSError as exc:
+                raise DriverConnectionError(self.name, self.url, f"cannot connect: {exc}") from exc
+            printer.device = sock
+            self._printer = printer
+            return
+        if parts.scheme == "file":
             printer = File(parts.path, **kwargs)
         else:
             printer = Serial(

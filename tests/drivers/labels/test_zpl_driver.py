@@ -222,3 +222,14 @@ def test_serial_over_a_pty(wait_until: Wait) -> None:
                 driver.status()
         finally:
             driver.close()
+
+
+def test_designer_settings_format_prints_nothing_and_pq_prints_copies(
+    zpl_sim: SimZplPrinter, printer: ZplPrinter, wait_until: Wait
+) -> None:
+    printer.print_label("^XA~TA000~JSN^LT0^MNW^MTT^PON^PMN^LH0,0^JMA^PR4,4~SD15^LRN^CI0^XZ")
+    label = "^XA^FO20,20^A0N,30,30^FDtwice^FS^PQ2,0,1,Y^XZ"
+    printer.print_label(label)
+    wait_until(lambda: zpl_sim.received() == [label])
+    assert len(zpl_sim.model.settings()) == 1
+    assert [zpl_sim.pop_label(), zpl_sim.pop_label(), zpl_sim.pop_label()] == [label, label, None]
