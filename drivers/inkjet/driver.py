@@ -11,6 +11,12 @@ A request without an answer within `timeout_s` tears the link down (a late answe
 be taken for the next request's); the caller reads in_flight(), voids those codes and connects
 again. connect() clears the printer's queue (FIFO) or blanks the field (SINGLE) and forgets the
 previous in_flight list.
+
+Threads: requests from several threads are serialised; confirmations() and in_flight() may be
+called from another thread than send(). connect() and close() belong to one owner.
+
+    disconnected --connect()--> connected --peer gone / no answer--> down --connect()--> ...
+                                    └─────────────close()────────────> disconnected
 """
 
 from __future__ import annotations
