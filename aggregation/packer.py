@@ -178,7 +178,7 @@ class Packer:
         while True:
             code = self._codes[i]
             if code is None:
-                code = self._open(i)
+                code = self._open(i, child)
             if self._link(i, code, child, child_level, events) < self._caps[i]:
                 return
             self._close(i, events)
@@ -195,10 +195,10 @@ class Packer:
         events.append(Linked(code, child, self._names[i], child_level))
         return len(kids)
 
-    def _open(self, i: int) -> str:
+    def _open(self, i: int, first_child: str) -> str:
         name = self._names[i]
         code = self._next(name)
-        if not code or code in self._inside or code in self._codes:
+        if not code or code == first_child or code in self._inside or code in self._codes:
             raise PackerError(f"next_container_code({name!r}) gave {code!r}, already in use")
         self._codes[i] = code
         return code

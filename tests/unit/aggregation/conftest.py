@@ -1,0 +1,9 @@
+"""Aggregation tests: pure logic, no database; helpers live in aggregation_helpers.py here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# --import-mode=importlib does not put this folder on sys.path; the helpers module needs it.
+sys.path.insert(0, str(Path(__file__).parent))
