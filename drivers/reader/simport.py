@@ -87,12 +87,14 @@ class TcpSimPort:
     def close(self) -> None:
         """Stop serving and close the sockets."""
         self._stop.set()
+        # Stop listening first: a host retrying meanwhile must be refused, not accepted into
+        # the backlog and then reset.
+        self._server.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=2.0)
         with self._lock:
             if self._client is not None:
                 self._forget(self._client)
-        self._server.close()
 
     def _forget(self, client: socket.socket) -> None:
         # Caller holds the lock.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
 from drivers.errors import DeviceFault, DriverConnectionError, DriverTimeout
-from drivers.reader import ReadResult, UnreadableMessage, open_reader
+from drivers.reader import CodeReader, ReadResult, UnreadableMessage, open_reader
 from drivers.reader.sim import SimReader
 
 STX, ETX = "\x02", "\x03"
@@ -258,3 +259,24 @@ def test_connection_refused_names_device_and_port() -> None:
 def test_unknown_dialect_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="cognex"):
         open_reader("tcp://127.0.0.1:1", dialect="datalogic")
+
+
+def test_driver_satisfies_the_protocol_and_world_hooks_are_thread_safe() -> None:
+    with SimReader() as sim, open_reader(sim.url) as reader:
+        assert isinstance(reader, CodeReader)
+        assert sim.wait_for_client()
+
+        def world(worker: int) -> None:
+            for i in range(50):
+                sim.read([f"W{worker}-{i}"])
+
+        threads = [threading.Thread(target=world, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        got = [reader.read().codes[0] for _ in range(200)]
+        for t in threads:
+            t.join()
+        assert sorted(got) == sorted(f"W{w}-{i}" for w in range(4) for i in range(50))
+        for w in range(4):  # each world thread's results stay in its own order
+            mine = [c for c in got if c.startswith(f"W{w}-")]
+            assert mine == [f"W{w}-{i}" for i in range(50)]
