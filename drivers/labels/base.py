@@ -43,10 +43,12 @@ class LabelPrinter(Protocol):
         ...
 
 
-def open_label_printer(url: str, *, name: str = "labeler", timeout_s: float = 2.0) -> LabelPrinter:
-    """Return a ZPL printer for `tcp://host:port` or any pyserial URL (/dev/ttyUSB0, rfc2217://…)."""
+def open_label_printer(
+    url: str, *, name: str = "labeler", timeout_s: float = 2.0, baudrate: int = 9600
+) -> LabelPrinter:
+    """Return a connected ZPL printer for `tcp://host:port` or a pyserial URL (/dev/ttyUSB0, …)."""
     from drivers.labels.zebra import ZplPrinter
 
-    printer = ZplPrinter(url, name=name, timeout_s=timeout_s)
+    printer = ZplPrinter(url, name=name, timeout_s=timeout_s, baudrate=baudrate)
     printer.connect()
     return printer

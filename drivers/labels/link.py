@@ -164,8 +164,10 @@ class SerialLink:
         return self._port
 
 
-def make_link(device: str, url: str, timeout_s: float) -> TcpLink | SerialLink:
+def make_link(
+    device: str, url: str, timeout_s: float, baudrate: int = 9600
+) -> TcpLink | SerialLink:
     """Pick the link for `url`: tcp://host:port is raw TCP, everything else goes to pyserial."""
     if url.startswith("tcp://"):
         return TcpLink(device, url, timeout_s)
-    return SerialLink(device, url, timeout_s)
+    return SerialLink(device, url, timeout_s, baudrate)

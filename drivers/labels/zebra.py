@@ -46,11 +46,13 @@ class ZplPrinter:
     printer may hold part of the label; the caller voids the codes on it.
     """
 
-    def __init__(self, url: str, *, name: str = "labeler", timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, name: str = "labeler", timeout_s: float = 2.0, baudrate: int = 9600
+    ) -> None:
         self.name = name
         self.url = url
         self.timeout_s = timeout_s
-        self._link: TcpLink | SerialLink = make_link(name, url, timeout_s)
+        self._link: TcpLink | SerialLink = make_link(name, url, timeout_s, baudrate)
         self._lock = threading.Lock()
 
     def connect(self) -> None:

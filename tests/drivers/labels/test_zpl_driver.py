@@ -233,3 +233,13 @@ def test_designer_settings_format_prints_nothing_and_pq_prints_copies(
     wait_until(lambda: zpl_sim.received() == [label])
     assert len(zpl_sim.model.settings()) == 1
     assert [zpl_sim.pop_label(), zpl_sim.pop_label(), zpl_sim.pop_label()] == [label, label, None]
+
+
+def test_firmware_silent_during_a_fault_times_out_with_a_hint(
+    zpl_sim: SimZplPrinter, printer: ZplPrinter
+) -> None:
+    zpl_sim.set_behavior(silent_on_fault=True)
+    assert printer.status().ready
+    zpl_sim.set_fault(ribbon_out=True)
+    with pytest.raises(DriverTimeout, match="silent on ~HS during a fault"):
+        printer.status()
