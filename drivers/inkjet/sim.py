@@ -80,8 +80,8 @@ class SimInkjet:
         self.count = 0
         self.faults: set[str] = set()
         self.printed: list[str] = []
-        self.received: list[Message] = []
-        self.bad_frames: list[FrameError] = []
+        self.received: deque[Message] = deque(maxlen=1000)  # the last requests, for tests
+        self.bad_frames: deque[FrameError] = deque(maxlen=1000)
         self.connections = 0
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -97,6 +97,8 @@ class SimInkjet:
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> SimInkjet:
         """Listen (TCP: on the same port again after stop()) or open the pty."""
+        if self._threads:
+            raise RuntimeError("simulator already started")
         self._stop.clear()
         if self.transport == "tcp":
             server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -140,6 +142,7 @@ class SimInkjet:
         self.stop()
 
     def _spawn(self, target: object, *args: object) -> None:
+        self._threads = [t for t in self._threads if t.is_alive()]
         t = threading.Thread(target=target, args=args, daemon=True, name="sim-inkjet")  # type: ignore[arg-type]
         self._threads.append(t)
         t.start()
