@@ -17,7 +17,10 @@ from drivers.plc.base import ModbusRefused
 
 EXCEPTION_HINTS = {
     1: ("illegal function", "enable this function code (FC01/03/05/06/16) in the PLC's server"),
-    2: ("illegal data address", "the address is outside the PLC's mapped area: check [plc] map"),
+    2: (
+        "illegal data address",
+        "the address is outside the PLC's mapped area: check the plc register map",
+    ),
     3: ("illegal data value", "the PLC refused the value written"),
     4: ("server device failure", "the PLC program or its Modbus server reports a fault"),
     5: ("acknowledge (busy, processing)", "retry later"),
@@ -148,6 +151,9 @@ class ModbusLink:
                     f"cannot connect within {self.timeout_s} s",
                     f"retrying in {self.backoff_s * 1000:.0f} ms; check power, cable, address",
                 )
+            if self.settings.kind == "rtu" and client.socket is not None:
+                # Bytes of an answer that came after we gave up would frame-shift the next one.
+                client.socket.reset_input_buffer()
             self._client = client
             self.backoff_s = 0.0
             self.connects += 1
@@ -160,8 +166,10 @@ class ModbusLink:
                 self._client.close()
                 self._client = None
 
-    def call(self, what: str, fn: Callable[[ModbusTcpClient | ModbusSerialClient], ModbusPDU]):
-        """Run one request; translate every failure into a DriverError naming `what`."""
+    def call(
+        self, what: str, fc: int, fn: Callable[[ModbusTcpClient | ModbusSerialClient], ModbusPDU]
+    ) -> ModbusPDU:
+        """Run one request of function code `fc`; any failure is a DriverError naming `what`."""
         with self._lock:
             self.open()
             client = self._client
@@ -184,6 +192,12 @@ class ModbusLink:
             except OSError as exc:
                 self.close()
                 raise DriverConnectionError(self.name, self.url, f"{what}: {exc}") from exc
+            if rsp.function_code & 0x7F != fc:
+                # RTU has no transaction id: a late answer to an abandoned request looks valid.
+                self.close()
+                raise DriverProtocolError(
+                    self.name, self.url, f"{what}: answer to FC{rsp.function_code}, asked FC{fc}"
+                )
             if rsp.isError():
                 code = int(getattr(rsp, "exception_code", 0))
                 text, hint = EXCEPTION_HINTS.get(code, (f"exception {code}", ""))
@@ -200,6 +214,7 @@ class ModbusLink:
         """FC03 read holding registers."""
         rsp = self.call(
             what,
+            3,
             lambda c: c.read_holding_registers(address, count=count, device_id=self.unit_id),
         )
         regs = list(rsp.registers)
@@ -213,10 +228,14 @@ class ModbusLink:
     def write(self, address: int, values: list[int], what: str) -> None:
         """FC06 for one register, FC16 for several."""
         if len(values) == 1:
-            self.call(what, lambda c: c.write_register(address, values[0], device_id=self.unit_id))
+            self.call(
+                what, 6, lambda c: c.write_register(address, values[0], device_id=self.unit_id)
+            )
         else:
-            self.call(what, lambda c: c.write_registers(address, values, device_id=self.unit_id))
+            self.call(
+                what, 16, lambda c: c.write_registers(address, values, device_id=self.unit_id)
+            )
 
     def write_coil(self, address: int, value: bool, what: str) -> None:
         """FC05 write single coil."""
-        self.call(what, lambda c: c.write_coil(address, value, device_id=self.unit_id))
+        self.call(what, 5, lambda c: c.write_coil(address, value, device_id=self.unit_id))

@@ -65,7 +65,7 @@ class ModbusPLC:
         with self._lock:
             self.link.open()
             self._read_status()
-            self._sync_rejects()
+            self._after_connect()
 
     def close(self) -> None:
         """Release the link; idempotent."""
@@ -131,7 +131,7 @@ class ModbusPLC:
             return out
 
     # -- rejects ------------------------------------------------------------------------------
-    def _sync_rejects(self) -> None:
+    def _after_connect(self) -> None:
         """After each (re)connect: restart the heartbeat clock, read the reject pointer and ring."""
         m = self.map
         self._plc_hb_at = time.monotonic()
@@ -159,7 +159,7 @@ class ModbusPLC:
                 return
             self.link.open()
             if self._synced_connects != self.link.connects:
-                self._sync_rejects()
+                self._after_connect()
             assert self._reject_ptr is not None
             ptr = self._reject_ptr
             if self._pending(ptr) >= m.reject_ring_len:
@@ -221,7 +221,7 @@ class ModbusPLC:
         with self._lock:
             self.link.open()
             if self._synced_connects != self.link.connects:
-                self._sync_rejects()
+                self._after_connect()
             self._station_hb = (self._station_hb + 1) % U16
             self.link.write(self.map.station_heartbeat, [self._station_hb], "write heartbeat")
             value = self.link.read(self.map.plc_heartbeat, 1, "read PLC heartbeat")[0]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.errors import DriverTimeout
+from drivers.errors import DriverProtocolError, DriverTimeout
 from drivers.plc.base import StackLight, Trigger, TriggersLost, open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
@@ -55,3 +55,32 @@ def test_rtu_silent_times_out_then_recovers(rtu: tuple[SimPLC, ModbusPLC]) -> No
     sim.silent = False
     seq = sim.trigger()
     assert plc.poll_triggers() == [Trigger(seq, 1)]
+
+
+def test_rtu_late_answers_are_never_taken_for_the_next_request(
+    rtu: tuple[SimPLC, ModbusPLC], wait_for: Callable[..., None]
+) -> None:
+    """RTU has no transaction id: an answer that arrives after the timeout must not be used."""
+    sim, plc = rtu
+    sim.delay_s = 0.45
+    with pytest.raises(DriverTimeout):
+        plc.set_stack_light(StackLight.RED)
+    sim.delay_s = 0.0
+    seqs = [sim.trigger()]
+    got: list[Trigger] = []
+
+    def poll() -> bool:
+        try:
+            got.extend(plc.poll_triggers())
+        except (DriverTimeout, DriverProtocolError):
+            return False
+        return True
+
+    wait_for(poll, timeout_s=3.0)
+    wait_for(lambda: sim.stack_light is StackLight.RED)  # served late, answer dropped or refused
+    time.sleep(0.05)  # let the late answer reach our port: it must be refused, not used
+    seqs.append(sim.trigger())
+    wait_for(poll, timeout_s=3.0)
+    assert got == [Trigger(s, i + 1) for i, s in enumerate(seqs)]
+    plc.set_stack_light(StackLight.GREEN)
+    assert sim.stack_light is StackLight.GREEN
