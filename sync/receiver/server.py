@@ -3,8 +3,9 @@
 Routes: OPTIONS|GET /capture, POST /capture, GET /capture/{id} (EPCIS 2.0 capture interface) and
 POST /batches (multipart upload). Faults, drawn per request from one seeded RNG:
 - fail_rate: answer 500 or 503 (body read first, so the client sees the answer, not a reset);
-- reset_rate: close the connection without answering, half the time mid-upload (nothing
-  processed) and half the time after processing (the acknowledgement is lost);
+- reset_rate: close the connection without answering, mid-upload (nothing processed) or, for a
+  share `reset_after_share` (default half) of the resets, after processing (the acknowledgement
+  is lost);
 - delay_s: wait before answering.
 """
 
@@ -176,8 +177,10 @@ class ReceiverServer:
         schema_path: Path | None = None,
         capture_limit: int | None = None,
         file_size_limit: int | None = None,
+        reset_after_share: float = 0.5,
     ) -> None:
         self.host, self.port = host, port
+        self.reset_after_share = reset_after_share
         self.key = key
         self.fail_rate, self.reset_rate, self.delay_s = fail_rate, reset_rate, delay_s
         self._rng = random.Random(seed)
@@ -199,7 +202,7 @@ class ReceiverServer:
         with self._rng_lock:
             fail = self._rng.random() < self.fail_rate
             reset = not fail and self._rng.random() < self.reset_rate
-            late = reset and self._rng.random() < 0.5
+            late = reset and self._rng.random() < self.reset_after_share
         if fail or reset:
             with self.state.lock:
                 self.state.stats["injected_failure" if fail else "injected_reset"] += 1
@@ -275,6 +278,7 @@ def serve(
     schema_path: Path | None = None,
     capture_limit: int | None = None,
     file_size_limit: int | None = None,
+    reset_after_share: float = 0.5,
 ) -> ReceiverServer:
     """Start a reference receiver on host:port (0 picks a free port) and return it, running."""
     return ReceiverServer(
@@ -289,4 +293,5 @@ def serve(
         schema_path=schema_path,
         capture_limit=capture_limit,
         file_size_limit=file_size_limit,
+        reset_after_share=reset_after_share,
     ).start()
