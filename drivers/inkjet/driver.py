@@ -87,6 +87,7 @@ class InkjetDriver:
         self.baudrate = baudrate
         self.missed_triggers = 0
         self.protocol_errors = 0
+        self.last_protocol_error: DriverProtocolError | None = None
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
         self._link: Link | None = None
@@ -206,8 +207,13 @@ class InkjetDriver:
                 self._reply = msg
             case Missed():
                 self.missed_triggers += 1
-            case FrameError(what):
+            case FrameError(what, raw):
+                # Not raised here (nobody to catch it in the reader thread): counted and kept for
+                # alarms; a request waiting for its answer gets it if no valid answer follows.
                 self.protocol_errors += 1
+                self.last_protocol_error = DriverProtocolError(
+                    self.name, self.url, f"{what}: {raw[:32]!r}"
+                )
                 if self._pending is not None:
                     self._bad_frames.append(what)
 

@@ -100,6 +100,8 @@ def test_garbage_between_frames_is_skipped(
     sim.trigger()
     assert confirm_n(printer, 1) == ["G1"]
     assert printer.protocol_errors >= 2
+    err = printer.last_protocol_error
+    assert err is not None and "garbage" in str(err) and err.port == sim.url
 
 
 def test_truncated_print_end_is_made_good_by_the_next_counter(
