@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import zxingcpp
+from biip import BiipException
 from biip.gs1_messages import GS1Message
 
 WHITE = 255
@@ -199,8 +200,10 @@ def _draw(canvas: np.ndarray, f: _Field) -> None:
     if f.barcode:
         try:
             image = _barcode_image(f, data)
-        except (ValueError, RuntimeError, IndexError):
-            image = None  # a printer prints nothing for data its symbology cannot hold
+        except (ValueError, RuntimeError, IndexError, BiipException):
+            # Nothing for data the symbology cannot hold (or GS1 data with no valid AI, which a
+            # real printer would encode anyway): the camera then sees no code and rejects.
+            image = None
         if image is None:
             return
         y = f.y - image.shape[0] if f.baseline else f.y

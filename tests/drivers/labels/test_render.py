@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.labels.templates import case_label, pallet_label
 from drivers.labels.zplrender import render
@@ -90,3 +92,22 @@ def test_render_is_fast_enough_for_the_line() -> None:
         render(zpl)
     per_label_ms = (time.perf_counter() - start) * 1000 / len(labels)
     assert per_label_ms < 20, f"{per_label_ms:.1f} ms per label"
+
+
+@pytest.mark.parametrize(
+    "zpl",
+    [
+        "^XA^FO10,10^BXN,5,200,,,,_^FD_1zz^FS^XZ",  # GS1 DataMatrix without a valid AI
+        "^XA^FO10,10^BCN,50,N,N,N^FD>;>8zz^FS^XZ",  # GS1-128 without a valid AI
+        "^XA^FO10,10^BQN,2,4^FDnocomma^FS^XZ",  # QR data without the "QA," prefix
+    ],
+)
+def test_unencodable_barcode_prints_nothing_instead_of_crashing(zpl: str) -> None:
+    assert render(zpl).min() == 255
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60))
+def test_any_text_code_round_trips_through_qr(code: str) -> None:
+    found = decoded(render(case_label(code, product="P", lot="L", count=1)))
+    assert found[F.QRCode].text == code
