@@ -44,13 +44,20 @@ def write_jsonld(data: BatchData, out: IO[str], *, pair_event: str = "associatio
 
 
 def _event_json(ev: Event, where: str, ilmd: str) -> str:
-    head = (
-        '{"type":"' + ev.kind + '","eventTime":"' + iso_time(ev.time)
-        + '","eventTimeZoneOffset":"' + tz_offset(ev.time) + '","eventID":"' + ev.event_id + '"'
-    )  # fmt: skip
-    epcs = '"' + '","'.join(ev.epcs) + '"' if ev.epcs else ""
-    tail = ',"action":"' + ev.action + '","bizStep":"' + ev.biz_step
-    tail += '","disposition":"' + ev.disposition + '"' + where
+    # One f-string per event, a single allocation: a million events stay fast and lean.
+    time = ev.time
+    epcs = '","'.join(ev.epcs)
+    q = '"' if epcs else ""
     if ev.kind == "ObjectEvent":
-        return head + ',"epcList":[' + epcs + "]" + tail + (ilmd if ev.ilmd else "") + "}"
-    return head + ',"parentID":"' + (ev.parent or "") + '","childEPCs":[' + epcs + "]" + tail + "}"
+        return (
+            f'{{"type":"ObjectEvent","eventTime":"{iso_time(time)}","eventTimeZoneOffset":'
+            f'"{tz_offset(time)}","eventID":"{ev.event_id}","epcList":[{q}{epcs}{q}],'
+            f'"action":"{ev.action}","bizStep":"{ev.biz_step}","disposition":"{ev.disposition}"'
+            f"{where}{ilmd if ev.ilmd else ''}}}"
+        )
+    return (
+        f'{{"type":"{ev.kind}","eventTime":"{iso_time(time)}","eventTimeZoneOffset":'
+        f'"{tz_offset(time)}","eventID":"{ev.event_id}","parentID":"{ev.parent}",'
+        f'"childEPCs":[{q}{epcs}{q}],"action":"{ev.action}",'
+        f'"bizStep":"{ev.biz_step}","disposition":"{ev.disposition}"{where}}}'
+    )

@@ -36,15 +36,29 @@ def make_batch(
     special: bool = True,
     outer_code: Callable[[int], str] | None = None,
     lot: str = "L2611-A",
+    precompute: bool = False,
+    paired: bool = True,
 ) -> BatchData:
     """A batch of n outer items, each paired with an inner code, boxed and cased.
 
     With special=True it also holds: item 1 unpacked from box 0 and decommissioned, a replacement
     packed in its place, a destroyed code, three void codes, a partial box/case and a mixed case.
+    precompute=True builds every code string up front, so that a memory trace started afterwards
+    sees the exporter's allocations rather than the test data's. paired=False leaves out the
+    inner ↔ outer pairs (the inner codes stay).
     """
-    outer = outer_code or (lambda i: code(2, i))
     n_boxes = -(-n // box)
     n_cases = -(-n_boxes // case)
+
+    def table(make: Callable[[int], str], size: int) -> Callable[[int], str]:
+        if not precompute:
+            return make
+        return [make(i) for i in range(size)].__getitem__
+
+    inner = table(lambda i: code(1, i), n + 5)
+    outer = table(outer_code or (lambda i: code(2, i)), n + 5)
+    box_code = table(lambda i: code(3, i), n_boxes)
+    case_code = table(lambda i: code(4, i), n_cases)
     replacement, destroyed = n, n + 1
     voids = (n + 2, n + 3, n + 4)
 
@@ -56,25 +70,25 @@ def make_batch(
 
     def codes() -> Iterator[CodeRecord]:
         for i in range(n):
-            yield CodeRecord(code(1, i), "inner", "linked", t(i))
+            yield CodeRecord(inner(i), "inner", "linked", t(i))
             if special and i == 1:
                 yield CodeRecord(outer(i), "outer", "decommissioned", t(n + 5), "sampled by QA")
             else:
                 yield CodeRecord(outer(i), "outer", "linked", t(i))
         if special:
             yield CodeRecord(outer(replacement), "outer", "linked", t(n + 6))
-            yield CodeRecord(code(1, replacement), "inner", "linked", t(n + 6))
+            yield CodeRecord(inner(replacement), "inner", "linked", t(n + 6))
             yield CodeRecord(outer(destroyed), "outer", "destroyed", t(n + 7), "crushed cap")
             for v in voids:
                 yield CodeRecord(outer(v), "outer", "void", t(v), "printer silent")
         for b in range(n_boxes):
-            yield CodeRecord(code(3, b), "box", "linked", t(min(n, (b + 1) * box)))
+            yield CodeRecord(box_code(b), "box", "linked", t(min(n, (b + 1) * box)))
         for c in range(n_cases):
-            yield CodeRecord(code(4, c), "case", "verified", t(n + 8))
+            yield CodeRecord(case_code(c), "case", "verified", t(n + 8))
 
     def links() -> Iterator[LinkRecord]:
         for b in range(n_boxes):
-            parent = code(3, b)
+            parent = box_code(b)
             items = range(b * box, min(n, (b + 1) * box))
             for i in items:
                 yield LinkRecord(parent, outer(i), "box", "outer", t(i))
@@ -82,27 +96,31 @@ def make_batch(
                 yield LinkRecord(parent, outer(1), "box", "outer", t(n + 5), "delete")
                 yield LinkRecord(parent, outer(replacement), "box", "outer", t(n + 6))
         for c in range(n_cases):
-            parent = code(4, c)
+            parent = case_code(c)
             for b in range(c * case, min(n_boxes, (c + 1) * case)):
-                yield LinkRecord(parent, code(3, b), "case", "box", t(n + 8))
+                yield LinkRecord(parent, box_code(b), "case", "box", t(n + 8))
 
     def pairs() -> Iterator[PairRecord]:
+        if not paired:
+            return
         for i in range(n):
-            yield PairRecord(code(1, i), outer(i), t(i))
+            yield PairRecord(inner(i), outer(i), t(i))
         if special:
             # the replacement cap was paired later, in rework
-            yield PairRecord(code(1, replacement), outer(replacement), t(n + 6))
+            yield PairRecord(inner(replacement), outer(replacement), t(n + 6))
 
     def containers() -> Iterator[ContainerRecord]:
         for b in range(n_boxes):
             count = min(n, (b + 1) * box) - b * box
-            yield ContainerRecord(code(3, b), "box", count, "normal" if count == box else "partial")
+            yield ContainerRecord(
+                box_code(b), "box", count, "normal" if count == box else "partial"
+            )
         for c in range(n_cases):
             count = min(n_boxes, (c + 1) * case) - c * case
             status = "normal" if count == case else "partial"
             if special and c == 0:
                 status = "mixed"
-            yield ContainerRecord(code(4, c), "case", count, status)
+            yield ContainerRecord(case_code(c), "case", count, status)
 
     info = BatchInfo(
         batch_id="B-2026/11-0042",
