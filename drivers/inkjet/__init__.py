@@ -1,1 +1,7 @@
-"""LineStation drivers/inkjet."""
+"""LineStation drivers/inkjet: CIJ/TIJ printers (see README.md)."""
+
+from __future__ import annotations
+
+from drivers.inkjet.base import InkjetPrinter, InkjetStatus, PrintMode, open_inkjet
+
+__all__ = ["InkjetPrinter", "InkjetStatus", "PrintMode", "open_inkjet"]
