@@ -1,0 +1,72 @@
+"""decode_file: the JSON object behind ``station decode``; third-party images and no-code photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+
+from drivers.camera.decode_files import UnreadableImage, decode_file, error_object
+from drivers.camera.sim import render_code, render_layer
+from drivers.errors import DriverError
+
+PHOTOS = Path(__file__).parent / "photos"
+NO_CODE = sorted(PHOTOS.glob("nocode_*"))
+
+
+def test_output_shape_is_exact(tmp_path: Path) -> None:
+    path = tmp_path / "frame.png"
+    cv2.imwrite(str(path), render_code("https://t.example.cn/abc", dot_matrix=True, seed=1))
+    out = decode_file(str(path))
+    assert list(out) == ["image", "codes"]
+    assert out["image"] == str(path)
+    [code] = out["codes"]
+    assert list(code) == ["text", "symbology", "corners", "grade"]
+    assert code["text"] == "https://t.example.cn/abc"
+    assert code["symbology"] == "QRCode"
+    assert len(code["corners"]) == 4 and all(len(p) == 2 for p in code["corners"])
+    assert code["grade"] in list("ABCDF")
+    assert json.loads(json.dumps(out)) == out
+
+
+def test_layer_frame_returns_every_code(tmp_path: Path) -> None:
+    texts = [f"(01)06901234567892(21)S{i:05d}" for i in range(12)]
+    path = tmp_path / "layer.png"
+    cv2.imwrite(str(path), render_layer(texts, rows=3, cols=4, symbology="DataMatrix", seed=2))
+    out = decode_file(str(path))
+    assert sorted(c["text"] for c in out["codes"]) == sorted(texts)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = str(tmp_path / "nope.png")
+    with pytest.raises(UnreadableImage, match="no such file") as info:
+        decode_file(path)
+    assert isinstance(info.value, DriverError)
+    assert error_object(path, info.value) == {"image": path, "error": str(info.value)}
+    assert path in str(info.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"GIF89a garbage", b"\x89PNG\r\n\x1a\n\x00\x00"])
+def test_non_image_file_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "fake.png"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableImage, match="not an image"):
+        decode_file(str(path))
+
+
+def test_third_party_data_matrix_image() -> None:
+    # Two Data Matrix symbols from pylibdmtx's test suite: made by others, not a photo.
+    out = decode_file(str(PHOTOS / "thirdparty_pylibdmtx_datamatrix.png"))
+    assert sorted(c["text"] for c in out["codes"]) == ["Plesiosaurus", "Stegosaurus"]
+    assert {c["symbology"] for c in out["codes"]} == {"DataMatrix"}
+
+
+@pytest.mark.parametrize("photo", NO_CODE, ids=[p.name for p in NO_CODE])
+def test_no_code_photos_give_nothing(photo: Path) -> None:
+    assert decode_file(str(photo))["codes"] == []
+
+
+def test_there_are_no_code_photos() -> None:
+    assert len(NO_CODE) >= 4
