@@ -115,14 +115,30 @@ BUZZER_BIT = 8
 
 
 class TriggersLost(DriverError):
-    """The trigger ring overran between two polls; `lost` triggers are gone, `triggers` survived."""
+    """Triggers went missing: `lost` of them (ring overrun), or an unknown number (`restarted`).
+
+    `triggers` are the ones that survived, in order: hand them on like a normal poll's result.
+    """
 
     def __init__(
-        self, device: str, port: str, what: str, *, lost: int, triggers: list[Trigger]
+        self,
+        device: str,
+        port: str,
+        what: str,
+        *,
+        lost: int,
+        triggers: list[Trigger],
+        restarted: bool = False,
     ) -> None:
-        super().__init__(device, port, what, "poll faster or enlarge trigger_ring_len")
+        hint = (
+            "items in flight are unknown: reject them"
+            if restarted
+            else "poll faster or enlarge trigger_ring_len"
+        )
+        super().__init__(device, port, what, hint)
         self.lost = lost
         self.triggers = triggers
+        self.restarted = restarted
 
 
 class ModbusRefused(DeviceFault):

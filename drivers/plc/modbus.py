@@ -100,25 +100,41 @@ class ModbusPLC:
         return regs
 
     def poll_triggers(self) -> list[Trigger]:
-        """New triggers since the last poll, oldest first; TriggersLost on ring overrun."""
+        """New triggers since the last poll, oldest first; TriggersLost on overrun or restart."""
         with self._lock:
             m = self.map
             lo, _ = m.poll_span
             regs = self._read_status()
             raw = regs[m.trigger_counter - lo]
             assert self._last_raw is not None
-            delta = (raw - self._last_raw) % U16
-            if not delta:
+            old = last = self._last_raw
+            delta = (raw - last) % U16
+            # Half the counter range between two polls is minutes at line rate, long after the
+            # heartbeat faulted: a counter that moved that far went back, the PLC restarted.
+            restarted = delta >= U16 // 2
+            if restarted:
+                last, delta = 0, raw
+            if not delta and not restarted:
                 return []
             n = m.trigger_ring_len
             lost = max(0, delta - n)
             ring = m.trigger_ring - lo
             out = [
-                Trigger(seq=regs[ring + (self._last_raw + k) % n], counter=self._total + k + 1)
+                Trigger(seq=regs[ring + (last + k) % n], counter=self._total + k + 1)
                 for k in range(lost, delta)
             ]
             self._last_raw = raw
             self._total += delta
+            if restarted:
+                raise TriggersLost(
+                    self.name,
+                    self.url,
+                    f"trigger counter went back from {old} to {raw}: "
+                    f"PLC restarted, triggers before the restart unknown, {len(out)} after it",
+                    lost=lost,
+                    triggers=out,
+                    restarted=True,
+                )
             if lost:
                 raise TriggersLost(
                     self.name,

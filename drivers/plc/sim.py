@@ -319,6 +319,14 @@ class SimPLC:
         with self._lock:
             self._hr[address] = value % U16
 
+    def reboot(self) -> None:
+        """Power-cycle: connections drop, every register and coil is 0, then serve again."""
+        self.stop()
+        with self._lock:
+            self._hr = [0] * len(self._hr)
+            self._coils = [False] * len(self._coils)
+        self.start()
+
     def set_heartbeat_running(self, running: bool) -> None:
         """Stop (False) or restart the PLC's heartbeat counter."""
         self._hb_running = running

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from drivers.errors import DriverConnectionError, DriverError, DriverTimeout
-from drivers.plc.base import ModbusRefused, StackLight, Trigger, open_plc
+from drivers.plc.base import ModbusRefused, StackLight, Trigger, TriggersLost, open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
 
@@ -140,3 +140,36 @@ def test_poll_round_trip_on_loopback(sim: SimPLC, plc: ModbusPLC) -> None:
     print(f"\npoll_triggers over TCP loopback: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms")
     assert median_ms < 10
     assert got > 0
+
+
+def test_plc_reboot_is_reported_and_the_driver_carries_on(
+    sim: SimPLC, plc: ModbusPLC, wait_for: Callable[..., None]
+) -> None:
+    for _ in range(40):
+        sim.trigger()
+    with pytest.raises(TriggersLost):
+        plc.poll_triggers()
+    plc.request_reject(7)
+    assert sim.rejects() == [7]
+    sim.reboot()
+    after = [sim.trigger(), sim.trigger()]
+    caught: list[TriggersLost] = []
+
+    def poll() -> bool:
+        try:
+            plc.poll_triggers()
+        except TriggersLost as exc:
+            caught.append(exc)
+            return True
+        except DriverConnectionError:
+            return False
+        return True
+
+    wait_for(poll, timeout_s=3.0)
+    assert caught and caught[0].restarted
+    assert "went back from 40 to 2" in str(caught[0])
+    assert [t.seq for t in caught[0].triggers] == after
+    assert [t.counter for t in caught[0].triggers] == [41, 42]  # our count stays monotonic
+    plc.request_reject(after[1])  # the reject pointer follows the rebooted PLC
+    assert sim.rejects() == [after[1]]
+    assert sim.errors == []
