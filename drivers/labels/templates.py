@@ -59,8 +59,10 @@ def case_label(
     """A 100×70 mm case label: case code as QR or (GS1) DataMatrix, text, product, lot, count."""
     if symbology not in SYMBOLOGIES:
         raise ValueError(f"symbology must be one of {SYMBOLOGIES}, got {symbology!r}")
-    if not code:
-        raise ValueError("case code is empty")
+    if not code or not all(" " <= ch <= "~" or ch == "\x1d" for ch in code):
+        # Printers put no ECI in front of UTF-8, so scanners would guess the charset: codes stay
+        # ASCII (GS1 and Digital Link are; percent-encode anything else).
+        raise ValueError(f"case code must be non-empty printable ASCII, got {code!r}")
     label = Label(70, 100, dpmm)
     label.change_international_font(UTF8)
     label.origin(4, 4)

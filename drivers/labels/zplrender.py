@@ -136,7 +136,9 @@ def _symbol(kind: str, text: str, gs1: bool, ec: str = "M") -> np.ndarray:
     options: dict[str, object] = {"gs1": True} if gs1 else {}
     if kind == "Q":
         options["ec_level"] = ec
-    barcode = zxingcpp.create_barcode(text, fmt, **options)
+    # A printer puts the field's UTF-8 bytes in byte mode with no ECI; scanners guess the charset.
+    content: str | bytes = text if text.isascii() else text.encode("utf-8")
+    barcode = zxingcpp.create_barcode(content, fmt, **options)
     return np.asarray(barcode.to_image(scale=1, add_quiet_zones=False))
 
 

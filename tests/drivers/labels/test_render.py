@@ -107,7 +107,13 @@ def test_unencodable_barcode_prints_nothing_instead_of_crashing(zpl: str) -> Non
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60))
-def test_any_text_code_round_trips_through_qr(code: str) -> None:
-    found = decoded(render(case_label(code, product="P", lot="L", count=1)))
-    assert found[F.QRCode].text == code
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=80))
+def test_any_ascii_code_round_trips_through_qr_and_datamatrix(code: str) -> None:
+    for symbology, fmt in (("qr", F.QRCode), ("datamatrix", F.DataMatrix)):
+        zpl = case_label(code, product="P", lot="L", count=1, symbology=symbology)
+        assert decoded(render(zpl))[fmt].text == code
+
+
+def test_non_ascii_in_a_designer_qr_goes_as_utf8_bytes_without_eci() -> None:
+    found = decoded(render("^XA^CI28^FO10,10^BQN,2,4^FH\\^FDQA,\\C2\\A1^FS^XZ"))
+    assert found[F.QRCode].bytes == "¡".encode()

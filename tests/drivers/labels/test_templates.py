@@ -45,6 +45,12 @@ def test_case_label_qr_carries_every_field() -> None:
     assert "^CI28" in zpl
 
 
+@pytest.mark.parametrize("code", ["", "茶-1", "a\nb"])
+def test_case_code_must_be_printable_ascii(code: str) -> None:
+    with pytest.raises(ValueError, match="printable ASCII"):
+        case_label(code, product="P", lot="L", count=1)
+
+
 def test_case_label_escapes_caret_tilde_and_utf8() -> None:
     zpl = case_label("A^B~C\\D", product="茶", lot="L", count=1, human_text="code")
     assert "^FDQA,A\\5EB\\7EC\\5CD^FS" in zpl
