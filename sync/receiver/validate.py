@@ -9,6 +9,8 @@ prefix defined by the EPCIS context or an inline context object.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -18,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 SCHEMA_ENV = "LINESTATION_EPCIS_SCHEMA"
 EPCIS_CONTEXT_URLS = frozenset(
@@ -126,8 +131,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def canonical_body(manifest: dict[str, Any]) -> bytes:
-    """The bytes the manifest signature covers: the manifest without `signature`, as canonical JSON
-    (keys sorted, no spaces, UTF-8)."""
+    """The signed bytes: the manifest without `signature` as JSON, keys sorted, no spaces, UTF-8.
+
+    Same rule as sync/manifest.py `canonical`.
+    """
     body = {k: v for k, v in manifest.items() if k != "signature"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -139,7 +146,14 @@ def sign_manifest(manifest: dict[str, Any], key: bytes, key_id: str) -> dict[str
 
 
 def verify_manifest(raw: bytes, key: bytes | None) -> dict[str, Any]:
-    """Parse manifest bytes and check the signature (skipped when key is None)."""
+    """Parse manifest bytes and check the signature (skipped when key is None).
+
+    Two layouts are accepted: sync/manifest.py's (`signature` base64, `signer.algorithm` and
+    `signer.key_id` inside the signed body) and the compact one (`signature` = {"alg", "key_id",
+    "value" hex}). The algorithm is fixed by the key, never by the manifest: a PEM public key
+    means ed25519, anything else is an HMAC-SHA256 secret (so a public key is never used as an
+    HMAC secret an attacker could know).
+    """
     try:
         manifest = json.loads(raw)
     except ValueError as exc:
@@ -150,16 +164,42 @@ def verify_manifest(raw: bytes, key: bytes | None) -> dict[str, Any]:
         raise ValidationFailed("manifest has no batch_id")
     if key is None:
         return manifest
-    sig = manifest.get("signature")
-    if not isinstance(sig, dict) or sig.get("alg") != "hmac-sha256":
-        raise ValidationFailed("manifest signature missing or not hmac-sha256")
-    expected = hmac.new(key, canonical_body(manifest), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, str(sig.get("value", ""))):
+    alg, key_id, signature = _signature(manifest)
+    expected = "ed25519" if key.lstrip().startswith(b"-----BEGIN PUBLIC KEY") else "hmac-sha256"
+    if alg != expected:
+        raise ValidationFailed(f"manifest signed with {alg!r}, this receiver expects {expected!r}")
+    body = canonical_body(manifest)
+    if expected == "hmac-sha256":
+        good = hmac.compare_digest(hmac.new(key, body, hashlib.sha256).digest(), signature)
+    else:
+        public = serialization.load_pem_public_key(key)
+        if not isinstance(public, Ed25519PublicKey):
+            raise ValidationFailed("the receiver's public key is not an Ed25519 key")
+        try:
+            public.verify(signature, body)
+            good = True
+        except InvalidSignature:
+            good = False
+    if not good:
         raise ValidationFailed(
-            f"manifest signature does not verify (key_id {sig.get('key_id')!r}): wrong key or "
+            f"manifest signature does not verify (key_id {key_id!r}): wrong key or "
             "the manifest was altered"
         )
     return manifest
+
+
+def _signature(manifest: dict[str, Any]) -> tuple[str, str, bytes]:
+    sig = manifest.get("signature")
+    try:
+        if isinstance(sig, dict):
+            return str(sig.get("alg")), str(sig.get("key_id")), bytes.fromhex(str(sig["value"]))
+        if isinstance(sig, str):
+            signer = manifest.get("signer") or {}
+            value = base64.b64decode(sig, validate=True)
+            return str(signer.get("algorithm")), str(signer.get("key_id")), value
+    except (KeyError, ValueError, binascii.Error) as exc:
+        raise ValidationFailed(f"manifest signature is malformed: {exc}") from exc
+    raise ValidationFailed("manifest has no signature")
 
 
 def check_file(manifest: dict[str, Any], name: str, data: bytes) -> None:
