@@ -109,8 +109,7 @@ class StreamReader:
             return
         with self._lock:
             deadline = time.monotonic() + self.timeout_s
-            if self._link.is_open:
-                self._drain_stale()
+            self.flush()
             self._open_if_needed(deadline)
             try:
                 self._link.write(command, self.timeout_s)
@@ -185,16 +184,26 @@ class StreamReader:
             self.stats.noreads += 1
         self._pending.append(ReadResult(parsed.codes, parsed.noread, frame.raw))
 
-    def _drain_stale(self) -> None:
-        try:
-            data = self._link.read_some(0.0)
-        except LinkClosed:
-            data = b""
-        if data:
-            self._accept(data)
-        self.stats.stale_dropped += len(self._pending)
-        self._pending.clear()
-        self._decoder.reset()
+    def flush(self) -> int:
+        """Drop every result received so far and any partial message; return how many.
+
+        trigger() does this itself. A hardware-triggered reader's caller calls it when no
+        result is due (before the next item reaches the photo-eye), so a late result of the
+        previous item cannot be taken for the next one's.
+        """
+        with self._lock:
+            if self._link.is_open:
+                try:
+                    data = self._link.read_some(0.0)
+                except LinkClosed:
+                    data = b""  # noticed again, and reconnected, by the next call
+                if data:
+                    self._accept(data)
+            dropped = sum(isinstance(item, ReadResult) for item in self._pending)
+            self.stats.stale_dropped += dropped
+            self._pending.clear()
+            self._decoder.reset()
+            return dropped
 
     def _open_if_needed(self, deadline: float) -> None:
         if not self._link.is_open:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.reader.codec import (
     BadFrame,
@@ -182,3 +186,34 @@ def test_encode_message_round_trips_through_the_decoder() -> None:
         Parsed(("A", "B"), False),
         Parsed((), True),
     ]
+
+
+_code = st.text(
+    alphabet=st.characters(min_codepoint=0x1D, max_codepoint=0x7E, exclude_characters=";"),
+    min_size=1,
+    max_size=24,
+).filter(lambda c: c != "NOREAD")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    messages=st.lists(st.lists(_code, max_size=4), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=20),
+    noise=st.binary(max_size=8).filter(lambda b: b"\x02" not in b),
+)
+def test_any_segmentation_with_noise_between_messages_yields_the_messages(
+    messages: list[list[str]], cuts: list[int], noise: bytes
+) -> None:
+    kw = {"prefix": "\x02", "suffix": "\x03", "separator": ";", "noread": "NOREAD"}
+    stream = b"".join(noise + encode_message(codes, **kw) for codes in messages)
+    bounds = sorted({0, len(stream), *(c % (len(stream) + 1) for c in cuts)})
+    dec = FrameDecoder(STX, ETX)
+    frames = [
+        e
+        for a, b in itertools.pairwise(bounds)
+        for e in dec.feed(stream[a:b])
+        if not isinstance(e, Garbage)
+    ]
+    assert all(isinstance(f, Frame) for f in frames)
+    parsed = [parse_body(f.body.decode(), ";", "NOREAD") for f in frames]
+    assert [p.codes if p else None for p in parsed] == [tuple(c) for c in messages]

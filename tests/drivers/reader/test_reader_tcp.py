@@ -116,6 +116,20 @@ def test_trigger_drops_a_late_result_of_the_previous_trigger(
         assert reader.stats.stale_dropped == 1
 
 
+def test_flush_drops_a_late_result_on_a_hardware_triggered_reader(
+    wait_until: Callable[..., bool],
+) -> None:
+    with SimReader() as sim, open_reader(sim.url) as reader:
+        assert sim.wait_for_client()
+        with pytest.raises(DriverTimeout):
+            reader.read(timeout_s=0.05)
+        sim.read(["LATE"])  # the previous item's result, after its read gave up
+        assert wait_until(lambda: len(sim.sent()) == 1)
+        assert reader.flush() == 1
+        sim.read(["NEXT"])
+        assert reader.read().codes == ("NEXT",)
+
+
 def test_message_split_over_segments() -> None:
     codes = [f"0104{i:012d}21SER{i}" for i in range(6)]
     with SimReader() as sim, open_reader(sim.url) as reader:

@@ -61,6 +61,25 @@ def test_scan_split_over_several_usb_packets() -> None:
         assert scanner.read() == "0104012345678901215ABCDEF"
 
 
+def test_over_long_scan_is_reported_and_the_next_scan_is_clean() -> None:
+    with SimScanner() as sim, open_scanner(sim.url) as scanner:
+        sim.send_raw(b"A" * 6000 + b"\r")
+        sim.scan("CLEAN")
+        with pytest.raises(UnreadableScan, match="no suffix") as err:
+            scanner.read()
+        assert err.value.raw == b"A" * 4096
+        assert scanner.read() == "CLEAN"
+
+
+def test_tcp_scanner_dropped_mid_scan_reports_the_partial_bytes() -> None:
+    with SimScanner(transport="tcp") as sim, open_scanner(sim.url) as scanner:
+        assert sim.wait_for_client()
+        sim.send_raw(b"01040123")
+        sim.drop()
+        with pytest.raises(DriverConnectionError, match="mid-scan after b'01040123'"):
+            scanner.read()
+
+
 def test_read_returns_none_on_timeout_within_the_timeout() -> None:
     with SimScanner() as sim, open_scanner(sim.url) as scanner:
         start = time.monotonic()
