@@ -14,7 +14,8 @@ ESC, GS, FS, DLE, LF, CR, HT = 0x1B, 0x1D, 0x1C, 0x10, 0x0A, 0x0D, 0x09
 _FIXED = {
     (ESC, ord("@")): 2,
     (ESC, ord("2")): 2,
-    **{(ESC, ord(c)): 3 for c in "!EGM-a{dJtRV3U c"},
+    **{(ESC, ord(c)): 3 for c in "!EGM-a{dJtRV3U "},
+    (ESC, ord("c")): 4,
     **{(GS, ord(c)): 3 for c in "!bBHfhwaLWr"},
     (ESC, ord("p")): 5,
     (DLE, 0x04): 3,

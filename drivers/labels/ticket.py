@@ -9,6 +9,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import serial
@@ -67,7 +68,7 @@ class TicketPrinter:
         self.close()
 
     def print_batch_ticket(
-        self, title: str, rows: list[tuple[str, str]], qr: str | None = None
+        self, title: str, rows: Sequence[tuple[str, str]], qr: str | None = None
     ) -> None:
         """A batch ticket: bold centred title, key/value rows, an optional QR, a cut."""
         doc = self._composer()
@@ -94,7 +95,7 @@ class TicketPrinter:
         product: str,
         lot: str,
         cases: int,
-        rows: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        rows: Sequence[tuple[str, str]] = (),
         qr: str | None = None,
     ) -> None:
         """A pallet sheet: SSCC, product, lot, case count, extra rows, a QR (default: SSCC)."""
