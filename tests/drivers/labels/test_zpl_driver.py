@@ -220,6 +220,14 @@ def test_serial_over_a_pty(wait_until: Wait) -> None:
             sim.set_behavior(garbage=True)
             with pytest.raises(DriverProtocolError, match=sim.url):
                 driver.status()
+            sim.set_behavior(garbage=False, silent=True)
+            start = time.monotonic()
+            with pytest.raises(DriverTimeout, match="serial-labeler"):
+                driver.status()
+            assert time.monotonic() - start < TIMEOUT_S + 0.3
+            sim.set_behavior(silent=False)
+            sim.set_fault(head_open=False)
+            assert driver.status().ready
         finally:
             driver.close()
 
