@@ -159,22 +159,29 @@ def _codes_http(
         headers["Authorization"] = f"Bearer {token}"
     params = {"level": level, "count": str(count)}
     try:
-        with httpx.Client(timeout=timeout_s) as client:
-            response = client.get(url, params=params, headers=headers)
+        with (
+            httpx.Client(timeout=timeout_s) as client,
+            client.stream("GET", url, params=params, headers=headers) as response,
+        ):
+            if not response.is_success:
+                response.read()
+                try:
+                    check_response(response, what)
+                except Exception as exc:
+                    raise PullError(str(exc)) from exc
+            if response.headers.get("Content-Type", "").startswith("application/json"):
+                body = json.loads(response.read())
+                lines = body.get("codes") if isinstance(body, dict) else body
+                if not isinstance(lines, list):
+                    raise PullError(f"{what}: JSON answer has no 'codes' list")
+                yield from _clean_lines(lines, what)
+            else:
+                # Streamed line by line: a pool of a million codes never sits in memory twice.
+                yield from _clean_lines(response.iter_lines(), what)
     except httpx.HTTPError as exc:
         raise PullError(str(transport_error(exc, what))) from exc
-    try:
-        check_response(response, what)
-    except Exception as exc:
-        raise PullError(str(exc)) from exc
-    if response.headers.get("Content-Type", "").startswith("application/json"):
-        body = response.json()
-        lines = body.get("codes") if isinstance(body, dict) else body
-        if not isinstance(lines, list):
-            raise PullError(f"{what}: JSON answer has no 'codes' list")
-    else:
-        lines = response.text.splitlines()
-    yield from _clean_lines(lines, what)
+    except ValueError as exc:
+        raise PullError(f"{what}: answer is not valid JSON: {exc}") from exc
 
 
 def _codes_folder(folder: Path, level: str, count: int) -> Iterator[str]:

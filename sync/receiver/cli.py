@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, FileNotFoundError) as exc:
         print(f"receiver cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    print(f"receiver at {server.url} (capture: {server.url}/capture, upload: {server.url}/batches)")
+    print(
+        f"receiver at {server.url} (capture: {server.url}/capture, upload: {server.url}/batches)",
+        flush=True,
+    )
     if key is None:
         print("warning: no --key-file, manifest signatures are not checked", file=sys.stderr)
     done = threading.Event()

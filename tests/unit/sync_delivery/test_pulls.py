@@ -133,6 +133,8 @@ def test_codes_over_http_carry_an_idempotency_key(upstream: Upstream) -> None:
     codes = list(pull_codes(upstream.url + "/codes", "inner", 5, request_id="req-1"))
     assert codes == [f"inner-{i:05d}" for i in range(5)]
     assert upstream.requests[-1] == ("/codes", {"level": ["inner"], "count": ["5"]}, "req-1")
+    with pytest.raises(PullError, match="HTTP 404: no such pool"):
+        list(pull_codes(upstream.url + "/pool-gone", "inner", 5))
 
 
 def test_codes_from_a_folder_are_consumed_once(tmp_path: Path) -> None:
