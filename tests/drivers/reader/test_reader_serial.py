@@ -59,7 +59,7 @@ def test_pty_silence_times_out_naming_the_port() -> None:
         start = time.monotonic()
         with pytest.raises(DriverTimeout) as err:
             reader.read(timeout_s=0.25)
-        assert 0.24 <= time.monotonic() - start < 0.45
+        assert 0.24 <= time.monotonic() - start < 0.6
         assert err.value.port == sim.url and "cap-reader" in str(err.value)
 
 

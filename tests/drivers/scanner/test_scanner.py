@@ -84,7 +84,7 @@ def test_read_returns_none_on_timeout_within_the_timeout() -> None:
     with SimScanner() as sim, open_scanner(sim.url) as scanner:
         start = time.monotonic()
         assert scanner.read(timeout_s=0.2) is None
-        assert 0.19 <= time.monotonic() - start < 0.4
+        assert 0.19 <= time.monotonic() - start < 0.55
 
 
 def test_callback_delivery_and_clean_shutdown(wait_until: Callable[..., bool]) -> None:
