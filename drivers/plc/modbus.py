@@ -73,10 +73,12 @@ class ModbusPLC:
             self.link.close()
 
     def __enter__(self) -> ModbusPLC:
+        """connect() and return self."""
         self.connect()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """close()."""
         self.close()
 
     @property

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pymodbus.constants import ExcCodes
@@ -65,6 +65,8 @@ class SimPLC:
         self.delay_s = 0.0
         self.exception: int | None = None
         self.errors: list[str] = []
+        self.on_trigger: Callable[[int], None] | None = None
+        """Called with each seq as the item passes the photocell (conveyor: in the sim thread)."""
         self.url = ""
         m = self.map
         addrs = [
@@ -98,6 +100,8 @@ class SimPLC:
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> SimPLC:
         """Serve (TCP: on the same port again after stop()) in a thread of its own."""
+        if self._loop is not None:
+            return self
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(
@@ -177,9 +181,11 @@ class SimPLC:
         self._conveyor_task = None
 
     def __enter__(self) -> SimPLC:
+        """start() and return self."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        """stop()."""
         self.stop()
 
     # -- the server's access hook (runs in the server thread) ---------------------------------
@@ -261,12 +267,14 @@ class SimPLC:
         """An item passes the photocell: ring slot, then counter, in one scan; returns the seq."""
         m = self.map
         with self._lock:
-            self._seq = (self._seq + 1) % U16
+            self._seq = seq = (self._seq + 1) % U16
             count = self._hr[m.trigger_counter]
-            self._hr[m.trigger_ring + count % m.trigger_ring_len] = self._seq
+            self._hr[m.trigger_ring + count % m.trigger_ring_len] = seq
             self._hr[m.trigger_counter] = (count + 1) % U16
             self._triggered += 1
-            return self._seq
+        if self.on_trigger is not None:
+            self.on_trigger(seq)
+        return seq
 
     @property
     def triggered(self) -> int:

@@ -178,6 +178,8 @@ def _raises(fn: Callable[[], object]) -> bool:
 
 def test_conveyor_rate_gives_the_expected_count(sim: SimPLC, plc: ModbusPLC) -> None:
     got: list[Trigger] = []
+    seen: list[int] = []
+    sim.on_trigger = seen.append
     sim.conveyor(3000)  # 50 items/s
     t0 = time.monotonic()
     while time.monotonic() - t0 < 0.8:
@@ -186,5 +188,5 @@ def test_conveyor_rate_gives_the_expected_count(sim: SimPLC, plc: ModbusPLC) -> 
     sim.conveyor(0)
     elapsed = time.monotonic() - t0
     got += plc.poll_triggers()
-    assert [t.seq for t in got] == list(range(500, 500 + sim.triggered))
+    assert [t.seq for t in got] == list(range(500, 500 + sim.triggered)) == seen
     assert abs(sim.triggered - 50 * elapsed) <= 0.15 * 50 * elapsed + 2
