@@ -294,3 +294,13 @@ def test_driver_satisfies_the_protocol_and_world_hooks_are_thread_safe() -> None
         for w in range(4):  # each world thread's results stay in its own order
             mine = [c for c in got if c.startswith(f"W{w}-")]
             assert mine == [f"W{w}-{i}" for i in range(50)]
+
+
+def test_reader_set_to_gb18030_reads_chinese_text() -> None:
+    kw = {"encoding": "gb18030", "separator": "，"}
+    with SimReader(**kw) as sim, open_reader(sim.url, **kw) as reader:
+        assert sim.wait_for_client()
+        sim.read(["批号A1", "追溯码B2"])
+        result = reader.read()
+        assert result.codes == ("批号A1", "追溯码B2")
+        assert result.raw == "批号A1，追溯码B2\r\n".encode("gb18030")
