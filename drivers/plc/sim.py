@@ -154,7 +154,16 @@ class SimPLC:
             self._conveyor_task = asyncio.create_task(self._run_conveyor(self._rate))
 
     def stop(self) -> None:
-        """Close the listener and every connection, join the thread; start() serves again."""
+        """Close the listener and every connection, join the thread; start() serves again.
+
+        TCP comes back on the same port; RTU on a new pty pair (new url), see reboot().
+        """
+        self._halt()
+        if self._bridge is not None:
+            self._bridge.close()
+            self._bridge = None
+
+    def _halt(self) -> None:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
@@ -166,9 +175,6 @@ class SimPLC:
         thread.join(timeout=5)
         loop.close()
         self._loop = self._thread = self._server = None
-        if self._bridge is not None:
-            self._bridge.close()
-            self._bridge = None
 
     async def _shutdown(self) -> None:
         if self._server is not None:
@@ -329,7 +335,7 @@ class SimPLC:
 
     def reboot(self) -> None:
         """Power-cycle: connections drop, every register and coil is 0, then serve again."""
-        self.stop()
+        self._halt()  # RTU keeps its pty pair: the cable stays plugged in
         with self._lock:
             self._hr = [0] * len(self._hr)
             self._coils = [False] * len(self._coils)
