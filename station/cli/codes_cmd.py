@@ -1,0 +1,152 @@
+"""`station codes generate|import|stats|export`."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from station import codefile, pools
+from station.errors import InputError
+
+
+def register(subs, add) -> None:
+    """Add the codes group."""
+    g = add(subs, "codes", help="code pools: generate, import, count, export")
+    s = g.add_subparsers(dest="cmd", required=True)
+    p = add(s, "generate", help="generate new codes for a level")
+    p.add_argument("--level", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--scheme", choices=["random", "sequential", "sgtin", "sscc"])
+    p.add_argument("--product", help="SKU or GTIN (needed for sgtin)")
+    p.add_argument("--prefix", default="", help="prefix of sequential codes")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=generate)
+    p = add(s, "import", help="import a code file, all or nothing")
+    p.add_argument("file")
+    p.add_argument("--level", required=True, help="level of the codes (with --pairs: of the pool)")
+    p.add_argument("--pairs", action="store_true", help="lines are inner,outer pairs")
+    p.add_argument("--encoding", help="force the file's encoding (default: detect)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=import_)
+    p = add(s, "stats", help="counts by level and state")
+    p.add_argument("--level")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=stats)
+    p = add(s, "export", help="write codes one per line (pairs as inner,outer)")
+    p.add_argument("--level", required=True)
+    p.add_argument("--state")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=export)
+
+
+def _scheme(app, level: str, product: str | None) -> tuple[str, str | None]:
+    s = app.settings
+    if product:
+        prod = s.product(product)
+        return prod.schemes.get(level, "random"), prod.gtin
+    return "random", None
+
+
+def generate(app, args) -> int:
+    """Generate codes into a new pool."""
+    user = app.require("codes.manage")
+    app.settings.level(args.level)
+    default_scheme, gtin = _scheme(app, args.level, args.product)
+    scheme = args.scheme or ("sscc" if args.level == "pallet" else default_scheme)
+    if scheme == "imported":
+        scheme = "random"
+    t0 = time.perf_counter()
+    with app.progress(args.count, "generate") as bar:
+        task = bar.add_task(f"generating {args.level}", total=args.count)
+        n = pools.generate(
+            app.engine,
+            app.settings,
+            args.level,
+            args.count,
+            scheme,
+            user=user,
+            gtin=gtin,
+            prefix=args.prefix,
+            progress=lambda k: bar.advance(task, k),
+        )
+    dt = time.perf_counter() - t0
+    if args.json:
+        app.json({"level": args.level, "scheme": scheme, "generated": n, "seconds": round(dt, 3)})
+    else:
+        app.out(f"generated {n} {scheme} codes for level {args.level} in {dt:.1f} s")
+    return 0
+
+
+def import_(app, args) -> int:
+    """Import a code file."""
+    user = app.require("codes.manage")
+    level = args.level
+    if args.pairs:
+        names = app.settings.level_names
+        if "inner" not in names:
+            raise InputError("--pairs needs the levels inner and outer in config.toml")
+    else:
+        app.settings.level(level)
+    t0 = time.perf_counter()
+    parsed = codefile.parse(
+        args.file,
+        pairs=args.pairs,
+        max_length=app.settings.codes.max_length,
+        encoding=args.encoding,
+    )
+    total = len(parsed.codes)
+    with app.progress(total, "import") as bar:
+        task = bar.add_task(f"importing {Path(args.file).name}", total=total)
+        n = pools.import_file(
+            app.engine, parsed, level, user=user, progress=lambda k: bar.advance(task, k)
+        )
+    dt = time.perf_counter() - t0
+    if args.json:
+        app.json(
+            {
+                "file": args.file,
+                "imported": n,
+                "encoding": parsed.encoding,
+                "pairs": bool(args.pairs),
+                "seconds": round(dt, 3),
+            }
+        )
+    else:
+        kind = f"{n // 2} pairs" if args.pairs else f"{n} codes"
+        app.out(f"imported {kind} from {args.file} ({parsed.encoding}) in {dt:.1f} s")
+    return 0
+
+
+def stats(app, args) -> int:
+    """Counts by level and state."""
+    app.require("view")
+    with app.engine.connect() as conn:
+        counts = pools.stats(conn, args.level)
+    if args.json:
+        app.json({"levels": counts, "total": sum(sum(v.values()) for v in counts.values())})
+        return 0
+    if not counts:
+        app.out("no codes")
+    for level, states in counts.items():
+        parts = ", ".join(f"{st} {n}" for st, n in sorted(states.items()))
+        app.out(f"{level}: {parts}")
+    return 0
+
+
+def export(app, args) -> int:
+    """Export codes to a file, atomically."""
+    app.require("codes.manage")
+    app.settings.level(args.level)
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".part")
+    n = 0
+    with app.engine.connect() as conn, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for line in pools.export_lines(conn, args.level, args.state):
+            fh.write(line + "\n")
+            n += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, out)
+    app.out(f"exported {n} lines to {out}")
+    return 0

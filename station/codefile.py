@@ -1,0 +1,150 @@
+"""Parsing code files as brand platforms and cap makers deliver them; all lines checked, none kept
+unless every line is good.
+
+Accepted: one code per line, or `inner,outer` pairs for pre-printed caps; UTF-8 with or without
+BOM, or GB18030 (detected, or given); CRLF or LF; an optional header line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from station import gs1
+from station.errors import ImportRejected, InputError
+
+# Printable ASCII minus space and comma: URLs, GS1 element strings, serials. Anything else (tabs,
+# full-width characters, control bytes from a bad export) is outside every scheme we accept.
+_CODE_RE = re.compile(r"[!-+\--~]+")
+_HEADER_WORDS = {
+    "code", "codes", "serial", "serials", "url", "inner", "outer", "inner_code", "outer_code",
+    "码", "内码", "外码", "盖内码", "盖外码", "追溯码", "序列号", "编码", "二维码",
+}  # fmt: skip
+_DL_RE = re.compile(r"/01/(\d{14})(?:/|$)")
+_ES_RE = re.compile(r"^\(01\)(\d{14})")
+
+
+@dataclass
+class ParsedFile:
+    """The good result of parsing: codes (or pairs) in file order, with the file's digest."""
+
+    path: str
+    encoding: str
+    sha256: str
+    codes: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str]] | None = None
+    first_line: int = 1  # file line number of codes[0] (2 when a header was skipped)
+
+
+def decode_bytes(raw: bytes, encoding: str | None, path: str) -> tuple[str, str]:
+    """Text and the encoding used: BOM → UTF-8, else UTF-8, else GB18030; or the forced one."""
+    if encoding:
+        try:
+            return raw.decode(encoding).removeprefix("\ufeff"), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(f"{path}: cannot read as {encoding}: {exc}") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line}: bytes that are neither UTF-8 nor GB18030; "
+            "pass --encoding with the file's encoding"
+        ) from None
+
+
+def gs1_problem(code: str) -> str | None:
+    """Why a GS1-shaped code is wrong (bad GTIN/SSCC check digit), or None."""
+    m = _DL_RE.search(code) if code.startswith("http") else _ES_RE.match(code)
+    if m and not gs1.valid_check_digit(m.group(1)):
+        return f"wrong GS1 check digit in GTIN {m.group(1)}"
+    if len(code) == 18 and code.isdigit() and not gs1.valid_check_digit(code):
+        return f"wrong GS1 check digit in SSCC {code}"
+    return None
+
+
+def _problem(code: str, max_length: int) -> str | None:
+    if not code:
+        return "empty"
+    if len(code) > max_length:
+        return f"too long ({len(code)} characters, at most {max_length})"
+    if not _CODE_RE.fullmatch(code):
+        bad = next(c for c in code if not _CODE_RE.fullmatch(c))
+        return f"character {bad!r} (U+{ord(bad):04X}) is outside the code scheme"
+    if code[0] in "h(" or (len(code) == 18 and code.isdigit()):
+        return gs1_problem(code)
+    return None
+
+
+def _is_header(line: str) -> bool:
+    fields = [f.strip().lower() for f in line.split(",")]
+    return all(f in _HEADER_WORDS for f in fields)
+
+
+def parse(
+    path: str | Path, *, pairs: bool, max_length: int, encoding: str | None = None
+) -> ParsedFile:
+    """Parse and check every line; ImportRejected lists each bad line (`line N: reason`)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc.strerror}") from None
+    text, used = decode_bytes(raw, encoding, str(p))
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    out = ParsedFile(str(p), used, hashlib.sha256(raw).hexdigest())
+    start = 0
+    if lines and _is_header(lines[0].rstrip("\r")):
+        start = 1
+    out.first_line = start + 1
+    problems: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    codes = out.codes
+    plist: list[tuple[str, str]] = []
+    for n in range(start, len(lines)):
+        line = lines[n]
+        if line.endswith("\r"):
+            line = line[:-1]
+        lineno = n + 1
+        fields = line.split(",") if pairs else [line]
+        if pairs and len(fields) != 2:
+            problems.append((lineno, f"expected 'inner,outer', found {len(fields)} field(s)"))
+            continue
+        if pairs and fields[0] == fields[1]:
+            problems.append((lineno, f"inner and outer are the same code ({fields[0]})"))
+            continue
+        bad = False
+        for f in fields:
+            why = _problem(f, max_length)
+            if why is None:
+                first = seen.setdefault(f, lineno)
+                if first != lineno:
+                    why = f"duplicate of line {first} ({f})"
+            if why is not None:
+                problems.append((lineno, why))
+                bad = True
+                break
+        if bad:
+            continue
+        if pairs:
+            plist.append((fields[0], fields[1]))
+        else:
+            codes.append(line)
+    if problems:
+        raise ImportRejected(str(p), problems, len(problems))
+    if not (plist if pairs else codes):
+        raise InputError(f"{p}: no codes in the file")
+    if pairs:
+        out.pairs = plist
+        out.codes = [c for pair in plist for c in pair]
+    return out

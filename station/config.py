@@ -1,0 +1,372 @@
+"""config.toml → validated, frozen settings; errors name the key, the problem and the fix."""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from station.errors import ConfigError
+
+DEFAULT_CONFIG = "config.toml"
+ENV_CONFIG = "LINESTATION_CONFIG"
+LEVEL_ORDER = ("inner", "outer", "box", "case", "pallet")
+AMBIGUOUS = set("0O1Il")
+
+
+class _Frozen(BaseModel):
+    """Base of every config section: unknown keys rejected, values frozen after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationSettings(_Frozen):
+    """Who this station is and where it keeps its data."""
+
+    id: str = Field(
+        min_length=1, description="Station id, unique in the plant; goes into batch files"
+    )
+    name: str = "Line station"
+    line: str = Field("L1", description="Line name shown on screens and in batch files")
+    database: str = Field(
+        "sqlite:///var/station.db",
+        description="SQLAlchemy URL; a relative sqlite path resolves against the config folder",
+    )
+    language: Literal["zh", "en"] = "zh"
+    data_dir: str = Field("var", description="Folder for logs, exports and the outbox")
+    signing_key: str = Field(
+        "change-me-station-key", min_length=8, description="HMAC-SHA256 key for batch manifests"
+    )
+
+
+class CodeSettings(_Frozen):
+    """How codes generated here look."""
+
+    alphabet: str = Field(
+        "23456789ABCDEFGHJKMNPQRSTUVWXYZ", description="Random-serial alphabet (no 0/O, 1/I/l)"
+    )
+    length: int = Field(16, ge=4, le=64, description="Random-serial length in characters")
+    min_entropy_bits: int = Field(64, ge=32, description="Refuse alphabet/length below this")
+    max_length: int = Field(200, ge=8, le=2000, description="Longest code accepted on import")
+    resolver: str = Field("https://id.example.com", description="GS1 Digital Link resolver")
+    sgtin_format: Literal["digital-link", "element-string"] = "digital-link"
+    company_prefix: str = Field("6901234", description="GS1 company prefix (SSCC)")
+    sscc_extension: int = Field(0, ge=0, le=9)
+
+    @field_validator("alphabet")
+    @classmethod
+    def _alphabet(cls, v: str) -> str:
+        if len(set(v)) != len(v):
+            raise ValueError("alphabet has repeated characters; list each character once")
+        bad = AMBIGUOUS & set(v)
+        if bad:
+            raise ValueError(
+                f"alphabet contains ambiguous characters {''.join(sorted(bad))}; remove them"
+            )
+        if any(c in string.whitespace or c == "," for c in v):
+            raise ValueError("alphabet may not contain whitespace or commas")
+        return v
+
+    @field_validator("company_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not v.isdigit() or not 6 <= len(v) <= 12:
+            raise ValueError("company_prefix must be 6 to 12 digits (your GS1 company prefix)")
+        return v
+
+    @model_validator(mode="after")
+    def _entropy(self) -> CodeSettings:
+        import math
+
+        bits = self.length * math.log2(len(self.alphabet))
+        if bits < self.min_entropy_bits:
+            raise ValueError(
+                f"alphabet of {len(self.alphabet)} × length {self.length} gives {bits:.0f} bits; "
+                f"raise codes.length to reach {self.min_entropy_bits} bits"
+            )
+        return self
+
+
+LevelName = Literal["inner", "outer", "box", "case", "pallet"]
+
+
+class LevelSettings(_Frozen):
+    """One packaging level; capacity = children per container (1 for inner/outer)."""
+
+    name: LevelName
+    label_zh: str
+    label_en: str
+    capacity: int = Field(1, ge=1, le=100000)
+
+
+Scheme = Literal["random", "sequential", "sgtin", "sscc", "imported"]
+
+
+class ProductSettings(_Frozen):
+    """A product the line packs: GTIN or SKU, and the code scheme per level."""
+
+    sku: str = Field(min_length=1)
+    gtin: str | None = None
+    name: str
+    schemes: dict[LevelName, Scheme] = Field(default_factory=dict)
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from station.gs1 import gtin14, valid_check_digit
+
+        if not v.isdigit() or len(v) not in (8, 12, 13, 14) or not valid_check_digit(v):
+            raise ValueError(f"GTIN {v!r} is not 8/12/13/14 digits with a valid check digit")
+        return gtin14(v)
+
+
+class InkjetSettings(_Frozen):
+    """Inkjet printer for a printed level (CIJ/TIJ)."""
+
+    protocol: str = "wsi"
+    url: str
+    depth: int = Field(4, ge=1, le=64, description="Codes queued ahead at most")
+    mode: Literal["fifo", "single"] = "fifo"
+    job: str = "LINESTATION"
+    timeout_ms: int = Field(1000, ge=10)
+
+
+class CameraSettings(_Frozen):
+    """Camera (OpenCV source) or simulated camera, and what it decodes."""
+
+    source: str = Field(
+        "sim", description="'sim', a device index, an RTSP/HTTP URL, a file, a folder"
+    )
+    formats: tuple[str, ...] = ("QRCode", "DataMatrix")
+    roi: tuple[int, int, int, int] | None = None
+    min_grade: Literal["A", "B", "C", "D", "F"] = "D"
+    second_opinion: bool = True
+
+
+class LabelerSettings(_Frozen):
+    """ZPL label printer."""
+
+    url: str
+    symbology: Literal["qr", "datamatrix"] = "qr"
+    template: str | None = Field(None, description="Site ZPL template file with {placeholders}")
+    timeout_ms: int = Field(2000, ge=10)
+
+
+class TicketSettings(_Frozen):
+    """ESC/POS ticket printer for batch and pallet sheets."""
+
+    url: str
+
+
+class ReaderSettings(_Frozen):
+    """Fixed code reader (smart camera decoding on the device)."""
+
+    url: str
+    prefix: str = ""
+    suffix: str = "\r\n"
+    separator: str = ";"
+    noread: str = "NOREAD"
+    dialect: str = "generic"
+
+
+class ScannerSettings(_Frozen):
+    """Handheld serial scanner."""
+
+    url: str
+    suffix: str = "\r"
+    encoding: str = "utf-8"
+
+
+class PlcSettings(_Frozen):
+    """Line PLC over Modbus TCP or RTU."""
+
+    url: str
+    timeout_ms: int = Field(500, ge=10)
+    heartbeat_timeout_ms: int = Field(2000, ge=100)
+    register_map: dict[str, int | None] = Field(default_factory=dict)
+
+
+class DevicesSettings(_Frozen):
+    """Every device of the line; a missing section means the station does not use it."""
+
+    inkjet: InkjetSettings | None = None
+    verify_camera: CameraSettings | None = None
+    case_camera: CameraSettings | None = None
+    case_labeler: LabelerSettings | None = None
+    pallet_labeler: LabelerSettings | None = None
+    ticket: TicketSettings | None = None
+    reader: ReaderSettings | None = None
+    scanner: ScannerSettings | None = None
+    plc: PlcSettings | None = None
+
+
+class LineSettings(_Frozen):
+    """Geometry and timing of the conveyor."""
+
+    printed_level: LevelName = "outer"
+    preprinted_caps: bool = False
+    speed_m_per_s: float = Field(1.0, gt=0)
+    trigger_to_camera_mm: float = Field(300, ge=0)
+    camera_to_kicker_mm: float = Field(500, gt=0)
+    decision_margin_ms: float = Field(20, ge=0)
+    rate_per_min: int = Field(600, ge=1, le=20000)
+    status_interval_ms: int = Field(500, ge=50)
+
+    @property
+    def deadline_ms(self) -> float:
+        """Time from camera to kicker minus the safety margin: the budget for one decision."""
+        return self.camera_to_kicker_mm / self.speed_m_per_s - self.decision_margin_ms
+
+
+class UpstreamSettings(_Frozen):
+    """Where closed batches go."""
+
+    url: str | None = None
+    transport: Literal["epcis-capture", "rest-upload", "folder", "none"] = "none"
+    folder: str | None = None
+    formats: tuple[str, ...] = ("epcis-jsonld", "csv")
+    token: str | None = None
+    pair_event: Literal["association", "aggregation"] = "association"
+
+
+class UserSettings(_Frozen):
+    """Roles and login policy."""
+
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    max_failures: int = Field(5, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+
+
+class Settings(_Frozen):
+    """The whole config.toml."""
+
+    station: StationSettings
+    codes: CodeSettings = CodeSettings()
+    levels: Annotated[tuple[LevelSettings, ...], Field(min_length=2)]
+    products: Annotated[tuple[ProductSettings, ...], Field(min_length=1)]
+    devices: DevicesSettings = DevicesSettings()
+    line: LineSettings = LineSettings()
+    upstream: UpstreamSettings = UpstreamSettings()
+    users: UserSettings = UserSettings()
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _levels(self) -> Settings:
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"levels: a level is listed twice in {names}; list each once")
+        order = [n for n in LEVEL_ORDER if n in names]
+        if names != order:
+            raise ValueError(f"levels: list them child first, in the order {order}")
+        if "outer" not in names:
+            raise ValueError("levels: the sellable item level 'outer' is required")
+        return self
+
+    def level(self, name: str) -> LevelSettings:
+        """The settings of level `name`; ConfigError if the line does not use it."""
+        for lv in self.levels:
+            if lv.name == name:
+                return lv
+        raise ConfigError(
+            f"level {name!r} is not configured; levels are {[lv.name for lv in self.levels]}"
+        )
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        """Configured levels, child first."""
+        return tuple(lv.name for lv in self.levels)
+
+    def product(self, key: str) -> ProductSettings:
+        """Product by SKU or GTIN."""
+        for p in self.products:
+            if key in (p.sku, p.gtin) or (p.gtin and key.zfill(14) == p.gtin):
+                return p
+        raise ConfigError(
+            f"product {key!r} is not in config.toml [[products]]; known: "
+            f"{', '.join(p.sku for p in self.products)}"
+        )
+
+    def path(self, value: str) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(value)
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute."""
+        url = self.station.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix) :]))
+        return url
+
+    @property
+    def data_dir(self) -> Path:
+        """The station's data folder (logs, exports, outbox), created on demand."""
+        return self.path(self.station.data_dir)
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None) -> Path:
+    """--config, else $LINESTATION_CONFIG, else ./config.toml."""
+    if path:
+        return Path(path)
+    env = os.environ.get(ENV_CONFIG)
+    return Path(env) if env else Path(DEFAULT_CONFIG)
+
+
+def _loc(err: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for item in err["loc"]:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        elif item in ("function-after", "function-before") or "[" in str(item):
+            continue
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _fix(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "remove it or check its spelling against config.toml in the repository"
+    if kind == "missing":
+        return "add it"
+    if kind.startswith("literal"):
+        return "use one of the allowed values"
+    return "correct the value"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate config.toml; ConfigError names the key, the problem and the fix."""
+    cfg = resolve_config_path(path)
+    try:
+        raw = tomllib.loads(cfg.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{cfg}: no such config file; pass --config PATH or set {ENV_CONFIG}"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg}: not valid TOML: {exc}; fix the syntax at that line") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{cfg}: not UTF-8 text; save the file as UTF-8") from None
+    if "base_dir" in raw:
+        raise ConfigError(f"{cfg}: key 'base_dir' is not allowed; remove it")
+    raw["base_dir"] = cfg.resolve().parent
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = _loc(err) or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            lines.append(f"{cfg}: key '{key}': {msg}; {_fix(err)}")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,87 @@
+"""Engine and sessions: SQLite (WAL, synchronous=FULL) or PostgreSQL; migrations on start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from station.errors import StationError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves so a writer takes the lock up front
+    # and two processes never deadlock upgrading a read lock (pysqlite's deferred default).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, migrate: bool = True, synchronous: str = "FULL") -> Engine:
+    """An engine for `url` with the station's settings, schema migrated to the newest version."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if synchronous != "FULL":
+            event.listen(
+                engine,
+                "connect",
+                lambda c, r: c.execute(f"PRAGMA synchronous={synchronous}"),
+            )
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = create_engine(url, pool_pre_ping=True)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply alembic migrations up to head (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise StationError(
+            f"database {engine.url.render_as_string(hide_password=True)}: {exc.orig}; "
+            "check station.database in config.toml and that the disk is writable"
+        ) from None
+
+
+def schema_version(engine: Engine) -> str | None:
+    """The alembic revision the database is at, or None for an empty database."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: committed on success, rolled back on any error."""
+    with engine.begin() as conn:
+        yield conn

@@ -1,0 +1,172 @@
+"""SQLAlchemy 2.0 typed models of the station's store; the schema version lives in alembic."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# BigInteger keys autoincrement on PostgreSQL; SQLite needs plain INTEGER for rowid aliasing.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Meta(Base):
+    """Key/value facts about this store: station id, serial counters, the audit chain head."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Batch(Base):
+    """One work order: product, lot, dates, line, planned quantity; Open-SCS job states."""
+
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    product_sku: Mapped[str] = mapped_column(String(64))
+    product_gtin: Mapped[str | None] = mapped_column(String(14))
+    product_name: Mapped[str] = mapped_column(String(200))
+    lot: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    produced: Mapped[date | None] = mapped_column(Date)
+    expires: Mapped[date | None] = mapped_column(Date)
+    line: Mapped[str] = mapped_column(String(64))
+    station_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Pool(Base):
+    """A set of codes allocated to this line for one level (an import or a generation run)."""
+
+    __tablename__ = "pools"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    level: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))  # imported | generated | pulled
+    scheme: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str | None] = mapped_column(Text)  # file name or upstream URL
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    pairs: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Code(Base):
+    """One printed identifier and its fate; parent_id = its container, pair_id = its partner."""
+
+    __tablename__ = "codes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(2000), unique=True)
+    level: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"), index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    grade: Mapped[str | None] = mapped_column(String(1))
+    child_count: Mapped[int | None] = mapped_column(Integer)
+    container_status: Mapped[str | None] = mapped_column(String(16))  # open|normal|partial|mixed
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_codes_level_state", "level", "state", "id"),)
+
+
+class Link(Base):
+    """History of parent ← child links (add = packing, delete = unpacking)."""
+
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    time: Mapped[datetime] = mapped_column(DateTime)
+    user: Mapped[str] = mapped_column(String(64))
+
+
+class Reject(Base):
+    """An item the camera or a rule refused; waits for QA unless decided."""
+
+    __tablename__ = "rejects"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"), index=True)
+    read_text: Mapped[str | None] = mapped_column(String(2000))
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    time: Mapped[datetime] = mapped_column(DateTime)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Append-only trail; each row carries the SHA-256 of the previous one."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime)
+    user: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(2000))
+    old: Mapped[str | None] = mapped_column(String(64))
+    new: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxItem(Base):
+    """A closed batch's file set waiting for upstream's acknowledgement."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("batch_id", name="uq_outbox_batch"),)
+
+
+class User(Base):
+    """A person who may act on the station; PIN stored as a scrypt hash only."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    pin_hash: Mapped[str] = mapped_column(String(256))
+    badge: Mapped[str | None] = mapped_column(String(128), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
