@@ -16,7 +16,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +33,7 @@ MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 SIGNERS = ("hmac-sha256", "ed25519")
 
-Writer = Callable[[BatchData, Any], None]
+Writer = Callable[..., None]
 # format name → (file suffix, text?, writer) for each file the format produces
 FORMATS: dict[str, tuple[tuple[str, bool, Writer], ...]] = {
     "epcis-jsonld": ((".epcis.jsonld", True, write_jsonld),),
@@ -58,12 +58,16 @@ def write_batch_files(
     signer: str = "hmac-sha256",
     ed25519_private_key: bytes | None = None,
     overwrite: bool = False,
+    pair_event: str = "association",
+    capacities: Mapping[str, int] | None = None,
 ) -> Path:
     """Write the batch in each format to out_dir, then the signed manifest; return its path.
 
     `key` is the station's HMAC key (used when signer is hmac-sha256); for ed25519 pass the
     private key as 32 raw bytes or PEM. A directory that already holds a manifest is refused
     unless overwrite=True: a batch file set, once signed, is not silently replaced.
+    pair_event goes to the EPCIS 2.0 writers; capacities (children per container level) to the
+    码上放心 writer, which otherwise derives them from the full containers.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -75,10 +79,16 @@ def write_batch_files(
         raise ExportError(f"{directory / MANIFEST} already exists: batch file set is sealed")
     stem = safe_name(data.info.batch_id)
     files = []
+    options: dict[str, dict[str, Any]] = {
+        "epcis-jsonld": {"pair_event": pair_event},
+        "epcis-xml": {"pair_event": pair_event},
+        "mashangfangxin": {"capacities": capacities},
+    }
     for fmt in dict.fromkeys(formats):
+        kwargs = options.get(fmt, {})
         for suffix, text, writer in FORMATS[fmt]:
             size, digest = _write_file(
-                directory / (stem + suffix), text, lambda f, w=writer: w(data, f)
+                directory / (stem + suffix), text, lambda f, w=writer, k=kwargs: w(data, f, **k)
             )
             files.append({"name": stem + suffix, "format": fmt, "size": size, "sha256": digest})
     info = data.info

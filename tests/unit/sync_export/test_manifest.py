@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.manifest import FORMATS, ManifestError, verify_manifest, write_batch_files
+from sync.mashangfangxin import read_upload
 from sync.model import ExportError
 
 KEY = b"station-01-secret-key-32-bytes!!"
@@ -97,3 +98,15 @@ def test_refusals(batch, tmp_path) -> None:
     with pytest.raises(ExportError, match="sealed"):
         write_batch_files(batch, tmp_path, ["csv"], key=KEY, key_id="k")
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_options_reach_the_writers(batch, tmp_path) -> None:
+    write_batch_files(
+        batch, tmp_path, ["epcis-jsonld", "mashangfangxin"], key=KEY, key_id="k",
+        pair_event="aggregation", capacities={"box": 5, "case": 2},
+    )  # fmt: skip
+    jsonld = (tmp_path / "B-2026_11-0042.epcis.jsonld").read_text(encoding="utf-8")
+    assert "AssociationEvent" not in jsonld and jsonld.count('"AggregationEvent"') == 10 + 24
+    payload = (tmp_path / "B-2026_11-0042.mashangfangxin.zip.b64").read_bytes()
+    assert b'packageSpec="1:2:10"' in read_upload(payload)[1]
+    verify_manifest(tmp_path, KEY)
