@@ -145,11 +145,17 @@ class ModbusLink:
                     self.backoff_max_s, max(self.backoff_min_s, self.backoff_s * 2)
                 )
                 self._next_attempt = time.monotonic() + self.backoff_s
+                if self.settings.kind == "tcp":
+                    what = f"cannot connect within {self.timeout_s} s"
+                    check = "check power, cable, IP address and port"
+                else:
+                    what = f"cannot open serial port {self.settings.serial_port}"
+                    check = "check the adapter is plugged in and no other program holds it"
                 raise DriverConnectionError(
                     self.name,
                     self.url,
-                    f"cannot connect within {self.timeout_s} s",
-                    f"retrying in {self.backoff_s * 1000:.0f} ms; check power, cable, address",
+                    what,
+                    f"retrying in {self.backoff_s * 1000:.0f} ms; {check}",
                 )
             if self.settings.kind == "rtu" and client.socket is not None:
                 # Bytes of an answer that came after we gave up would frame-shift the next one.

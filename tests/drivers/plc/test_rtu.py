@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.errors import DriverProtocolError, DriverTimeout
+from drivers.errors import DriverConnectionError, DriverProtocolError, DriverTimeout
 from drivers.plc.base import StackLight, Trigger, TriggersLost, open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
@@ -84,3 +84,12 @@ def test_rtu_late_answers_are_never_taken_for_the_next_request(
     assert got == [Trigger(s, i + 1) for i, s in enumerate(seqs)]
     plc.set_stack_light(StackLight.GREEN)
     assert sim.stack_light is StackLight.GREEN
+
+
+def test_missing_serial_port_is_a_clear_connection_error() -> None:
+    plc = open_plc("modbus-rtu:///dev/ttyNOPE9?baudrate=9600", name="rtu-plc", timeout_s=0.2)
+    with pytest.raises(DriverConnectionError, match="cannot open serial port /dev/ttyNOPE9"):
+        plc.connect()
+    with pytest.raises(DriverConnectionError, match="next attempt in"):
+        plc.poll_triggers()  # inside the backoff wait: refused at once, no new attempt
+    plc.close()
