@@ -45,8 +45,8 @@ class RegisterMap:
             # Counters wrap at 65536; the slot of count c is c % len only if len divides 65536.
             if ring_len < 1 or ring_len > 64 or ring_len & (ring_len - 1):
                 raise ValueError(f"plc register map: {key}={ring_len} must be 1, 2, 4, ... 64")
-        if not 0 <= self.unit_id <= 247:
-            raise ValueError(f"plc register map: unit_id={self.unit_id} must be 0..247")
+        if not 0 <= self.unit_id <= 255:
+            raise ValueError(f"plc register map: unit_id={self.unit_id} must be 0..255")
         if (self.line_stop_coil is None) == (self.line_stop_register is None):
             raise ValueError(
                 "plc register map: set exactly one of line_stop_coil, line_stop_register"
@@ -57,6 +57,33 @@ class RegisterMap:
                 "plc register map: trigger_counter and trigger_ring must lie within "
                 f"{MAX_READ} registers so one read returns both"
             )
+        self._check_overlaps()
+
+    def _check_overlaps(self) -> None:
+        """Two names on one holding register (or coil) would corrupt each other: refuse."""
+        registers = {
+            "trigger_counter": (self.trigger_counter, 1),
+            "plc_heartbeat": (self.plc_heartbeat, 1),
+            "rejects_done": (self.rejects_done, 1),
+            "trigger_ring": (self.trigger_ring, self.trigger_ring_len),
+            "station_heartbeat": (self.station_heartbeat, 1),
+            "stack_light": (self.stack_light, 1),
+            "reject_write_ptr": (self.reject_write_ptr, 1),
+            "reject_ring": (self.reject_ring, self.reject_ring_len),
+        }
+        if self.line_stop_register is not None:
+            registers["line_stop_register"] = (self.line_stop_register, 1)
+        coils = {"reject_coil": self.reject_coil, "line_stop_coil": self.line_stop_coil}
+        owner: dict[tuple[str, int], str] = {}
+        spans = [("register", k, a, n) for k, (a, n) in registers.items()]
+        spans += [("coil", k, a, 1) for k, a in coils.items() if a is not None]
+        for space, key, start, count in spans:
+            if not 0 <= start <= 0xFFFF - count + 1:
+                raise ValueError(f"plc register map: {key}={start} outside 0..65535")
+            for addr in range(start, start + count):
+                other = owner.setdefault((space, addr), key)
+                if other != key:
+                    raise ValueError(f"plc register map: {key} and {other} share {space} {addr}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RegisterMap:

@@ -64,7 +64,7 @@ class ModbusPLC:
         """Open the link; take the trigger counter and the reject pointer as baselines."""
         with self._lock:
             self.link.open()
-            self._read_status()
+            self._read_status("read trigger counter")
             self._after_connect()
 
     def close(self) -> None:
@@ -87,11 +87,11 @@ class ModbusPLC:
         return self._total
 
     # -- triggers -----------------------------------------------------------------------------
-    def _read_status(self) -> list[int]:
+    def _read_status(self, what: str = "poll triggers") -> list[int]:
         """One FC03 over the poll span; updates heartbeat and rejects-done tracking."""
         m = self.map
         lo, hi = m.poll_span
-        regs = self.link.read(lo, hi - lo, "poll triggers")
+        regs = self.link.read(lo, hi - lo, what)
         if lo <= m.plc_heartbeat < hi:
             self._see_plc_heartbeat(regs[m.plc_heartbeat - lo])
         if lo <= m.rejects_done < hi:
@@ -156,6 +156,9 @@ class ModbusPLC:
         self._synced_connects = self.link.connects
         if m.reject_coil is not None:
             return
+        lo, hi = m.poll_span
+        if not lo <= m.rejects_done < hi:
+            self._rejects_done = self.link.read(m.rejects_done, 1, "read rejects done")[0]
         if m.reject_block:
             lo = min(m.reject_write_ptr, m.reject_ring)
             regs = self.link.read(lo, m.reject_ring_len + 1, "read reject ring")

@@ -136,10 +136,10 @@ def test_line_stop_coil_halts_the_conveyor(
 
 
 def test_line_stop_as_a_register() -> None:
-    rmap = {"line_stop_coil": None, "line_stop_register": 25}
+    rmap = {"line_stop_coil": None, "line_stop_register": 45}
     with SimPLC(rmap) as sim, open_plc(sim.url, register_map=rmap, timeout_s=0.3) as plc:
         plc.set_line_stop(True)
-        assert sim.line_stop and sim.register(25) == 1
+        assert sim.line_stop and sim.register(45) == 1
         plc.set_line_stop(False)
         assert not sim.line_stop
 
@@ -190,3 +190,17 @@ def test_conveyor_rate_gives_the_expected_count(sim: SimPLC, plc: ModbusPLC) -> 
     got += plc.poll_triggers()
     assert [t.seq for t in got] == list(range(500, 500 + sim.triggered)) == seen
     assert abs(sim.triggered - 50 * elapsed) <= 0.15 * 50 * elapsed + 2
+
+
+def test_ring_full_is_caught_when_rejects_done_is_outside_the_poll_read() -> None:
+    rmap = RegisterMap(rejects_done=200)
+    assert rmap.poll_span == (0, 19)
+    with SimPLC(rmap) as sim, open_plc(sim.url, register_map=rmap, timeout_s=0.3) as plc:
+        sim.hold_rejects = True
+        for seq in range(16):
+            plc.request_reject(seq)
+        with pytest.raises(DeviceFault, match="reject ring full"):
+            plc.request_reject(16)
+        sim.hold_rejects = False
+        plc.request_reject(16)
+        assert sim.rejects() == list(range(17))

@@ -15,8 +15,18 @@ def test_defaults_poll_in_one_read_and_reject_in_one_write() -> None:
 
 
 def test_from_dict_builds_and_rejects_unknown_keys() -> None:
-    m = RegisterMap.from_dict({"unit_id": 3, "trigger_ring_len": 32, "reject_coil": 7})
-    assert (m.unit_id, m.trigger_ring_len, m.reject_coil) == (3, 32, 7)
+    m = RegisterMap.from_dict(
+        {
+            "unit_id": 3,
+            "trigger_ring_len": 32,  # 3..34: the station block moves up
+            "station_heartbeat": 40,
+            "stack_light": 41,
+            "reject_write_ptr": 42,
+            "reject_ring": 43,
+            "reject_coil": 7,
+        }
+    )
+    assert (m.unit_id, m.trigger_ring_len, m.reject_coil, m.poll_span) == (3, 32, 7, (0, 35))
     with pytest.raises(ValueError, match="trigger_rnig"):
         RegisterMap.from_dict({"trigger_rnig": 5})
 
@@ -31,6 +41,9 @@ def test_from_dict_builds_and_rejects_unknown_keys() -> None:
         ({"line_stop_register": 30}, "line_stop"),
         ({"trigger_counter": 0, "trigger_ring": 200}, "one read"),
         ({"unit_id": 300}, "unit_id"),
+        ({"stack_light": 5}, "stack_light and trigger_ring share register 5"),
+        ({"reject_coil": 0}, "line_stop_coil and reject_coil share coil 0"),
+        ({"reject_ring": 65530}, "reject_ring=65530 outside"),
     ],
 )
 def test_bad_maps_are_refused_naming_the_key(data: dict, key: str) -> None:
@@ -62,6 +75,6 @@ def test_urls() -> None:
 
 
 def test_open_plc_takes_a_config_table() -> None:
-    plc = open_plc("modbus-tcp://127.0.0.1:1", register_map={"stack_light": 30}, name="p")
+    plc = open_plc("modbus-tcp://127.0.0.1:1", register_map={"stack_light": 45}, name="p")
     assert plc.name == "p"
     assert plc.url == "modbus-tcp://127.0.0.1:1"
