@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 # A JSON string (escapes unrolled, so long strings do not backtrack) or one structural character.
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]')
+# Brackets alone, or a run of anything else with strings kept whole (brackets inside strings).
+_COARSE = re.compile(rb'[{}\[\]]|(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"{}\[\]])+')
 _BODY = b'"epcisBody"'
 _EVENTS = b'"eventList"'
 
@@ -43,56 +45,71 @@ def scan_events(buf: bytes | memoryview | object) -> EventSpans:
     stack: list[bytes | None] = []  # per open container: last key (objects) or None (arrays)
     kinds: list[int] = []
     expect_key = False
-    ev_level = -1
-    head_end = tail_start = -1
-    start = 0
     spans: list[tuple[int, int]] = []
-    for m in _TOKEN.finditer(buf):  # type: ignore[arg-type]
+    head_end = tail_start = -1
+    pos = 0
+    for m in _TOKEN.finditer(buf, pos):  # type: ignore[call-overload]
         c = buf[m.start()]  # type: ignore[index]
         if c == 0x22:  # '"'
             if expect_key:
-                stack[-1] = m.group()  # type: ignore[assignment]
+                stack[-1] = m.group()
                 expect_key = False
             continue
-        if c == 0x7B:  # '{'
-            if len(kinds) == ev_level:
-                start = m.start()
-            kinds.append(c)
-            stack.append(None)
-            expect_key = True
-        elif c == 0x5B:  # '['
-            if (
-                ev_level < 0
-                and len(kinds) == 2
-                and kinds[1] == 0x7B
-                and stack[0] == _BODY
-                and stack[1] == _EVENTS
-            ):
-                ev_level = 3
+        if c in (0x7B, 0x5B):  # '{' '['
+            if c == 0x5B and len(kinds) == 2 and stack[0] == _BODY and stack[1] == _EVENTS:
                 head_end = m.end()
+                break
             kinds.append(c)
             stack.append(None)
-            expect_key = False
+            expect_key = c == 0x7B
         elif c in (0x7D, 0x5D):  # '}' ']'
             if not kinds:
                 raise SplitError(f"unbalanced {chr(c)!r} at byte {m.start()}")
             kinds.pop()
             stack.pop()
             expect_key = False
-            if len(kinds) == ev_level:
-                if c == 0x7D:
-                    spans.append((start, m.end()))
-            elif ev_level > 0 and len(kinds) == ev_level - 1 and tail_start < 0:
-                tail_start = m.start()  # the ']' closing eventList
         elif c == 0x2C:  # ','
             expect_key = bool(kinds) and kinds[-1] == 0x7B
+    if head_end < 0:
+        raise SplitError("no epcisBody.eventList in the document")
+    tail_start, pos = _scan_list(buf, head_end, spans)
+    for m in _TOKEN.finditer(buf, pos):  # type: ignore[call-overload]
+        c = buf[m.start()]  # type: ignore[index]
+        if c in (0x7B, 0x5B):
+            kinds.append(c)
+        elif c in (0x7D, 0x5D):
+            if not kinds:
+                raise SplitError(f"unbalanced {chr(c)!r} at byte {m.start()}")
+            kinds.pop()
     if kinds:
         raise SplitError("document ends inside an object or array (truncated file?)")
-    if ev_level < 0:
-        raise SplitError("no epcisBody.eventList in the document")
     if spans:
         head_end, tail_start = spans[0][0], spans[-1][1]
-    return EventSpans(head_end=head_end, tail_start=tail_start, spans=spans, length=len(buf))  # type: ignore[arg-type]
+    length = len(buf)  # type: ignore[arg-type]
+    return EventSpans(head_end=head_end, tail_start=tail_start, spans=spans, length=length)
+
+
+def _scan_list(buf: object, pos: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """Walk eventList from just after its '['; return (offset of its ']', offset after it).
+
+    Only brackets matter here, so runs of strings and scalars are one regex match each: an event
+    with 10,000 EPCs costs a dozen loop turns, not 10,000.
+    """
+    depth = 0
+    start = 0
+    for m in _COARSE.finditer(buf, pos):  # type: ignore[call-overload]
+        c = buf[m.start()]  # type: ignore[index]
+        if c in (0x7B, 0x5B):
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        elif c in (0x7D, 0x5D):
+            if depth == 0:
+                return m.start(), m.end()
+            depth -= 1
+            if depth == 0 and c == 0x7D:
+                spans.append((start, m.end()))
+    raise SplitError("document ends inside epcisBody.eventList (truncated file?)")
 
 
 def plan_parts(
