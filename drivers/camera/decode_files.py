@@ -53,14 +53,19 @@ def code_to_json(code: DecodedCode) -> dict[str, Any]:
     return out
 
 
-def decode_file(path: str, decoder: Decoder | None = None) -> dict[str, Any]:
+def decode_file(
+    path: str, decoder: Decoder | None = None, expected: int | None = None
+) -> dict[str, Any]:
     """``{"image": path, "codes": [{"text", "symbology", "corners", "grade"}]}`` for one file.
+
+    ``expected`` (codes known to be in the image) makes the decoder try enhancement passes and
+    the second opinion until it has found that many; without it they run only when none is found.
 
     Raises UnreadableImage (a DriverError) for a missing or unreadable file; use
     ``error_object`` to turn that into ``{"image": path, "error": "..."}`` for JSON output.
     """
     image = read_image(path)
-    codes = (decoder or _decoder()).decode(image)
+    codes = (decoder or _decoder()).decode(image, expected)
     return {"image": path, "codes": [code_to_json(c) for c in codes]}
 
 

@@ -58,7 +58,7 @@ def test_image_folder_errors_name_the_folder(tmp_path: Path) -> None:
     with pytest.raises(DriverConnectionError, match="not a folder"):
         ImageFolderCamera(tmp_path / "missing").open()
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    with ImageFolderCamera(tmp_path) as cam, pytest.raises(DriverError, match="broken.png"):
+    with ImageFolderCamera(tmp_path) as cam, pytest.raises(DriverError, match=r"broken\.png"):
         cam.grab()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from drivers.camera.decode import make_decoder
 from drivers.camera.decode_files import UnreadableImage, decode_file, error_object
 from drivers.camera.sim import render_code, render_layer
 from drivers.errors import DriverError
@@ -61,6 +62,35 @@ def test_third_party_data_matrix_image() -> None:
     out = decode_file(str(PHOTOS / "thirdparty_pylibdmtx_datamatrix.png"))
     assert sorted(c["text"] for c in out["codes"]) == ["Plesiosaurus", "Stegosaurus"]
     assert {c["symbology"] for c in out["codes"]} == {"DataMatrix"}
+
+
+def test_third_party_data_matrix_from_pyzxing() -> None:
+    out = decode_file(str(PHOTOS / "thirdparty_pyzxing_datamatrix.png"))
+    assert [(c["text"], c["symbology"]) for c in out["codes"]] == [
+        ("PYZXING-DATAMATRIX-1.2.0", "DataMatrix")
+    ]
+
+
+def test_real_photo_of_book_barcodes() -> None:
+    # OpenCV's barcode tutorial photo: four ISBN EAN-13 on book covers, one upside down, and a
+    # QR code cut off by the frame edge that must not produce a read.
+    photo = str(PHOTOS / "real_opencv_4_barcodes.jpg")
+    formats = ("QRCode", "DataMatrix", "EAN13", "Code128")
+    out = decode_file(photo, make_decoder(formats=formats), expected=4)
+    assert sorted(c["text"] for c in out["codes"]) == [
+        "9783319200064",
+        "9787118081473",
+        "9787122276124",
+        "9787564350840",
+    ]
+    assert decode_file(photo)["codes"] == []  # default formats: QR and Data Matrix only
+
+
+def test_real_photo_of_labels() -> None:
+    photo = str(PHOTOS / "real_pyzxing_multibarcodes.jpg")
+    out = decode_file(photo, make_decoder(formats=("Code39",)))
+    assert len(out["codes"]) == 7
+    assert all(c["text"].startswith("2015413") and len(c["text"]) == 12 for c in out["codes"])
 
 
 @pytest.mark.parametrize("photo", NO_CODE, ids=[p.name for p in NO_CODE])
