@@ -32,7 +32,7 @@ from sync.transports.base import (
     server_message,
     transport_error,
 )
-from sync.transports.split import SplitError, gap_after, part_bytes, plan_parts, scan_events
+from sync.transports.split import SplitError, gap_after, part_stream, plan_parts, scan_events
 
 HEADER_FILE = "X-LineStation-File"
 HEADER_PART = "X-LineStation-Part"
@@ -177,13 +177,14 @@ class EpcisCaptureTransport:
                     gap = gap_after(buf, spans, j)
                     if gap:
                         headers[HEADER_GAP] = base64.b64encode(gap).decode("ascii")
-                    body = part_bytes(buf, spans, i, j)
+                    # Streamed from the mmap with a known length: no copy of the part in memory.
+                    length, body = part_stream(buf, spans, i, j)
+                    headers["Content-Length"] = str(length)
                     job, complete = self._capture_with_state(body, headers, batch_id, k, n, resplit)
                     if complete:
                         break
-                return DeliveryResult(
-                    job, f"captured {spans.count} events of {name} in {n} documents"
-                )
+                docs = f"{n} documents" if n > 1 else "1 document"
+                return DeliveryResult(job, f"captured {spans.count} events of {name} in {docs}")
 
     def _headers(self, batch_id: str, name: str, manifest: Manifest) -> dict[str, str]:
         return {

@@ -11,6 +11,7 @@ SHA-256 against the signed manifest.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # A JSON string (escapes unrolled, so long strings do not backtrack) or one structural character.
@@ -151,6 +152,27 @@ def part_bytes(buf: bytes | memoryview, spans: EventSpans, i: int, j: int) -> by
             bytes(buf[spans.tail_start :]),
         )
     )
+
+
+def part_stream(
+    buf: bytes | memoryview | object, spans: EventSpans, i: int, j: int, chunk: int = 1 << 20
+) -> tuple[int, Iterator[bytes]]:
+    """(length, chunks) of the part holding events [i, j), read from buf as it is sent."""
+    if spans.count == 0:
+        pieces = [(0, spans.length)]
+    else:
+        pieces = [
+            (0, spans.head_end),
+            (spans.spans[i][0], spans.spans[j - 1][1]),
+            (spans.tail_start, spans.length),
+        ]
+
+    def chunks() -> Iterator[bytes]:
+        for a, b in pieces:
+            for at in range(a, b, chunk):
+                yield bytes(buf[at : min(at + chunk, b)])  # type: ignore[index]
+
+    return sum(b - a for a, b in pieces), chunks()
 
 
 def gap_after(buf: bytes | memoryview, spans: EventSpans, j: int) -> bytes:

@@ -17,6 +17,7 @@ from sync.transports.split import (
     SplitError,
     gap_after,
     part_bytes,
+    part_stream,
     plan_parts,
     reassemble,
     scan_events,
@@ -50,6 +51,9 @@ def test_parts_are_valid_documents_under_limits_and_rebuild_the_original(
     spans = scan_events(TRICKY)
     ranges = plan_parts(spans, max_events, max_bytes)
     parts = [part_bytes(TRICKY, spans, i, j) for i, j in ranges]
+    for (i, j), part in zip(ranges, parts, strict=True):
+        length, chunks = part_stream(TRICKY, spans, i, j, chunk=7)
+        assert length == len(part) and b"".join(chunks) == part
     gaps = [gap_after(TRICKY, spans, j) for _, j in ranges[:-1]]
     seen = []
     for part in parts:
