@@ -108,6 +108,8 @@ class CaptureService:
             detail = f"manifest is for batch {manifest['batch_id']}, header says {batch_id}"
             return problem(400, "Manifest rejected", detail)
         name = headers.get("X-LineStation-File", "batch.jsonld")
+        if name not in {e.get("name") for e in manifest["files"] if isinstance(e, dict)}:
+            return problem(400, "Unknown file", f"{name!r} is not listed in the manifest")
         try:
             k_text, n_text = headers.get("X-LineStation-Part", "1/1").split("/")
             k, n = int(k_text), int(n_text)

@@ -162,6 +162,10 @@ def verify_manifest(raw: bytes, key: bytes | None) -> dict[str, Any]:
         raise ValidationFailed("manifest has no 'files' list")
     if not isinstance(manifest.get("batch_id"), str) or not manifest["batch_id"]:
         raise ValidationFailed("manifest has no batch_id")
+    # Both become paths in the store: refuse anything that could climb out of it.
+    plain_name(manifest["batch_id"], "batch_id")
+    for entry in manifest["files"]:
+        plain_name(entry.get("name") if isinstance(entry, dict) else None, "file name")
     if key is None:
         return manifest
     alg, key_id, signature = _signature(manifest)
@@ -186,6 +190,18 @@ def verify_manifest(raw: bytes, key: bytes | None) -> dict[str, Any]:
             "the manifest was altered"
         )
     return manifest
+
+
+def plain_name(value: Any, what: str) -> str:
+    """A single path component that is not hidden: no separators, no '..', no leading dot."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith(".")
+        or any(c in value for c in "/\\\0")
+    ):
+        raise ValidationFailed(f"manifest {what} {value!r} is not a plain file name")
+    return value
 
 
 def _signature(manifest: dict[str, Any]) -> tuple[str, str, bytes]:

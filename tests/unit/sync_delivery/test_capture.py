@@ -202,3 +202,28 @@ def test_rest_upload_stores_every_file_and_rejects_bad_signature(
     for name in ("batch.jsonld", "relations.csv", "manifest.json"):
         assert (tmp_path / "received" / "B1" / name).read_bytes() == (good / name).read_bytes()
     assert stored_batches(tmp_path / "received") == ["B1"]
+
+
+@pytest.mark.parametrize("evil", ["../escape", ".hidden", "a/b"])
+def test_names_that_would_leave_the_store_are_refused(
+    tmp_path: Path, receiver: Callable[..., ReceiverServer], evil: str
+) -> None:
+    server = receiver(key=None)
+    folder = write_batch(tmp_path / "out", "B1")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["batch_id"] = evil
+    headers = {
+        "X-LineStation-Batch": evil,
+        "X-LineStation-Manifest": base64.b64encode(json.dumps(manifest).encode()).decode(),
+    }
+    body = (folder / "batch.jsonld").read_bytes()
+    answer = httpx.post(server.url + "/capture", content=body, headers=headers, timeout=5)
+    assert answer.status_code == 400
+    assert "not a plain file name" in answer.json()["detail"]
+    headers["X-LineStation-File"] = "../../x.jsonld"
+    manifest["batch_id"] = "B1"
+    headers["X-LineStation-Batch"] = "B1"
+    headers["X-LineStation-Manifest"] = base64.b64encode(json.dumps(manifest).encode()).decode()
+    answer = httpx.post(server.url + "/capture", content=body, headers=headers, timeout=5)
+    assert answer.status_code == 400 and "not listed in the manifest" in answer.json()["detail"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "received"]
