@@ -1,17 +1,24 @@
-"""Shared streaming XML writer for EPCIS 2.0 and 1.2: one lxml element per event, then dropped."""
+"""Shared streaming XML writer for EPCIS 2.0 and 1.2: one string per event, written and dropped.
+
+Hand-built rather than through lxml elements: a pair event is a dozen elements, and building
+them as objects made a million-item XML export four times slower than the JSON-LD one. Escaping
+is simple because EPCs come out of `epc_converter` with no '<', '>' or '"' (only '&' may occur,
+in Digital Link query strings); free text (lot, locations) goes through `_text`. The tests
+validate the output against the GS1 XSD.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import IO
 
-from lxml import etree
-
 from sync.epcis.events import Event, plan_events
-from sync.model import BatchData, iso_time, tz_offset
+from sync.model import BatchData, ExportError, iso_time, tz_offset
 
 MDA_NS = "urn:epcglobal:cbv:mda"
 BIZSTEP = "urn:epcglobal:cbv:bizstep:"
 DISP = "urn:epcglobal:cbv:disp:"
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def write_epcis_xml(
@@ -20,62 +27,59 @@ def write_epcis_xml(
     """Write an EPCISDocument in `namespace` (1.2 or 2.0 layout by `version`) to binary `out`."""
     info = data.info
     legacy = version.startswith("1.")
-    build = _Builder(data, legacy)
-    root = etree.QName(namespace, "EPCISDocument")
-    attrs = {"schemaVersion": version, "creationDate": iso_time(info.closed_at)}
-    with etree.xmlfile(out, encoding="utf-8") as xf:
-        xf.write_declaration()
-        with xf.element(root, attrs, nsmap={"epcis": namespace, "cbvmda": MDA_NS}):
-            with xf.element("EPCISBody"), xf.element("EventList"):
-                for event in plan_events(data, pair_event=pair_event):
-                    xf.write("\n")
-                    xf.write(build(event))
-                xf.write("\n")
-            xf.write("\n")
+    where = ""
+    if info.read_point:
+        where += f"<readPoint><id>{_text(info.read_point, 'read_point')}</id></readPoint>"
+    if info.biz_location:
+        where += f"<bizLocation><id>{_text(info.biz_location, 'biz_location')}</id></bizLocation>"
+    ilmd = f"<cbvmda:lotNumber>{_text(info.lot, 'lot')}</cbvmda:lotNumber>"
+    if info.expires is not None:
+        ilmd += f"<cbvmda:itemExpirationDate>{info.expires.isoformat()}</cbvmda:itemExpirationDate>"
+    ilmd = f"<extension><ilmd>{ilmd}</ilmd></extension>" if legacy else f"<ilmd>{ilmd}</ilmd>"
+    write = out.write
+    write(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<epcis:EPCISDocument xmlns:epcis="{namespace}"'
+        f' xmlns:cbvmda="{MDA_NS}" schemaVersion="{version}"'
+        f' creationDate="{iso_time(info.closed_at)}">\n<EPCISBody>\n<EventList>\n'.encode()
+    )
+    for event in plan_events(data, pair_event=pair_event):
+        write(_event_xml(event, legacy, where, ilmd).encode())
+    write(b"</EventList>\n</EPCISBody>\n</epcis:EPCISDocument>\n")
 
 
-class _Builder:
-    """Turns a plan Event into an element in the order the schema's xsd:sequence demands."""
-
-    def __init__(self, data: BatchData, legacy: bool) -> None:
-        info = data.info
-        self.legacy = legacy
-        self.read_point = info.read_point
-        self.biz_location = info.biz_location
-        self.lot = info.lot
-        self.expires = info.expires.isoformat() if info.expires else None
-
-    def __call__(self, ev: Event) -> etree._Element:
-        sub = etree.SubElement
-        el = etree.Element(ev.kind)
-        sub(el, "eventTime").text = iso_time(ev.time)
-        sub(el, "eventTimeZoneOffset").text = tz_offset(ev.time)
-        if self.legacy:  # 1.2 keeps eventID in baseExtension
-            sub(sub(el, "baseExtension"), "eventID").text = ev.event_id
-        else:
-            sub(el, "eventID").text = ev.event_id
-        if ev.kind == "ObjectEvent":
-            _epc_list(sub(el, "epcList"), ev.epcs)
-        else:
-            sub(el, "parentID").text = ev.parent
-            _epc_list(sub(el, "childEPCs"), ev.epcs)
-        sub(el, "action").text = ev.action
-        sub(el, "bizStep").text = BIZSTEP + ev.biz_step
-        sub(el, "disposition").text = DISP + ev.disposition
-        if self.read_point:
-            sub(sub(el, "readPoint"), "id").text = self.read_point
-        if self.biz_location:
-            sub(sub(el, "bizLocation"), "id").text = self.biz_location
-        if ev.ilmd:
-            holder = sub(el, "extension") if self.legacy else el  # 1.2: extension/ilmd
-            ilmd = sub(holder, "ilmd")
-            sub(ilmd, etree.QName(MDA_NS, "lotNumber")).text = self.lot
-            if self.expires:
-                sub(ilmd, etree.QName(MDA_NS, "itemExpirationDate")).text = self.expires
-        return el
+def _event_xml(ev: Event, legacy: bool, where: str, ilmd: str) -> str:
+    epcs = "</epc><epc>".join(ev.epcs)
+    if "&" in epcs:
+        epcs = epcs.replace("&", "&amp;")
+    if epcs:
+        epcs = f"<epc>{epcs}</epc>"
+    event_id = (
+        f"<baseExtension><eventID>{ev.event_id}</eventID></baseExtension>"
+        if legacy
+        else f"<eventID>{ev.event_id}</eventID>"
+    )
+    time = ev.time
+    head = (
+        f"<eventTime>{iso_time(time)}</eventTime>"
+        f"<eventTimeZoneOffset>{tz_offset(time)}</eventTimeZoneOffset>{event_id}"
+    )
+    tail = (
+        f"<action>{ev.action}</action><bizStep>{BIZSTEP}{ev.biz_step}</bizStep>"
+        f"<disposition>{DISP}{ev.disposition}</disposition>{where}"
+    )
+    if ev.kind == "ObjectEvent":
+        extra = ilmd if ev.ilmd else ""
+        return f"<ObjectEvent>{head}<epcList>{epcs}</epcList>{tail}{extra}</ObjectEvent>\n"
+    parent = ev.parent or ""
+    if "&" in parent:
+        parent = parent.replace("&", "&amp;")
+    kind = ev.kind
+    return (
+        f"<{kind}>{head}<parentID>{parent}</parentID><childEPCs>{epcs}</childEPCs>{tail}</{kind}>\n"
+    )
 
 
-def _epc_list(parent: etree._Element, epcs: list[str]) -> None:
-    sub = etree.SubElement
-    for epc in epcs:
-        sub(parent, "epc").text = epc
+def _text(value: str, what: str) -> str:
+    if _NOT_XML.search(value):
+        raise ExportError(f"{what} {value!r} holds a character XML cannot carry")
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -8,6 +8,7 @@ import pytest
 from lxml import etree
 
 from sync.epcis import write_xml2, write_xml12
+from sync.model import ExportError
 
 NS2 = "urn:epcglobal:epcis:xsd:2"
 NS1 = "urn:epcglobal:epcis:xsd:1"
@@ -87,3 +88,34 @@ def test_xml12_structure(batch) -> None:
     ]
     unpack = events.xpath("AggregationEvent[action='DELETE']")
     assert len(unpack) == 1 and unpack[0].findtext("disposition").endswith(":in_progress")
+
+
+def test_text_is_escaped(batch_factory, xsd) -> None:
+    def outer(i: int) -> str:
+        return f"https://id.gs1.org/01/09506000134352/21/X{i}?17=281123&10=L<1>"
+
+    odd = batch_factory(4, box=2, case=2, special=False, outer_code=outer, lot='L&<"1">')
+    for writer in (write_xml2, write_xml12):
+        doc = render(writer, odd)
+        events = doc.getroot().find("EPCISBody/EventList")
+        lots = events.xpath("//cbvmda:lotNumber/text()", namespaces=MDA)
+        assert lots == ['L&<"1">']
+        epcs = set(events.xpath("//epc/text()"))
+        # '<' and '>' are not plain URI characters, so such a code is prefixed and quoted
+        assert (
+            "https://id.linestation.example/code/"
+            + (
+                "https%3A%2F%2Fid.gs1.org%2F01%2F09506000134352%2F21%2FX0%3F17%3D281123%2610%3DL%3C1%3E"
+            )
+            in epcs
+        )
+    assert xsd.validate(render(write_xml2, odd)), xsd.error_log
+    amp = batch_factory(
+        2, box=2, case=2, special=False, outer_code=lambda i: f"https://x.cn/a?b={i}&c=1"
+    )
+    doc = render(write_xml2, amp)
+    assert xsd.validate(doc), xsd.error_log
+    assert "https://x.cn/a?b=0&c=1" in doc.xpath("//epc/text()")
+    assert doc.xpath("//AssociationEvent/parentID/text()")[0] == "https://x.cn/a?b=0&c=1"
+    with pytest.raises(ExportError, match="lot"):
+        render(write_xml12, batch_factory(2, box=2, case=2, special=False, lot="L\x01"))
