@@ -6,11 +6,12 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 
 import jsonschema
 import pytest
 
-from sync.epcis import plan_events, write_jsonld
+from sync.epcis import events, plan_events, write_jsonld
 from sync.model import ExportError, epc_converter
 
 # jsonschema checks "format" only with a checker; the stock "uri" check needs rfc3987, which
@@ -142,3 +143,19 @@ def test_codes_become_uris(batch_factory, validator) -> None:
     )
     with pytest.raises(ExportError, match="code_prefix"):
         epc_converter("id linestation/")
+
+
+def test_many_retired_codes_take_a_second_pass(batch, monkeypatch) -> None:
+    def summary(evs):
+        return [(e.kind, e.action, e.biz_step, e.time, e.epcs, e.parent) for e in evs]
+
+    buffered = summary(plan_events(batch))
+    monkeypatch.setattr(events, "RETIRED_BUFFER", 0)
+    assert summary(plan_events(batch)) == buffered
+
+
+def test_empty_batch_is_a_valid_document(batch, validator) -> None:
+    empty = replace(batch, codes=list, links=list, pairs=list, containers=list)
+    doc = export(empty)
+    assert doc["epcisBody"]["eventList"] == []
+    assert not list(validator.iter_errors(doc))
