@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aggregation.levels import Hierarchy
 from aggregation.reasons import RejectReason
-from aggregation.rules import DEAD_STATES, PARENT_STATES, Lookup, Violation
+from aggregation.rules import DEAD_STATES, PARENT_STATES, HasPair, Lookup, Violation
 
 R = RejectReason
 
@@ -33,12 +33,14 @@ def check_layer(
     lookup: Lookup,
     allow_partial: bool = False,
     hierarchy: Hierarchy | None = None,
+    has_pair: HasPair | None = None,
 ) -> LayerResult:
     """Check every rule for one frame; each broken rule is one Violation naming its code.
 
     The count is of codes read, duplicates included (two items with one code are two items).
     allow_partial accepts fewer than expected (last case of a batch, 零箱), never more. With a
-    hierarchy, each child's level must be the one directly below case_level.
+    hierarchy, each child's level must be the one directly below case_level. With has_pair, an
+    outer code without its inner code (paired lines) is MISSING_PAIR.
     """
     out: list[Violation] = []
     v = out.append
@@ -97,6 +99,8 @@ def check_layer(
             v(Violation(R.FOREIGN_ITEM, code, f"{code} is product {info.product}"))
         elif batch_id is not None and info.batch_id != batch_id:
             v(Violation(R.WRONG_BATCH, code, f"{code} is batch {info.batch_id}"))
+        if has_pair is not None and info.level == "outer" and not has_pair(code):
+            v(Violation(R.MISSING_PAIR, code, f"outer {code} has no inner code"))
         dead = DEAD_STATES.get(info.state)
         if dead is not None:
             v(Violation(dead, code, f"{code} is {info.state}"))

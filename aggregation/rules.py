@@ -58,6 +58,7 @@ class Violation:
 
 
 Lookup = Callable[[str], CodeInfo | None]
+HasPair = Callable[[str], bool]
 
 
 def check_link(
@@ -68,12 +69,14 @@ def check_link(
     lookup: Lookup,
     children_count: int,
     allow_mixed: bool = True,
+    has_pair: HasPair | None = None,
 ) -> list[Violation]:
     """Every rule a new link parent ← child breaks; empty when the link may be made.
 
     children_count is how many children the parent holds before this link. allow_mixed=False
     refuses mixed (拼箱) containers altogether. A container with batch_id/product None has not been
-    assigned to a batch yet and takes the child's.
+    assigned to a batch yet and takes the child's. On a paired line, has_pair(outer) tells
+    whether the outer code has its inner code; an unpaired outer is not packed.
     """
     out: list[Violation] = []
     v = out.append
@@ -118,6 +121,14 @@ def check_link(
             v(Violation(RejectReason.ALREADY_LINKED, c, f"{c} is already in {where}"))
     elif child.state not in CHILD_STATES:
         v(Violation(RejectReason.NOT_VERIFIED, c, f"{c} is {child.state}, not verified"))
+
+    if (
+        has_pair is not None
+        and child.level == "outer"
+        and hierarchy.pair_levels is not None
+        and not has_pair(c)
+    ):
+        v(Violation(RejectReason.MISSING_PAIR, c, f"outer {c} has no inner code"))
 
     # Capacity.
     if level_ok:
@@ -182,6 +193,7 @@ def check_link_codes(
     lookup: Lookup,
     children_count: int,
     allow_mixed: bool = True,
+    has_pair: HasPair | None = None,
 ) -> list[Violation]:
     """check_link by code: unknown codes become UNKNOWN_CODE violations."""
     parent, child = lookup(parent_code), lookup(child_code)
@@ -200,4 +212,5 @@ def check_link_codes(
         lookup=lookup,
         children_count=children_count,
         allow_mixed=allow_mixed,
+        has_pair=has_pair,
     )

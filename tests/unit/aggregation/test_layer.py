@@ -174,3 +174,9 @@ def test_every_problem_in_one_frame_is_reported(store: CodeStore) -> None:
         (R.VOID_CODE, "V1"),
         (R.UNKNOWN_CODE, "X1"),
     }
+
+
+def test_missing_pair(store: CodeStore) -> None:
+    paired = {"O0", "O1", "O2"}
+    r = frame(store, ["O0", "O1", "O2", "O3"], has_pair=paired.__contains__)
+    assert found(r) == {(R.MISSING_PAIR, "O3")}

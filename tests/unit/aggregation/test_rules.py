@@ -166,3 +166,22 @@ def test_violation_detail_names_the_codes(store: CodeStore) -> None:
 def test_codeinfo_defaults() -> None:
     c = CodeInfo("X", "outer", "verified", "B", "P")
     assert c.parent is None and c.mixed is False
+
+
+def test_unpaired_outer_is_missing_pair(store: CodeStore) -> None:
+    store.add("O2", "outer")
+    store.add("I2", "inner", "linked", parent="O2")
+    has_pair = lambda code: bool(store.children_of(code))  # noqa: E731
+    assert reasons(store, "C1", "O1", has_pair=has_pair) == [(R.MISSING_PAIR, "O1")]
+    assert reasons(store, "C1", "O2", has_pair=has_pair) == []
+    # A line without inner codes has no pairs to miss.
+    h = Hierarchy.of("outer", ("case", 3))
+    got = check_link(
+        store.codes["C1"],
+        store.codes["O1"],
+        hierarchy=h,
+        lookup=store.lookup,
+        children_count=0,
+        has_pair=has_pair,
+    )
+    assert got == []
