@@ -85,6 +85,8 @@ def write_relation_xml(
     for box in data.containers():
         containers[check_code(box.code, box.level)] = box
     trace = trace_levels(data)
+    if not trace:
+        raise MashangfangxinError(f"batch {info.batch_id}: no trace-code levels in {data.levels}")
     present = {box.level for box in containers.values()}
     levels = [trace[0]] + [level for level in trace[1:] if level in present]
     layer = {level: i + 1 for i, level in enumerate(levels)}

@@ -1,7 +1,8 @@
 """The batch as a stream of EPCIS events, independent of the output syntax.
 
 Every writer (JSON-LD, XML 2.0, XML 1.2) walks the same plan, so the three documents always say
-the same thing. The plan holds at most one chunk of EPCs in memory at a time.
+the same thing. The plan holds one chunk of EPCs (≤ CHUNK) at a time, plus the retired codes it
+meets while commissioning (up to RETIRED_BUFFER; beyond that it reads the codes a second time).
 
 Order: ObjectEvent ADD commissioning (chunked), the inner ↔ outer pairs, AggregationEvents for
 links in the order they come (ADD packing / DELETE unpacking, one event per run of the same parent
