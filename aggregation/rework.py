@@ -190,24 +190,30 @@ def plan_aggregate(
                 allow_mixed=allow_mixed,
             )
         )
+    short = False  # ends up with fewer children than its capacity (零箱)
     if info.level in hierarchy:
         cap = hierarchy.capacity(info.level)
         total = existing + len(seen)
+        short = total < cap
         if total > cap:
             bad.append(Violation(R.CAPACITY, parent, f"{total} children > capacity {cap}"))
         elif total < cap and not partial:
             bad.append(
                 Violation(R.COUNT_MISMATCH, parent, f"{total}/{cap}: mark it partial (零箱)")
             )
-    if not mixed and info.batch_id is None and len({(k.batch_id, k.product) for k in infos}) > 1:
+    if (
+        not info.mixed
+        and info.batch_id is None
+        and len({(k.batch_id, k.product) for k in infos}) > 1
+    ):
         bad.append(
             Violation(R.WRONG_BATCH, parent, "children from several batches: mark it mixed (拼箱)")
         )
     if bad:
         raise ReworkRefused(list(dict.fromkeys(bad)))
     ops: list[Op] = []
-    if mixed or partial:
-        ops.append(SetFlags(parent, mixed, partial))
+    if mixed or (partial and short):
+        ops.append(SetFlags(parent, info.mixed, partial and short))
     for code in dict.fromkeys(children):
         ops.append(Link(parent, code))
         ops.append(SetState(code, "linked", reason))

@@ -189,3 +189,18 @@ def test_aggregate_refusals(store: CodeStore) -> None:
     assert refused(plan_aggregate, "C9", ["x"], **kw) == {(R.UNKNOWN_CODE, "C9")}
     assert refused(plan_aggregate, "C3", ["a"], **kw) == {(R.ALREADY_LINKED, "a")}
     assert refused(plan_aggregate, "PAL", ["x"], **kw) == {(R.WRONG_LEVEL, "x")}
+
+
+def test_partial_flag_only_when_short(store: CodeStore) -> None:
+    store.add("z", "outer")
+    ops = plan_aggregate("C3", ["x", "y", "z"], hierarchy=H, lookup=store.lookup, partial=True)
+    assert not any(isinstance(op, SetFlags) for op in ops)
+
+
+def test_refusal_message_is_bounded(store: CodeStore) -> None:
+    for i in range(8):
+        store.add(f"v{i}", "outer", "void")
+    with pytest.raises(ReworkRefused, match=r"void_code v0: .*\(\+4 more\)"):
+        plan_aggregate(
+            "C3", [f"v{i}" for i in range(8)], hierarchy=H, lookup=store.lookup, partial=True
+        )
