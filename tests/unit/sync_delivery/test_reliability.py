@@ -121,3 +121,24 @@ def test_lost_acknowledgement_then_resend_gets_the_first_answer(
     assert server.stats()["replayed"] == 1
     assert server.stored_counts() == {"B1": 1}
     assert stored_batches(tmp_path / "received") == ["B1"]
+
+
+def test_slow_receiver_times_out_and_failing_receiver_is_retried(
+    tmp_path: Path, receiver: Callable[..., ReceiverServer]
+) -> None:
+    from sync.errors import TransientError
+
+    folder = write_batch(tmp_path / "out", "B1")
+    slow = receiver(delay_s=0.5, store_dir=tmp_path / "slow")
+    with (
+        RestUploadTransport(slow.url + "/batches", timeout_s=0.1) as upload,
+        pytest.raises(TransientError, match="timed out"),
+    ):
+        upload.deliver(folder, "B1")
+    failing = receiver(fail_rate=1.0, store_dir=tmp_path / "failing")
+    with (
+        RestUploadTransport(failing.url + "/batches", timeout_s=2) as upload,
+        pytest.raises(TransientError) as info,
+    ):
+        upload.deliver(folder, "B1")
+    assert info.value.status in (500, 503)
