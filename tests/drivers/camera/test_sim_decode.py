@@ -143,3 +143,27 @@ def test_bgr_and_gray_frames_decode_alike() -> None:
     bgr = numpy.dstack([gray, gray, gray])
     dec = ZxingDecoder()
     assert [c.text for c in dec.decode(bgr)] == [c.text for c in dec.decode(gray)] == [URL]
+
+
+@pytest.mark.parametrize("dots", [False, True])
+def test_dot_matrix_line_decoder_reads_dots_first_and_solid_too(dots: bool) -> None:
+    dec = make_decoder(dot_matrix=True)
+    [code] = dec.decode(render_code(URL, dot_matrix=dots, seed=11))
+    assert code.text == URL
+    assert dec.primary.last_pass == ("close5" if dots else "plain")
+
+
+def test_enhanced_reads_are_capped_at_c_on_a_solid_line() -> None:
+    dec = ZxingDecoder()
+    [code] = dec.decode(render_code(URL, dot_matrix=True, seed=12))
+    assert dec.last_pass != "plain"
+    assert code.grade in "CDF"
+
+
+def test_configuration_errors_are_clear() -> None:
+    from drivers.camera.base import CameraError
+
+    with pytest.raises(CameraError, match="unknown format"):
+        ZxingDecoder(formats=("QRCode", "NoSuchCode"))
+    with pytest.raises(CameraError, match="first_pass"):
+        ZxingDecoder(first_pass="sharpen")
