@@ -82,6 +82,7 @@ class EpcisCaptureTransport:
         poll_interval_s: float = 1.0,
         poll_timeout_s: float = 120.0,
         limits_ttl_s: float = 300.0,
+        content_type: str = "application/json",
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -89,6 +90,9 @@ class EpcisCaptureTransport:
         self._poll_interval_s = poll_interval_s
         self._poll_timeout_s = poll_timeout_s
         self._limits_ttl_s = limits_ttl_s
+        # The GS1 OpenAPI lists application/json for POST /capture; some servers also take
+        # application/ld+json, none we know refuse application/json.
+        self._content_type = content_type
         self._clock = clock
         headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
         self._client = client or httpx.Client(timeout=timeout_s, headers=headers)
@@ -188,7 +192,7 @@ class EpcisCaptureTransport:
 
     def _headers(self, batch_id: str, name: str, manifest: Manifest) -> dict[str, str]:
         return {
-            "Content-Type": "application/ld+json",
+            "Content-Type": self._content_type,
             "GS1-EPCIS-Version": "2.0",
             "GS1-CBV-Version": "2.0",
             "GS1-Capture-Error-Behaviour": "rollback",
