@@ -227,3 +227,24 @@ def test_names_that_would_leave_the_store_are_refused(
     answer = httpx.post(server.url + "/capture", content=body, headers=headers, timeout=5)
     assert answer.status_code == 400 and "not listed in the manifest" in answer.json()["detail"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "received"]
+
+
+def test_first_answer_survives_a_receiver_restart(
+    tmp_path: Path, receiver: Callable[..., ReceiverServer]
+) -> None:
+    a = write_batch(tmp_path / "out", "B1", events=6)
+    b = write_batch(tmp_path / "out", "B2")
+    first = receiver(capture_limit=2)
+    with capture(first) as transport:
+        ack_a = transport.deliver(a, "B1").ack_id
+    with RestUploadTransport(first.url + "/batches") as upload:
+        ack_b = upload.deliver(b, "B2").ack_id
+    first.stop()
+    second = receiver(capture_limit=2)  # same store folder
+    with capture(second) as transport:
+        assert transport.deliver(a, "B1").ack_id == ack_a
+    with RestUploadTransport(second.url + "/batches") as upload:
+        assert upload.deliver(b, "B2").ack_id == ack_b
+    assert second.stored_counts() == {}
+    assert second.stats()["replayed"] >= 2
+    assert stored_batches(tmp_path / "received") == ["B1", "B2"]
