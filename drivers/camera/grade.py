@@ -2,7 +2,7 @@
 
 Not a verifier: a real 15415 grade needs a calibrated reflectance scale, a synthetic aperture and
 a module grid. We measure two of its parameters on the pixels inside the decoded symbol (its
-central half), subsampled to at most ~2,000 pixels so grading costs tens of microseconds:
+central half), sampled on a 32×32 grid so grading costs ~30 microseconds:
 
 - symbol contrast SC = R(p95) − R(p5) as a fraction of full scale (15415: A ≥ 70 %, B ≥ 55 %,
   C ≥ 40 %, D ≥ 20 %);
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy
 
 _SC_STEPS = ((0.70, "A"), (0.55, "B"), (0.40, "C"), (0.20, "D"))
 _MOD_STEPS = ((0.70, "A"), (0.60, "B"), (0.50, "C"), (0.40, "D"))
 _ORDER = "ABCDF"
-_MAX_PIXELS = 2000
-_LEVELS = numpy.arange(256, dtype=numpy.float32)
+_SIDE = 32
+_P5, _P95 = int(0.05 * _SIDE * _SIDE), int(0.95 * _SIDE * _SIDE)
 
 
 def _step(value: float, steps: tuple[tuple[float, str], ...]) -> str:
@@ -42,29 +43,26 @@ def measure(gray: numpy.ndarray, corners: Sequence[tuple[int, int]]) -> tuple[fl
 
     Samples the central half of the corners' bounding box: for any rotation that square lies
     inside the symbol, so no polygon mask is needed (a mask cost more than the rest together).
+    32×32 samples still hold several per module for codes up to ~50 modules across.
     """
     xs = [p[0] for p in corners]
     ys = [p[1] for p in corners]
     h, w = gray.shape[:2]
-    qx, qy = (max(xs) - min(xs)) / 4.0, (max(ys) - min(ys)) / 4.0
-    x0, x1 = max(int(min(xs) + qx), 0), min(int(max(xs) - qx) + 1, w)
-    y0, y1 = max(int(min(ys) + qy), 0), min(int(max(ys) - qy) + 1, h)
+    left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
+    qx, qy = (right - left) // 4, (bottom - top) // 4
+    x0, x1 = max(left + qx, 0), min(right - qx + 1, w)
+    y0, y1 = max(top + qy, 0), min(bottom - qy + 1, h)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return 0.0, 0.0
-    step = max(1, int(((x1 - x0) * (y1 - y0) / _MAX_PIXELS) ** 0.5))
-    crop = gray[y0:y1:step, x0:x1:step]
-    if crop.ndim == 3:
-        crop = crop[:, :, 0]
-    # Percentiles and mean distance from a 256-bin histogram: no sort, no float copy.
-    hist = numpy.bincount(crop.ravel(), minlength=256)
-    total = float(crop.size)
-    cdf = numpy.cumsum(hist)
-    low = float(numpy.searchsorted(cdf, 0.05 * total))
-    high = float(numpy.searchsorted(cdf, 0.95 * total))
+    # A fixed 32×32 nearest-neighbour sample: one C call, no copy of the region, and a sort of
+    # 1,024 bytes gives both percentiles.
+    sample = cv2.resize(gray[y0:y1, x0:x1], (_SIDE, _SIDE), interpolation=cv2.INTER_NEAREST)
+    values = numpy.partition(sample.ravel(), (_P5, _P95))
+    low, high = float(values[_P5]), float(values[_P95])
     if high <= low:
         return 0.0, 0.0
     threshold = (high + low) / 2.0
-    spread = float(hist @ numpy.abs(_LEVELS - threshold)) / total
+    spread = cv2.mean(cv2.absdiff(sample, threshold))[0]
     return (high - low) / 255.0, min(1.0, spread / ((high - low) / 2.0))
 
 
