@@ -155,11 +155,14 @@ def render_code(
     uneven_light: bool = False,
     size: tuple[int, int] = (480, 640),
     seed: int | None = None,
+    curve: float = 0.0,
 ) -> numpy.ndarray:
     """One code centred in a ``size`` = (height, width) grayscale frame.
 
     ``blur`` is the Gaussian sigma in pixels, ``noise`` the sensor noise sigma as a fraction of full
     scale, ``smudge`` the fraction (0..1) of the code's width smeared; 1.0 is beyond reading.
+    ``curve`` (0..<1) wraps the code round a cylinder (a cap's side, a bottle): the code's half
+    width over the cylinder radius, so modules towards the edges are foreshortened.
     """
     rng = numpy.random.default_rng(seed)
     h, w = size
@@ -173,7 +176,29 @@ def render_code(
         side_h, side_w = patch.shape[0] - 2 * quiet, patch.shape[1] - 2 * quiet
         box = (int(w / 2 - side_w / 2), int(h / 2 - side_h / 2), side_w, side_h)
         _smudge(cover, smudge, box, rng)
+    if curve > 0:
+        quiet = _QUIET_MODULES.get(symbology, 6) * module_px
+        cover = _bend(cover, (patch.shape[1] - 2 * quiet) / 2.0 / min(curve, 0.98))
     return _finish(cover, blur=blur, noise=noise, glare=glare, uneven_light=uneven_light, rng=rng)
+
+
+def _bend(cover: numpy.ndarray, radius: float) -> numpy.ndarray:
+    """Wrap the frame round a vertical cylinder of ``radius`` px seen head-on (orthographic)."""
+    h, w = cover.shape
+    cx = w / 2.0
+    x = numpy.arange(w, dtype=numpy.float32) - cx
+    inside = numpy.abs(x) < radius
+    source = numpy.where(inside, radius * numpy.arcsin(numpy.clip(x / radius, -1, 1)), 1e6)
+    map_x = numpy.broadcast_to((source + cx).astype(numpy.float32), (h, w))
+    map_y = numpy.broadcast_to(numpy.arange(h, dtype=numpy.float32)[:, None], (h, w))
+    return cv2.remap(
+        cover,
+        numpy.ascontiguousarray(map_x),
+        numpy.ascontiguousarray(map_y),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
 
 
 def render_layer(

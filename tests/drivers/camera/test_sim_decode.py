@@ -29,6 +29,8 @@ CASES = {
     "dots_rotated_blur": {"dot_matrix": True, "rotation_deg": -21.0, "blur": 0.8, "noise": 0.02},
     "dots_glare": {"dot_matrix": True, "glare": True, "uneven_light": True},
     "dots_smudged": {"dot_matrix": True, "smudge": 0.12},
+    "curved": {"curve": 0.7},
+    "dots_curved_glare": {"dot_matrix": True, "curve": 0.6, "glare": True},
 }
 
 
