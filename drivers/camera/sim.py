@@ -17,7 +17,6 @@ import cv2
 import numpy
 import zxingcpp
 
-from drivers.camera.base import SourceExhausted
 from drivers.errors import DriverTimeout
 
 _INK = 35.0
@@ -28,9 +27,9 @@ _QUIET_MODULES = {"QRCode": 4, "MicroQRCode": 2, "DataMatrix": 2}
 def module_matrix(text: str, symbology: str = "QRCode") -> numpy.ndarray:
     """Boolean matrix of dark modules (no quiet zone); GS1 if ``text`` starts with ``(``."""
     fmt = zxingcpp.barcode_format_from_str(symbology)
-    gs1 = text.startswith("(") and symbology in ("QRCode", "DataMatrix", "Code128")
-    barcode = zxingcpp.create_barcode(text, fmt, gs1=True) if gs1 else None
-    if barcode is None:
+    if text.startswith("(") and symbology in ("QRCode", "DataMatrix", "Code128"):
+        barcode = zxingcpp.create_barcode(text, fmt, gs1=True)
+    else:
         barcode = zxingcpp.create_barcode(text, fmt)
     image = numpy.asarray(barcode.to_image(scale=1, add_quiet_zones=False))
     return image < 128
@@ -326,4 +325,4 @@ class SimCamera:
         self.close()
 
 
-__all__ = ["SimCamera", "SourceExhausted", "render_code", "render_empty", "render_layer"]
+__all__ = ["SimCamera", "module_matrix", "render_code", "render_empty", "render_layer"]
