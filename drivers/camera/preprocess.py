@@ -31,6 +31,18 @@ def close5(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
     return cv2.erode(gray, _DISK5), 1.0
 
 
+def half_close5(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
+    """Halve, then a 5×5 disc erosion: large modules printed with small, far-apart dots."""
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return cv2.erode(small, _DISK5), 0.5
+
+
+def half_blur(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
+    """Halve, then blur (sigma 1.5): smooths dots of 6–12 px modules into solid ones."""
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(small, (0, 0), 1.5), 0.5
+
+
 def blur(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
     """Gaussian blur (sigma 1.5): fills small gaps and averages sensor noise."""
     return cv2.GaussianBlur(gray, (0, 0), 1.5), 1.0
@@ -55,6 +67,8 @@ def upscale(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
 DEFAULT_PASSES: tuple[tuple[str, Pass], ...] = (
     ("half_close", half_close),
     ("close5", close5),
+    ("half_close5", half_close5),
+    ("half_blur", half_blur),
     ("blur", blur),
     ("adaptive", adaptive),
     ("upscale", upscale),

@@ -155,19 +155,26 @@ def render_code(
     size: tuple[int, int] = (480, 640),
     seed: int | None = None,
     curve: float = 0.0,
+    dot_fill: float = 0.8,
 ) -> numpy.ndarray:
     """One code centred in a ``size`` = (height, width) grayscale frame.
 
     ``blur`` is the Gaussian sigma in pixels, ``noise`` the sensor noise sigma as a fraction of full
     scale, ``smudge`` the fraction (0..1) of the code's width smeared; 1.0 is beyond reading.
     ``curve`` (0..<1) wraps the code round a cylinder (a cap's side, a bottle): the code's half
-    width over the cylinder radius, so modules towards the edges are foreshortened.
+    width over the cylinder radius, so modules towards the edges are foreshortened. ``dot_fill``
+    is an inkjet dot's diameter over the module pitch (0.55: small dots, wide gaps).
     """
     rng = numpy.random.default_rng(seed)
     h, w = size
     cover = numpy.zeros((h, w), numpy.float32)
     patch = code_coverage(
-        text, symbology=symbology, dot_matrix=dot_matrix, module_px=module_px, rng=rng
+        text,
+        symbology=symbology,
+        dot_matrix=dot_matrix,
+        module_px=module_px,
+        dot_fill=dot_fill,
+        rng=rng,
     )
     _place(cover, patch, (w / 2.0, h / 2.0), rotation_deg)
     if smudge > 0:

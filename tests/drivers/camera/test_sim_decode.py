@@ -169,3 +169,25 @@ def test_configuration_errors_are_clear() -> None:
         ZxingDecoder(formats=("QRCode", "NoSuchCode"))
     with pytest.raises(CameraError, match="first_pass"):
         ZxingDecoder(first_pass="sharpen")
+
+
+@pytest.mark.parametrize("symbology", ["QRCode", "DataMatrix"])
+@pytest.mark.parametrize(("module_px", "dot_fill"), [(4, 0.55), (8, 0.55), (12, 0.65)])
+def test_dot_sizes_and_gaps_in_a_large_frame(
+    decoder, symbology: str, module_px: int, dot_fill: float
+) -> None:
+    text = URL if symbology == "QRCode" else SERIAL
+    frame = render_code(
+        text,
+        symbology=symbology,
+        dot_matrix=True,
+        module_px=module_px,
+        dot_fill=dot_fill,
+        rotation_deg=10,
+        blur=0.7,
+        noise=0.02,
+        uneven_light=True,
+        size=(1024, 1280),
+        seed=13,
+    )
+    assert [c.text for c in decoder.decode(frame)] == [text]
