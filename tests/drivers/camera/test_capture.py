@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -131,3 +132,37 @@ def test_genicam_camera_grabs() -> None:  # pragma: no cover - hardware only
         assert cam.grab(2.0).ndim in (2, 3)
     finally:
         cam.close()
+
+
+def test_stalled_stream_times_out_and_closes_quickly() -> None:
+    sim = SimCamera()
+    sim.push(render_code("LAST", seed=1))
+    with MjpegServer(sim.grab) as server:
+        cam = OpenCVCamera(server.url, name="ipcam", timeout_s=0.5)
+        cam.open()
+        try:
+            assert texts(cam.grab(2.0)) == ["LAST"]
+            started = time.monotonic()
+            with pytest.raises(DriverTimeout, match="ipcam"):
+                cam.grab(0.5)
+            assert time.monotonic() - started < 1.5
+        finally:
+            cam.close()
+
+
+def test_silent_stream_fails_to_open_with_a_clear_error() -> None:
+    with MjpegServer(SimCamera().grab) as server:
+        started = time.monotonic()
+        with pytest.raises(DriverConnectionError, match="ipcam"):
+            OpenCVCamera(server.url, name="ipcam", timeout_s=0.5).open()
+        assert time.monotonic() - started < 5.0
+
+
+def test_decode_sixteen_bit_and_bgra_frames(tmp_path: Path) -> None:
+    from drivers.camera.decode_files import decode_file
+
+    gray = render_code("DEEP", seed=2)
+    cv2.imwrite(str(tmp_path / "deep.png"), gray.astype(numpy.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "alpha.png"), cv2.cvtColor(gray, cv2.COLOR_GRAY2BGRA))
+    for name in ("deep.png", "alpha.png"):
+        assert [c["text"] for c in decode_file(str(tmp_path / name))["codes"]] == ["DEEP"]
