@@ -14,6 +14,10 @@ GROUPS = (
     "station.cli.config_cmd",
     "station.cli.codes_cmd",
     "station.cli.batch_cmd",
+    "station.cli.qa_cmd",
+    "station.cli.users_cmd",
+    "station.cli.audit_cmd",
+    "station.cli.report_cmd",
 )
 
 
