@@ -129,7 +129,7 @@ class ProductSettings(_Frozen):
 class InkjetSettings(_Frozen):
     """Inkjet printer for a printed level (CIJ/TIJ)."""
 
-    protocol: str = "wsi"
+    protocol: str = "binpacket"
     url: str
     depth: int = Field(4, ge=1, le=64, description="Codes queued ahead at most")
     mode: Literal["fifo", "single"] = "fifo"

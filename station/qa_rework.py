@@ -31,10 +31,11 @@ from aggregation import (
 )
 from station import audit, lifecycle
 from station.batches import CLOSED
-from station.errors import ConfigError, InputError, StationError, TransitionError
+from station.errors import InputError, TransitionError
 from station.lifecycle import State
 from station.models import Code
-from station.qa import (
+from station.qa import retire_pair
+from station.qa_store import (
     CodeRow,
     after_close,
     children,
@@ -43,7 +44,6 @@ from station.qa import (
     get,
     link,
     recount,
-    retire_pair,
     shown,
     stored_reason,
     unlink,
@@ -60,10 +60,6 @@ class ReworkError(InputError):
     def __init__(self, text: str, violations: list[tuple[str, str, str]]) -> None:
         super().__init__(text)
         self.violations = violations
-
-
-class PrinterUnavailable(StationError):
-    """The label printer could not be reached or reports a fault; nothing was recorded."""
 
 
 def hierarchy(settings) -> Hierarchy:
@@ -408,80 +404,5 @@ def aggregate(
         "added": [codes.shown(k) for k in dict.fromkeys(kids)],
         "count": total,
         "status": status,
-        "user": user,
-    }
-
-
-def relabel(engine, settings, container: str, *, user: str, reveal: bool = False) -> dict:
-    """Reprint a container's label with the SAME code; recorded only once the printer took it."""
-    from drivers.errors import DriverError
-    from drivers.labels.base import open_label_printer
-    from drivers.labels.templates import case_label, pallet_label
-    from station import batches
-
-    with engine.connect() as conn:
-        row = get(conn, container)
-        n = len(children(conn, row.id))
-        b = batches.get(conn, row.batch_id) if row.batch_id else None
-    if row.level not in ("box", "case", "pallet"):
-        raise InputError(f"{row.level} codes have no label to reprint; give a box, case or pallet")
-    if State(row.state) in lifecycle.FINAL or row.state == State.AVAILABLE.value:
-        raise TransitionError(f"{row.level} {row.code} is {row.state}: its label must not print")
-    device = "pallet_labeler" if row.level == "pallet" else "case_labeler"
-    cfg = getattr(settings.devices, device)
-    if cfg is None:
-        raise ConfigError(f"no [devices.{device}] in config.toml: there is no printer to use")
-    count = row.child_count if row.child_count is not None else n
-    product = b.product_sku if b else ""
-    lot = b.lot if b else ""
-    try:
-        if device == "pallet_labeler":
-            zpl = pallet_label(row.code, product=product, lot=lot, cases=count)
-        else:
-            zpl = case_label(
-                row.code, product=product, lot=lot, count=count, symbology=cfg.symbology
-            )
-    except ValueError as exc:
-        raise InputError(f"{row.level} {row.code}: no label can be made: {exc}") from None
-    printer = None
-    try:
-        printer = open_label_printer(cfg.url, name=device, timeout_s=cfg.timeout_ms / 1000)
-        status = printer.status()
-        if not status.ready:
-            raise PrinterUnavailable(
-                f"{device} at {cfg.url} is not ready ({', '.join(status.faults) or 'paused'}); "
-                "the label was NOT reprinted and nothing was recorded; fix it and retry"
-            )
-        printer.print_label(zpl)
-    except DriverError as exc:
-        raise PrinterUnavailable(
-            f"{exc}; the label was NOT reprinted and nothing was recorded; check the printer "
-            f"(power, cable, network at {cfg.url}) and retry"
-        ) from None
-    finally:
-        if printer is not None:
-            printer.close()
-    with engine.begin() as conn:
-        audit.record(
-            conn,
-            user,
-            [
-                audit.Change(
-                    "label.reprint",
-                    row.code,
-                    None,
-                    str(count),
-                    f"same code reprinted on {device} {cfg.url}",
-                    row.batch_id,
-                )
-            ],
-        )
-        after_close(conn, [row], f"relabel {row.code}", user)
-    return {
-        "decision": "relabel",
-        "container": shown(row, reveal),
-        "level": row.level,
-        "count": count,
-        "printer": cfg.url,
         "user": user,
     }

@@ -18,6 +18,7 @@ GROUPS = (
     "station.cli.users_cmd",
     "station.cli.audit_cmd",
     "station.cli.report_cmd",
+    "station.cli.line_cmd",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station import qa, qa_rework, users
+from station import qa, qa_label, qa_rework, users
 from station.qa_rework import capacities
 
 
@@ -228,7 +228,7 @@ def aggregate(app, args) -> int:
 def relabel(app, args) -> int:
     """Reprint a container label."""
     user = app.require("qa.decide")
-    d = qa_rework.relabel(app.engine, app.settings, args.container, user=user, reveal=_reveal(app))
+    d = qa_label.relabel(app.engine, app.settings, args.container, user=user, reveal=_reveal(app))
     return _done(
         app,
         args,

@@ -1,0 +1,142 @@
+"""The one composition root: the only place that picks concrete drivers and simulators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from station.config import Settings
+from station.errors import ConfigError
+
+
+@dataclass
+class Simulators:
+    """Every simulator of a line, each serving its wire protocol on loopback."""
+
+    plc: Any
+    inkjet: Any | None
+    case_labeler: Any | None
+    pallet_labeler: Any | None
+    reader: Any | None
+    ticket: Any | None = None
+    scanner: Any | None = None
+
+    def all(self) -> list[tuple[str, Any]]:
+        """(name, simulator) for each one present."""
+        return [(k, v) for k, v in self.__dict__.items() if v is not None]
+
+    def stop(self) -> None:
+        """Stop every simulator."""
+        for _, sim in self.all():
+            try:
+                (getattr(sim, "stop", None) or sim.close)()
+            except Exception:  # noqa: BLE001 - stopping is best effort
+                pass
+
+
+def _port(url: str, fixed: bool) -> tuple[str, int]:
+    if not fixed:
+        return "127.0.0.1", 0
+    hostport = url.split("://", 1)[-1].split("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simulators:
+    """Start a simulator for every configured device (on the config's ports when fixed_ports)."""
+    from drivers.labels.sim import SimTicketPrinter, SimZplPrinter
+    from drivers.plc.sim import SimPLC
+    from drivers.reader.sim import SimReader
+
+    d = settings.devices
+    if d.plc is None:
+        raise ConfigError("devices.plc is required for a line; add a [devices.plc] section")
+    host, port = _port(d.plc.url, fixed_ports)
+    sims = Simulators(
+        plc=SimPLC(d.plc.register_map or None, host=host, port=port,
+                   station_timeout_ms=d.plc.heartbeat_timeout_ms * 5).start(),  # fmt: skip
+        inkjet=None, case_labeler=None, pallet_labeler=None, reader=None,
+    )  # fmt: skip
+    try:
+        if d.inkjet is not None:
+            from drivers.inkjet.sim import SimInkjet
+
+            host, port = _port(d.inkjet.url, fixed_ports)
+            sims.inkjet = SimInkjet(d.inkjet.protocol, host, port, mode=d.inkjet.mode,
+                                    depth=d.inkjet.depth, jobs=(d.inkjet.job,))  # fmt: skip
+            sims.inkjet.start()
+        for name in ("case_labeler", "pallet_labeler"):
+            cfg = getattr(d, name)
+            if cfg is not None:
+                host, port = _port(cfg.url, fixed_ports)
+                sim = SimZplPrinter(host, port)
+                sim.start()
+                setattr(sims, name, sim)
+        if d.reader is not None:
+            host, port = _port(d.reader.url, fixed_ports)
+            sims.reader = SimReader(host, port, prefix=d.reader.prefix, suffix=d.reader.suffix,
+                                    separator=d.reader.separator, noread=d.reader.noread)  # fmt: skip
+        if d.ticket is not None:
+            host, port = _port(d.ticket.url, fixed_ports)
+            sims.ticket = SimTicketPrinter(host, port)
+            sims.ticket.start()
+    except Exception:
+        sims.stop()
+        raise
+    return sims
+
+
+def sim_url(sim: Any, scheme: str | None = None) -> str:
+    """The URL a driver uses to reach a simulator."""
+    url = sim.url
+    if scheme and "://" in url:
+        return f"{scheme}://{url.split('://', 1)[1]}"
+    return url
+
+
+def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """Real drivers for every configured device, at the config's URLs or the given ones."""
+    from drivers.camera.decode import make_decoder
+    from drivers.inkjet.base import open_inkjet
+    from drivers.labels.base import open_label_printer
+    from drivers.plc.base import open_plc
+    from drivers.reader.base import open_reader
+
+    urls = urls or {}
+    d = settings.devices
+    out: dict[str, Any] = {}
+    if d.plc is not None:
+        out["plc"] = open_plc(urls.get("plc", d.plc.url), register_map=d.plc.register_map or None,
+                              timeout_s=d.plc.timeout_ms / 1000,
+                              heartbeat_timeout_ms=d.plc.heartbeat_timeout_ms)  # fmt: skip
+    if d.inkjet is not None:
+        out["inkjet"] = open_inkjet(d.inkjet.protocol, urls.get("inkjet", d.inkjet.url),
+                                    depth=d.inkjet.depth, mode=d.inkjet.mode, job=d.inkjet.job,
+                                    timeout_s=d.inkjet.timeout_ms / 1000)  # fmt: skip
+    for name in ("case_labeler", "pallet_labeler"):
+        cfg = getattr(d, name)
+        if cfg is not None:
+            out[name] = open_label_printer(urls.get(name, cfg.url), name=name,
+                                           timeout_s=cfg.timeout_ms / 1000)  # fmt: skip
+    if d.reader is not None:
+        r = d.reader
+        out["reader"] = open_reader(urls.get("reader", r.url), prefix=r.prefix, suffix=r.suffix,
+                                    separator=r.separator, noread=r.noread, dialect=r.dialect)  # fmt: skip
+    cam = d.verify_camera
+    out["decoder"] = make_decoder(cam.formats if cam else ("QRCode", "DataMatrix"),
+                                  second_opinion=cam.second_opinion if cam else True)  # fmt: skip
+    return out
+
+
+def sim_device_urls(sims: Simulators) -> dict[str, str]:
+    """Driver URLs pointing at running simulators."""
+    urls = {"plc": sim_url(sims.plc, "modbus-tcp")}
+    if sims.inkjet is not None:
+        urls["inkjet"] = sims.inkjet.url
+    for name in ("case_labeler", "pallet_labeler"):
+        sim = getattr(sims, name)
+        if sim is not None:
+            urls[name] = sim_url(sim, "tcp")
+    if sims.reader is not None:
+        urls["reader"] = sim_url(sims.reader, "tcp")
+    return urls

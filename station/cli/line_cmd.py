@@ -1,0 +1,80 @@
+"""`station demo`, `station check`, `station decode`."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(subs, add) -> None:  # noqa: ANN001
+    """Add the line commands."""
+    p = add(subs, "demo", help="run a whole simulated line headless and summarise it")
+    p.add_argument("--items", type=int, default=1000)
+    p.add_argument("--batches", type=int, default=1)
+    p.add_argument("--rate", type=int, default=3000, help="items per minute")
+    p.add_argument("--defects", type=float, default=0.03, help="share of defective items")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--product", default=None)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
+    p.add_argument("--ui", action="store_true", help="open the touchscreen UI on the demo")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=demo)
+    p = add(subs, "check", help="reconcile a batch: counts, links, duplicates")
+    p.add_argument("--batch")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=check)
+    p = add(subs, "decode", help="decode QR / Data Matrix codes in images")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=decode)
+
+
+def demo(app, args) -> int:  # noqa: ANN001
+    """Run the simulated line."""
+    from station.demo import DemoPlan, run_demo
+
+    user = app.require("line.run")
+    s = app.settings
+    plan = DemoPlan(items=args.items, batches=args.batches, rate=args.rate, defects=args.defects,
+                    seed=args.seed, product=args.product or s.products[0].sku)  # fmt: skip
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        import time
+
+        if time.monotonic() - last[0] > 5:
+            last[0] = time.monotonic()
+            app.console.print(f"demo: {done}/{total} items")
+
+    summary = run_demo(app.engine, s, plan, user=user, resume=args.resume, on_progress=progress)
+    if args.json:
+        app.json(summary)
+    else:
+        app.out(json.dumps(summary, ensure_ascii=False, indent=2))
+    ok = summary.get("world_mismatches", 1) == 0 and summary.get("duplicates", 1) == 0
+    return 0 if ok else 1
+
+
+def check(app, args) -> int:  # noqa: ANN001
+    """Integrity check of one batch or all."""
+    from station.check import check_batches
+
+    app.require("view")
+    result = check_batches(app.engine, args.batch)
+    if args.json:
+        app.json(result)
+    else:
+        for b in result["batches"]:
+            app.out(f"{b['batch']}: {'OK' if b['ok'] else 'FAILED'}")
+            for p in b["problems"][:50]:
+                app.out(f"  - {p}")
+    return 0 if result["ok"] else 1
+
+
+def decode(app, args) -> int:  # noqa: ANN001
+    """Decode images; one JSON object per image."""
+    from drivers.camera.decode_files import decode_file
+
+    for path in args.images:
+        obj = decode_file(path)
+        app.out(json.dumps(obj, ensure_ascii=False))
+    return 0

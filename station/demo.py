@@ -1,0 +1,236 @@
+"""`station demo`: a whole line against the simulators, with a simulated world, headless."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from station import batches, closing, pools
+from station.batches import BatchState
+from station.build import open_devices, sim_device_urls, start_simulators
+from station.config import Settings
+from station.events import LineSignals
+from station.line import LineDevices, LineRunner
+from station.lifecycle import State
+from station.linestore import LineStore
+from station.models import Batch, Code, Reject
+from station.simworld import World, physical_duplicates, world_mismatches
+
+log = logging.getLogger("station.demo")
+_codes = Code.__table__
+_rejects = Reject.__table__
+_batches = Batch.__table__
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """What a demo run was asked to do (kept beside the database so --resume can continue)."""
+
+    items: int
+    batches: int
+    rate: int
+    defects: float
+    seed: int
+    product: str
+
+
+def _plan_path(settings: Settings) -> Path:
+    return settings.data_dir / "demo-plan.json"
+
+
+def _ensure_codes(engine: Engine, settings: Settings, level: str, need: int, user: str) -> None:
+    with engine.connect() as conn:
+        have = conn.execute(
+            select(func.count()).where(_codes.c.level == level, _codes.c.state == "available")
+        ).scalar_one()
+    if have < need:
+        scheme = "sscc" if level == "pallet" else "random"
+        pools.generate(engine, settings, level, need - have, scheme, user=user)
+
+
+def _caps(engine: Engine, n: int) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(_codes.c.code).where(_codes.c.level == "inner", _codes.c.state == "available")
+            .order_by(_codes.c.id).limit(n)).scalars())  # fmt: skip
+
+
+def run_batch(engine: Engine, settings: Settings, plan: DemoPlan, batch_id: str, *, user: str,
+              signals: LineSignals | None = None, on_progress=None) -> dict:  # noqa: ANN001  # fmt: skip
+    """Run (or resume) one batch to completion and close it; returns its summary."""
+    b = batches.get(engine, batch_id)
+    journal = settings.data_dir / f"world-{batch_id}.jsonl"
+    sims = start_simulators(settings)
+    devs = open_devices(settings, sim_device_urls(sims))
+    signals = signals or LineSignals()
+    store = LineStore(engine, batch_id, b.product_sku, user)
+    world = World(settings, sims, items=plan.items, rate_per_min=plan.rate, defects=plan.defects,
+                  seed=plan.seed + hash(batch_id) % 1000, journal=journal,
+                  caps=_caps(engine, plan.items + 100) if "inner" in settings.level_names else [],
+                  decoder=devs["decoder"])  # fmt: skip
+    world.connect(signals)
+    runner = LineRunner(settings, store, LineDevices(
+        plc=devs["plc"], inkjet=devs.get("inkjet"), decoder=devs["decoder"],
+        verify_frames=world.verify, case_frames=world.case_frames,
+        case_labeler=devs.get("case_labeler"), pallet_labeler=devs.get("pallet_labeler"),
+        pallet_reader=devs.get("reader")), planned=plan.items, signals=signals).with_lot(b.lot)  # fmt: skip
+    with engine.begin() as conn:
+        batches.set_state(conn, batch_id, BatchState.RUNNING, user=user)
+    t0 = time.monotonic()
+    runner.start()
+    deadline = time.monotonic() + 30
+    while runner.state.value != "running" and time.monotonic() < deadline:
+        if runner.wait(0.05):
+            raise RuntimeError(f"the line did not start: {runner.status().alarms}")
+    time.sleep(0.2)  # the printer's queue fills before the first item arrives
+    wt = threading.Thread(target=world.run, name="world", daemon=True)
+    wt.start()
+    try:
+        while not world.done.wait(0.5):
+            if on_progress:
+                on_progress(world.produced, plan.items)
+            if runner.wait(0):
+                raise RuntimeError(f"the line stopped: {runner.status().alarms}")
+        if world.error is not None:
+            raise RuntimeError(f"the simulated world failed: {world.error!r}")
+        runner.finish()
+        if not runner.wait(120):
+            raise RuntimeError("the line did not finish within 120 s of the last item")
+    finally:
+        world.close()
+        runner.stop()
+        runner.wait(10)
+        for dev in devs.values():
+            close = getattr(dev, "close", None)
+            if close:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001
+                    pass
+        sims.stop()
+    elapsed = time.monotonic() - t0
+    closing.close_batch(engine, settings, batch_id, user=user)
+    summary = summarize(engine, batch_id, journal)
+    summary["seconds"] = round(elapsed, 1)
+    summary["latency_ms"] = _percentiles(runner.snapshot_latencies())
+    summary["late"] = runner.stats.late
+    return summary
+
+
+def _percentiles(values: list[float]) -> dict:
+    if not values:
+        return {}
+    v = sorted(values)
+    return {"p50": round(v[len(v) // 2], 1), "p99": round(v[int(len(v) * 0.99) - 1], 1),
+            "max": round(v[-1], 1)}  # fmt: skip
+
+
+def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
+    """Items, printed, verified, rejected by reason, containers, voids, world mismatches."""
+    parent = _codes.alias("p")
+    with engine.connect() as conn:
+        states = Counter()
+        for lv, st, n in conn.execute(
+            select(_codes.c.level, _codes.c.state, func.count())
+            .where(_codes.c.batch_id == batch_id).group_by(_codes.c.level, _codes.c.state)
+        ):  # fmt: skip
+            states[(lv, st)] = n
+        reasons = Counter(dict(conn.execute(
+            select(_rejects.c.reason, func.count()).where(_rejects.c.batch_id == batch_id)
+            .group_by(_rejects.c.reason)).all()))  # fmt: skip
+        containers: dict[str, dict[str, int]] = {}
+        for lv, status, n in conn.execute(
+            select(_codes.c.level, _codes.c.container_status, func.count())
+            .where(_codes.c.batch_id == batch_id, _codes.c.container_status.is_not(None))
+            .group_by(_codes.c.level, _codes.c.container_status)
+        ):  # fmt: skip
+            containers.setdefault(lv, {})[status] = n
+        links = [tuple(r) for r in conn.execute(
+            select(parent.c.code, _codes.c.code, _codes.c.level)
+            .select_from(_codes.join(parent, parent.c.id == _codes.c.parent_id))
+            .where(_codes.c.batch_id == batch_id))]  # fmt: skip
+        twice = conn.execute(select(func.count()).select_from(
+            select(_codes.c.parent_id).where(_codes.c.batch_id == batch_id).subquery())).scalar()
+    mism, detail = world_mismatches(journal, links)
+    from station.simworld import Journal
+
+    ph = Journal.replay(journal)
+    item = "outer"
+    printed = sum(n for (lv, st), n in states.items() if lv == item and st not in ("reserved",
+                  "void"))  # fmt: skip
+    return {
+        "batch": batch_id,
+        "items": ph.items,
+        "printed": printed,
+        "verified": states[(item, "verified")] + states[(item, "linked")],
+        "rejected": sum(reasons.values()),
+        "rejected_by_reason": dict(sorted(reasons.items())),
+        "defects_injected": dict(sorted(ph.defects.items())),
+        "containers": containers,
+        "voids": {lv: n for (lv, st), n in states.items() if st == "void"},
+        "world_mismatches": mism,
+        "mismatch_examples": detail[:5],
+        "duplicates": physical_duplicates(journal),
+        "links": len(links),
+        "_rows": twice,
+    }
+
+
+def load_plan(settings: Settings) -> DemoPlan | None:
+    """The plan of an interrupted demo, if any."""
+    p = _plan_path(settings)
+    return DemoPlan(**json.loads(p.read_text())) if p.exists() else None
+
+
+def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, resume: bool,
+             on_progress=None) -> dict:  # noqa: ANN001  # fmt: skip
+    """Run the plan's batches (continuing a killed run with resume) and summarise them all."""
+    pp = _plan_path(settings)
+    pp.parent.mkdir(parents=True, exist_ok=True)
+    if resume:
+        plan = load_plan(settings) or plan
+    else:
+        pp.write_text(json.dumps(plan.__dict__))
+    level_need = {"outer": plan.items + 200, "case": plan.items // 10 + 50,
+                  "pallet": plan.items // 50 + 10}  # fmt: skip
+    if "inner" in settings.level_names:
+        level_need["inner"] = plan.items + 200
+    for level, need in level_need.items():
+        if level in settings.level_names:
+            _ensure_codes(engine, settings, level, need, user)
+    with engine.connect() as conn:
+        mine = [r.id for r in conn.execute(select(_batches.c.id, _batches.c.state).where(
+            _batches.c.note == "demo").order_by(_batches.c.created_at))]  # fmt: skip
+        running = [r for r in conn.execute(select(_batches.c.id).where(
+            _batches.c.note == "demo", _batches.c.state.in_(("ready", "running")))).scalars()]
+    summaries = []
+    todo = list(running)
+    while len(mine) + len(todo) - len(running) < plan.batches:
+        b = batches.create(engine, settings, product=plan.product, lot=f"DEMO{len(mine) + 1:03d}",
+                           quantity=plan.items, user=user)  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(_batches.update().where(_batches.c.id == b.id).values(note="demo"))
+        todo.append(b.id)
+        mine.append(b.id)
+    for batch_id in todo:
+        summaries.append(run_batch(engine, settings, plan, batch_id, user=user,
+                                   on_progress=on_progress))  # fmt: skip
+    pp.unlink(missing_ok=True)
+    total: dict = {"batches": [s["batch"] for s in summaries]}
+    if len(summaries) == 1:
+        total.update(summaries[0])
+    else:
+        for key in ("items", "printed", "verified", "rejected", "world_mismatches", "duplicates"):
+            total[key] = sum(s[key] for s in summaries)
+        total["rejected_by_reason"] = dict(sum((Counter(s["rejected_by_reason"])
+                                                for s in summaries), Counter()))  # fmt: skip
+        total["per_batch"] = summaries
+    total["state_check"] = State.VERIFIED.value and "see `station check`"
+    return total

@@ -1,0 +1,259 @@
+"""The line's writes to the store: write-ahead reservation, grouped state changes, containers.
+
+The runner calls these from its own thread only. Reservations commit at once (a code is committed
+before its bytes leave for a device); everything else is queued and written in one transaction
+per `flush()` (group commit), which the runner calls every few milliseconds and before any
+device write that depends on it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, bindparam, func, insert, select, update
+
+from aggregation.rules import CodeInfo
+from station import audit, lifecycle
+from station.errors import StationError
+from station.lifecycle import State
+from station.models import Batch, Code, Link, Reject
+
+_codes = Code.__table__
+_links = Link.__table__
+_rejects = Reject.__table__
+_batches = Batch.__table__
+
+
+class PoolEmpty(StationError):
+    """No available codes left for a level."""
+
+
+@dataclass(slots=True, eq=False)
+class CodeRow:
+    """The runner's cached view of one code it handles."""
+
+    id: int
+    code: str
+    level: str
+    state: str
+    batch_id: str | None
+    parent: str | None = None
+
+
+class LineStore:
+    """Store operations of one running batch."""
+
+    def __init__(self, engine: Engine, batch_id: str, product_sku: str, user: str) -> None:
+        self.engine = engine
+        self.batch_id = batch_id
+        self.product = product_sku
+        self.user = user
+        self._moves: dict[tuple[str, str, str | None], list[tuple[int, str]]] = defaultdict(list)
+        self._extra: list[dict] = []
+        self._rejects: list[dict] = []
+        self._links: list[dict] = []
+        self._containers: list[dict] = []
+        self._audit: list[audit.Change] = []
+        self.pending = 0
+
+    # -- reservation (write-ahead, committed at once) ---------------------------------------
+    def reserve(self, level: str, n: int) -> list[CodeRow]:
+        """Reserve `n` available codes of `level` for this batch and commit; PoolEmpty if none."""
+        with self.engine.begin() as conn:
+            self._flush(conn)
+            rows = conn.execute(
+                select(_codes.c.id, _codes.c.code)
+                .where(_codes.c.level == level, _codes.c.state == State.AVAILABLE.value)
+                .order_by(_codes.c.id)
+                .limit(n)
+            ).all()
+            if not rows:
+                raise PoolEmpty(
+                    f"no available {level} codes left; import or generate more "
+                    f"(`station codes generate --level {level} --count N`)"
+                )
+            lifecycle.move(
+                conn,
+                [r.id for r in rows],
+                State.RESERVED,
+                user=self.user,
+                batch_id=self.batch_id,
+                expect=State.AVAILABLE,
+                labels=[r.code for r in rows],
+                extra={"batch_id": self.batch_id},
+            )
+        return [CodeRow(r.id, r.code, level, State.RESERVED.value, self.batch_id) for r in rows]
+
+    # -- queued changes ------------------------------------------------------------------------
+    def move(self, row: CodeRow, new: State, reason: str | None = None) -> None:
+        """Queue a state change of a code the runner holds (its state known)."""
+        lifecycle.check(row.state, new, row.code)
+        self._moves[(row.state, new.value, reason)].append((row.id, row.code))
+        row.state = new.value
+        self.pending += 1
+
+    def set_fields(self, row: CodeRow, **values) -> None:
+        """Queue plain column updates (seq, grade, reason, container fields) for a code."""
+        self._extra.append({"_id": row.id, **values})
+        self.pending += 1
+
+    def reject(self, reason: str, *, row: CodeRow | None, read: str | None, seq: int | None,
+               detail: str | None = None) -> None:  # fmt: skip
+        """Queue a reject record (and the code's move to rejected when it has one)."""
+        if row is not None and row.state != State.REJECTED.value:
+            self.move(row, State.REJECTED, reason)
+            self.set_fields(row, reason=reason)
+        self._rejects.append(
+            {
+                "batch_id": self.batch_id,
+                "code_id": row.id if row else None,
+                "read_text": read,
+                "reason": reason,
+                "detail": detail,
+                "seq": seq,
+                "time": audit.now(),
+            }
+        )
+        self.pending += 1
+
+    def link(self, parent: CodeRow, child: CodeRow) -> None:
+        """Queue parent ← child (the child moves to linked)."""
+        self.move(child, State.LINKED)
+        child.parent = parent.code
+        self._extra.append({"_id": child.id, "parent_id": parent.id})
+        self._links.append(
+            {
+                "parent_id": parent.id,
+                "child_id": child.id,
+                "action": "add",
+                "batch_id": self.batch_id,
+                "time": audit.now(),
+                "user": self.user,
+            }
+        )
+        self.pending += 1
+
+    def container(self, row: CodeRow, status: str, count: int) -> None:
+        """Queue a container's status (open, normal, partial) and child count."""
+        self._extra.append({"_id": row.id, "container_status": status, "child_count": count})
+        self._audit.append(
+            audit.Change("container." + status, row.code, None, str(count), None, self.batch_id)
+        )
+        self.pending += 1
+
+    def flush(self) -> int:
+        """Write every queued change in one transaction; returns how many were written."""
+        if not self.pending:
+            return 0
+        with self.engine.begin() as conn:
+            return self._flush(conn)
+
+    def _flush(self, conn) -> int:  # noqa: ANN001
+        n = self.pending
+        if not n:
+            return 0
+        for (old, new, reason), items in self._moves.items():
+            lifecycle.move(
+                conn,
+                [i for i, _ in items],
+                State(new),
+                user=self.user,
+                reason=reason,
+                batch_id=self.batch_id,
+                expect=State(old),
+                labels=[c for _, c in items],
+            )
+        if self._extra:
+            by_keys: dict[tuple, list[dict]] = defaultdict(list)
+            for e in self._extra:
+                by_keys[tuple(sorted(e))].append(e)
+            for keys, rows in by_keys.items():
+                cols = {k: bindparam(k) for k in keys if k != "_id"}
+                conn.execute(update(_codes).where(_codes.c.id == bindparam("_id")).values(cols),
+                             rows)  # fmt: skip
+        if self._links:
+            conn.execute(insert(_links), self._links)
+        if self._rejects:
+            conn.execute(insert(_rejects), self._rejects)
+        if self._audit:
+            audit.record(conn, self.user, self._audit)
+        self._moves.clear()
+        self._extra.clear()
+        self._links.clear()
+        self._rejects.clear()
+        self._audit.clear()
+        self.pending = 0
+        return n
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def find(self, code: str) -> CodeRow | None:
+        """A code by its text, with its parent's text."""
+        parent = _codes.alias("p")
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
+                       _codes.c.batch_id, parent.c.code.label("parent"))
+                .select_from(_codes.outerjoin(parent, parent.c.id == _codes.c.parent_id))
+                .where(_codes.c.code == code)
+            ).first()  # fmt: skip
+        return CodeRow(r.id, r.code, r.level, r.state, r.batch_id, r.parent) if r else None
+
+    def find_many(self, codes: list[str]) -> dict[str, CodeRow]:
+        """Several codes at once."""
+        parent = _codes.alias("p")
+        out: dict[str, CodeRow] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(codes), 500):
+                for r in conn.execute(
+                    select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
+                           _codes.c.batch_id, parent.c.code.label("parent"))
+                    .select_from(_codes.outerjoin(parent, parent.c.id == _codes.c.parent_id))
+                    .where(_codes.c.code.in_(codes[i : i + 500]))
+                ):  # fmt: skip
+                    out[r.code] = CodeRow(r.id, r.code, r.level, r.state, r.batch_id, r.parent)
+        return out
+
+    def info(self, row: CodeRow | None) -> CodeInfo | None:
+        """The aggregation rules' view of a code (product known for this batch's codes)."""
+        if row is None:
+            return None
+        product = self.product if row.batch_id == self.batch_id else (row.batch_id or None)
+        return CodeInfo(row.code, row.level, row.state, row.batch_id, product, row.parent)
+
+    def children_of(self, parent: CodeRow) -> list[str]:
+        """Codes currently linked to `parent`."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(select(_codes.c.code).where(_codes.c.parent_id == parent.id)).scalars()
+            )
+
+    def open_containers(self) -> list[CodeRow]:
+        """This batch's containers still open (for resume)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
+                       _codes.c.batch_id)
+                .where(_codes.c.batch_id == self.batch_id, _codes.c.container_status == "open")
+            ).all()  # fmt: skip
+        return [CodeRow(r.id, r.code, r.level, r.state, r.batch_id) for r in rows]
+
+    def in_state(self, level: str | None, state: State) -> list[CodeRow]:
+        """This batch's codes in `state` (optionally of one level)."""
+        stmt = select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
+                      _codes.c.batch_id).where(_codes.c.batch_id == self.batch_id,
+                                               _codes.c.state == state.value)  # fmt: skip
+        if level:
+            stmt = stmt.where(_codes.c.level == level)
+        with self.engine.connect() as conn:
+            return [CodeRow(r.id, r.code, r.level, r.state, r.batch_id) for r in conn.execute(stmt)]
+
+    def counts(self) -> dict[str, int]:
+        """Items of this batch by state, for the status snapshot after a resume."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_codes.c.level, _codes.c.state, func.count())
+                .where(_codes.c.batch_id == self.batch_id)
+                .group_by(_codes.c.level, _codes.c.state)
+            ).all()
+        return {f"{lv}:{st}": n for lv, st, n in rows}

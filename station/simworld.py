@@ -1,0 +1,401 @@
+"""The simulated world of `station demo`: items on a conveyor, caps, cases and pallets.
+
+It drives the device simulators exactly as the physical line drives real devices: the photocell
+fires the PLC simulator's trigger and the inkjet simulator's print (the item carries exactly what
+the printer received), the camera sees what is on the item, the kicker removes what the PLC was
+told to reject, the case packer forms cases under labels taken from what the ZPL simulator
+received, and the pallet reader reads each case's label. Physical facts are journalled (flushed
+line by line) so a killed run can resume with the same world, and at the end every link in the
+store is compared with where each item physically is.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import queue
+import random
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from drivers.camera.sim import render_code, render_layer
+
+ITEM_DEFECTS = ("smudge", "missing", "wrong", "duplicate", "nocap")
+CASE_DEFECTS = ("foreign", "short")
+LAYER_PX = 3
+
+
+@dataclass
+class Physical:
+    """What the world knows for sure, rebuilt from the journal after a kill."""
+
+    item_case: dict[str, str] = field(default_factory=dict)
+    case_pallet: dict[str, str] = field(default_factory=dict)
+    pallet_open: list[str] = field(default_factory=list)
+    printed: Counter = field(default_factory=Counter)
+    items: int = 0
+    pending_case: tuple[str, list[str]] | None = None
+    entry: list[str] = field(default_factory=list)
+    defects: Counter = field(default_factory=Counter)
+    caps_used: set[str] = field(default_factory=set)
+
+
+class Journal:
+    """Append-only JSON lines of physical events."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+
+    def write(self, **event) -> None:
+        """One event, flushed to the OS (survives SIGKILL of this process)."""
+        self.fh.write(json.dumps(event, separators=(",", ":")) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self.fh.close()
+
+    @staticmethod
+    def replay(path: Path) -> Physical:
+        """The physical state after every complete line of the journal."""
+        ph = Physical()
+        if not path.exists():
+            return ph
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                break  # a half-written last line: the kill came mid-write
+            t = e["t"]
+            if t == "item":
+                ph.items += 1
+                if e.get("p"):
+                    ph.printed[e["p"]] += 1
+                if e.get("d"):
+                    ph.defects[e["d"]] += 1
+                if e.get("c"):
+                    ph.caps_used.add(e["c"])
+            elif t == "case_formed":
+                ph.pending_case = (e["label"], e["items"])
+            elif t == "case_closed":
+                for code in e["items"]:
+                    ph.item_case[code] = e["label"]
+                ph.pending_case = None
+                ph.entry.append(e["label"])
+            elif t == "case_rejected":
+                ph.pending_case = None
+            elif t == "palletized":
+                ph.pallet_open.append(e["case"])
+                if e["case"] in ph.entry:
+                    ph.entry.remove(e["case"])
+            elif t == "pallet_closed":
+                for c in ph.pallet_open:
+                    ph.case_pallet[c] = e["label"]
+                ph.pallet_open = []
+            elif t == "restart":
+                ph.pending_case = ph.pending_case if ph.pending_case and ph.pending_case[0] else None
+        return ph
+
+
+class FrameQueue:
+    """A FrameSource fed by the world (the camera trigger carries the PLC's sequence number)."""
+
+    def __init__(self) -> None:
+        self.q: queue.Queue = queue.Queue()
+
+    def put(self, tag, frame) -> None:  # noqa: ANN001
+        """Queue one frame."""
+        self.q.put((tag, frame))
+
+    def get(self, timeout_s: float):  # noqa: ANN201
+        """Next frame or None."""
+        try:
+            return self.q.get(timeout=timeout_s) if timeout_s else self.q.get_nowait()
+        except queue.Empty:
+            return None
+
+
+class World:
+    """The simulated packing line around the station."""
+
+    def __init__(self, settings, sims, *, items: int, rate_per_min: float, defects: float,  # noqa: ANN001
+                 seed: int, journal: Path, caps: list[str], decoder) -> None:  # noqa: ANN001  # fmt: skip
+        self.s = settings
+        self.sims = sims
+        self.total = items
+        self.interval = 60.0 / rate_per_min
+        self.defect_rate = defects
+        self.rng = random.Random(seed)
+        line = settings.line
+        mm_s = line.speed_m_per_s * 1000
+        self.to_camera = line.trigger_to_camera_mm / mm_s
+        self.to_kicker = (line.trigger_to_camera_mm + line.camera_to_kicker_mm) / mm_s
+        self.case_cap = settings.level("case").capacity
+        self.pallet_cap = settings.level("pallet").capacity
+        self.verify = FrameQueue()
+        self.case_frames = FrameQueue()
+        self.decoder = decoder
+        self.ph = Journal.replay(journal)
+        self.journal = Journal(journal)
+        self.caps = deque(c for c in caps if c not in self.ph.caps_used)
+        self.pair = bool(caps)
+        self._events: queue.Queue = queue.Queue()
+        self._heap: list = []
+        self._n = 0
+        self._acc: deque[tuple[str, str]] = deque()  # (outer code on item, its mark) waiting
+        self._inspect: tuple | None = None
+        self._labels: deque[str] = deque()
+        self._last_good: str | None = None
+        self._kicked: set[int] = set()
+        self._slot = 0
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.stop_flag = threading.Event()
+        self.produced = self.ph.items
+        self._pallet_waiting = False
+        self._entry: deque[str] = deque(self.ph.entry)
+        self._entry_busy: str | None = None
+        self.journal.write(t="restart", items=self.produced)
+
+    # -- station events (called from the runner thread) ------------------------------------------
+    def connect(self, signals) -> None:  # noqa: ANN001
+        """Listen to the station as the physical line would (kicker, labels, palletizer gate)."""
+        signals.case_accepted.connect(lambda slot, code: self._events.put(("accepted", slot, code)))
+        signals.case_rejected.connect(lambda slot, label, why: self._events.put(
+            ("rejected", slot, label, why)))  # fmt: skip
+        signals.case_palletized.connect(lambda c, p: self._events.put(("palletized", c, p)))
+        signals.container_closed.connect(lambda lv, code, n, partial: self._events.put(
+            ("closed", lv, code)) if lv == "pallet" else None)  # fmt: skip
+
+    # -- the world's clock -----------------------------------------------------------------------
+    def run(self) -> None:
+        """Produce items until the planned count, then flush the last case; sets `done`."""
+        try:
+            self._run()
+        except BaseException as exc:
+            self.error = exc
+            raise
+        finally:
+            self.done.set()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        next_item = start
+        pending = self.ph.pending_case
+        if pending is not None and pending[0]:
+            self._present_case(pending[0], list(pending[1]), final=False, resumed=True)
+        while not self.stop_flag.is_set():
+            now = time.monotonic()
+            if self.produced < self.total and now >= next_item:
+                self._new_item(now)
+                next_item += self.interval
+                if next_item < now - 1:  # fell far behind: do not burst
+                    next_item = now
+            while self._heap and self._heap[0][0] <= now:
+                _, _, fn, args = heapq.heappop(self._heap)
+                fn(*args)
+            self._station_events()
+            self._case_packer()
+            self._pallet_entry()
+            if self.produced >= self.total and not self._heap and self._idle():
+                break
+            time.sleep(0.0005)
+
+    def _idle(self) -> bool:
+        return self._inspect is None and not self._entry and self._entry_busy is None and (
+            not self._acc)  # fmt: skip
+
+    def _at(self, t: float, fn, *args) -> None:  # noqa: ANN001
+        self._n += 1
+        heapq.heappush(self._heap, (t, self._n, fn, args))
+
+    # -- items -------------------------------------------------------------------------------------
+    def _new_item(self, now: float) -> None:
+        seq = self.sims.plc.trigger()
+        printed = self.sims.inkjet.trigger() if self.sims.inkjet else None
+        defect = None
+        if self.rng.random() < self.defect_rate:
+            defect = self.rng.choice(ITEM_DEFECTS if self.pair else ITEM_DEFECTS[:4])
+        mark = printed
+        smudge = 0.0
+        if defect == "missing":
+            mark = None
+        elif defect == "smudge":
+            smudge = 1.0
+        elif defect == "wrong" and mark:
+            i = self.rng.randrange(len(mark))
+            alt = "Z" if mark[i] != "Z" else "Y"
+            mark = mark[:i] + alt + mark[i + 1 :]
+        elif defect == "duplicate" and self._last_good:
+            mark = self._last_good
+        cap = self.caps.popleft() if self.caps and defect != "nocap" else None
+        if defect != "nocap" and cap is None:
+            cap = None
+        self.produced += 1
+        self.journal.write(t="item", s=seq, p=printed, m=mark, d=defect, c=cap)
+        if mark and defect is None:
+            self._last_good = mark
+        self._at(now + self.to_camera, self._camera, seq, mark, cap, smudge)
+        self._at(now + self.to_kicker, self._kicker, seq, mark, defect)
+
+    def _camera(self, seq: int, mark: str | None, cap: str | None, smudge: float) -> None:
+        texts = [t for t in (cap, mark) if t]
+        if not texts:
+            frame = np.full((200, 320), 235, np.uint8)
+        elif len(texts) == 1:
+            frame = render_code(texts[0], module_px=3, size=(200, 320), smudge=smudge,
+                                seed=seq)  # fmt: skip
+        else:
+            frame = render_layer(texts, rows=1, cols=2, module_px=3, smudge=smudge, seed=seq)
+        self.verify.put(seq, frame)
+
+    def _kicker(self, seq: int, mark: str | None, defect: str | None) -> None:
+        self._kicked.update(self.sims.plc.rejects())
+        if seq in self._kicked:
+            self._kicked.discard(seq)
+            return  # into the reject bin
+        self._acc.append((mark or "", defect or ""))
+
+    # -- cases -------------------------------------------------------------------------------------
+    def _take_label(self) -> str | None:
+        zpl = self.sims.case_labeler.pop_label()
+        if zpl is None:
+            return None
+        img = self.sims.case_labeler.render(zpl)
+        found = self.decoder.decode(img, 1)
+        return found[0].text if found else None
+
+    def _case_packer(self) -> None:
+        if self._inspect is not None:
+            return
+        final = self.produced >= self.total and not self._heap
+        if len(self._acc) < self.case_cap and not (final and self._acc):
+            return
+        label = self._labels.popleft() if self._labels else self._take_label()
+        if label is None:
+            return  # the case erector waits for a label
+        n = min(self.case_cap, len(self._acc))
+        take = [self._acc.popleft() for _ in range(n)]
+        items = [m for m, _ in take]
+        if self.rng.random() < self.defect_rate * 3 and n == self.case_cap and not final:
+            kind = self.rng.choice(CASE_DEFECTS)
+            self.ph.defects["case_" + kind] += 1
+            if kind == "foreign":
+                items[self.rng.randrange(n)] = "FOREIGN-" + "".join(
+                    self.rng.choice("ABCDEFGHJK23456789") for _ in range(12))  # fmt: skip
+            else:
+                self._acc.appendleft(take.pop())
+                items.pop()
+        self._present_case(label, items, final and len(self._acc) == 0)
+
+    def _present_case(self, label: str, items: list[str], final: bool, resumed: bool = False) -> None:  # noqa: E501
+        self._slot += 1
+        if not resumed:
+            self.journal.write(t="case_formed", label=label, items=items)
+        self._inspect = (self._slot, label, items, final)
+        cols = 5
+        slots: list[str | None] = [m or None for m in items] + [label]
+        rows = (len(slots) + cols - 1) // cols
+        slots += [None] * (rows * cols - len(slots))
+        frame = render_layer(slots, rows=rows, cols=cols, module_px=LAYER_PX, seed=self._slot)
+        self.case_frames.put((self._slot, final), frame)
+
+    def _station_events(self) -> None:
+        while True:
+            try:
+                ev = self._events.get_nowait()
+            except queue.Empty:
+                return
+            kind = ev[0]
+            if kind == "accepted" and self._inspect and ev[1][0] == self._inspect[0]:
+                _, label, items, _ = self._inspect
+                self.journal.write(t="case_closed", label=label, items=items)
+                self._entry.append(label)
+                self._inspect = None
+            elif kind == "rejected" and self._inspect and ev[1][0] == self._inspect[0]:
+                _, label, items, _ = self._inspect
+                bad = {code for why, code in ev[3] if why != "count_mismatch"}
+                self.journal.write(t="case_rejected", label=label, bad=sorted(bad))
+                # The operator takes out what the station named, unreadable and foreign items.
+                keep = [m for m in items if m and m not in bad and not m.startswith("FOREIGN-")]
+                for m in reversed(keep):  # good items go back to the head of the packer
+                    self._acc.appendleft((m, ""))
+                if label not in bad:
+                    self._labels.appendleft(label)
+                self._inspect = None
+            elif kind == "palletized" and ev[1] == self._entry_busy:
+                self.journal.write(t="palletized", case=ev[1], pallet=ev[2])
+                self._entry_busy = None
+            elif kind == "closed":
+                zpl = None
+                for _ in range(200):
+                    zpl = self.sims.pallet_labeler.pop_label()
+                    if zpl is not None:
+                        break
+                    time.sleep(0.005)
+                sscc = ev[2]
+                if zpl is not None:
+                    found = self.decoder.decode(self.sims.pallet_labeler.render(zpl), 2)
+                    sscc = next((f.text.replace("(00)", "") for f in found
+                                 if f.symbology != "QRCode"), sscc)  # fmt: skip
+                self.journal.write(t="pallet_closed", label=sscc)
+
+    def _pallet_entry(self) -> None:
+        if self._entry_busy is not None or not self._entry:
+            return
+        self._entry_busy = self._entry.popleft()
+        self.sims.reader.read([self._entry_busy])
+
+    def close(self) -> None:
+        """Stop and close the journal."""
+        self.stop_flag.set()
+        self.journal.close()
+
+
+def world_mismatches(journal: Path, links: list[tuple[str, str, str]]) -> tuple[int, list[str]]:
+    """Compare (parent, child, child_level) links in the store with the journalled world."""
+    ph = Journal.replay(journal)
+    out: list[str] = []
+    seen_items: set[str] = set()
+    seen_cases: set[str] = set()
+    for parent, child, level in links:
+        if level == "case":
+            seen_cases.add(child)
+            where = ph.case_pallet.get(child) or ("(open)" if child in ph.pallet_open else None)
+            if where == "(open)":
+                continue
+            if where != parent:
+                out.append(f"case {child}: store says pallet {parent}, world says {where}")
+        else:
+            seen_items.add(child)
+            where = ph.item_case.get(child)
+            if where != parent:
+                out.append(f"item {child}: store says case {parent}, world says {where}")
+    for item, case in ph.item_case.items():
+        if item not in seen_items:
+            out.append(f"item {item}: world has it in case {case}, the store links it nowhere")
+    for case, pallet in ph.case_pallet.items():
+        if case not in seen_cases:
+            out.append(f"case {case}: world has it on pallet {pallet}, the store nowhere")
+    return len(out), out
+
+
+def physical_duplicates(journal: Path) -> int:
+    """Codes the printer marked on more than one item, or packed in more than one case."""
+    ph = Journal.replay(journal)
+    return sum(1 for n in ph.printed.values() if n > 1)
+
+
+def seed_everything(seed: int) -> None:
+    """Determinism for the renderers."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
