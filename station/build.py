@@ -30,7 +30,7 @@ class Simulators:
         for _, sim in self.all():
             try:
                 (getattr(sim, "stop", None) or sim.close)()
-            except Exception:  # noqa: BLE001 - stopping is best effort
+            except Exception:
                 pass
 
 

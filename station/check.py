@@ -14,7 +14,7 @@ _batches = Batch.__table__
 LEVEL_INDEX = {name: i for i, name in enumerate(LEVEL_ORDER)}
 
 
-def check_batch(conn, batch_id: str) -> list[str]:  # noqa: ANN001
+def check_batch(conn, batch_id: str) -> list[str]:
     """Every broken invariant of one batch, as sentences; empty when all hold."""
     problems: list[str] = []
     c = _codes
@@ -44,8 +44,9 @@ def check_batch(conn, batch_id: str) -> list[str]:  # noqa: ANN001
         if pst in ("void", "rejected", "decommissioned", "available", "reserved"):
             problems.append(f"container {pcode} is {pst} but holds {code}")
     linked_without_parent = conn.execute(
-        select(func.count()).where(c.c.batch_id == batch_id, c.c.state == "linked",
-                                   c.c.parent_id.is_(None))  # fmt: skip
+        select(func.count()).where(
+            c.c.batch_id == batch_id, c.c.state == "linked", c.c.parent_id.is_(None)
+        )  # fmt: skip
     ).scalar()
     if linked_without_parent:
         problems.append(f"{linked_without_parent} code(s) linked but without a parent")

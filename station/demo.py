@@ -17,8 +17,8 @@ from station.batches import BatchState
 from station.build import open_devices, sim_device_urls, start_simulators
 from station.config import Settings
 from station.events import LineSignals
-from station.line import LineDevices, LineRunner
 from station.lifecycle import State
+from station.line import LineDevices, LineRunner
 from station.linestore import LineStore
 from station.models import Batch, Code, Reject
 from station.simworld import World, physical_duplicates, world_mismatches
@@ -63,7 +63,7 @@ def _caps(engine: Engine, n: int) -> list[str]:
 
 
 def run_batch(engine: Engine, settings: Settings, plan: DemoPlan, batch_id: str, *, user: str,
-              signals: LineSignals | None = None, on_progress=None) -> dict:  # noqa: ANN001  # fmt: skip
+              signals: LineSignals | None = None, on_progress=None) -> dict:  # fmt: skip
     """Run (or resume) one batch to completion and close it; returns its summary."""
     b = batches.get(engine, batch_id)
     journal = settings.data_dir / f"world-{batch_id}.jsonl"
@@ -112,7 +112,7 @@ def run_batch(engine: Engine, settings: Settings, plan: DemoPlan, batch_id: str,
             if close:
                 try:
                     close()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
         sims.stop()
     elapsed = time.monotonic() - t0
@@ -156,8 +156,11 @@ def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
             select(parent.c.code, _codes.c.code, _codes.c.level)
             .select_from(_codes.join(parent, parent.c.id == _codes.c.parent_id))
             .where(_codes.c.batch_id == batch_id))]  # fmt: skip
-        twice = conn.execute(select(func.count()).select_from(
-            select(_codes.c.parent_id).where(_codes.c.batch_id == batch_id).subquery())).scalar()
+        twice = conn.execute(
+            select(func.count()).select_from(
+                select(_codes.c.parent_id).where(_codes.c.batch_id == batch_id).subquery()
+            )
+        ).scalar()
     mism, detail = world_mismatches(journal, links)
     from station.simworld import Journal
 
@@ -183,6 +186,16 @@ def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
     }
 
 
+def ensure_pools(engine: Engine, settings: Settings, plan: DemoPlan, user: str) -> None:
+    """Generate what the simulated batches will consume, if the pools are short of it."""
+    per_case = settings.level("case").capacity if "case" in settings.level_names else 24
+    need = {"outer": plan.items + 200, "inner": plan.items + 200,
+            "case": plan.items // max(per_case // 2, 1) + 50, "pallet": plan.items // 50 + 10}  # fmt: skip
+    for level, n in need.items():
+        if level in settings.level_names:
+            _ensure_codes(engine, settings, level, n * (1 if level != "outer" else 1), user)
+
+
 def load_plan(settings: Settings) -> DemoPlan | None:
     """The plan of an interrupted demo, if any."""
     p = _plan_path(settings)
@@ -190,7 +203,7 @@ def load_plan(settings: Settings) -> DemoPlan | None:
 
 
 def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, resume: bool,
-             on_progress=None) -> dict:  # noqa: ANN001  # fmt: skip
+             on_progress=None) -> dict:  # fmt: skip
     """Run the plan's batches (continuing a killed run with resume) and summarise them all."""
     pp = _plan_path(settings)
     pp.parent.mkdir(parents=True, exist_ok=True)
@@ -198,18 +211,18 @@ def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, r
         plan = load_plan(settings) or plan
     else:
         pp.write_text(json.dumps(plan.__dict__))
-    level_need = {"outer": plan.items + 200, "case": plan.items // 10 + 50,
-                  "pallet": plan.items // 50 + 10}  # fmt: skip
-    if "inner" in settings.level_names:
-        level_need["inner"] = plan.items + 200
-    for level, need in level_need.items():
-        if level in settings.level_names:
-            _ensure_codes(engine, settings, level, need, user)
+    ensure_pools(engine, settings, plan, user)
     with engine.connect() as conn:
         mine = [r.id for r in conn.execute(select(_batches.c.id, _batches.c.state).where(
             _batches.c.note == "demo").order_by(_batches.c.created_at))]  # fmt: skip
-        running = [r for r in conn.execute(select(_batches.c.id).where(
-            _batches.c.note == "demo", _batches.c.state.in_(("ready", "running")))).scalars()]
+        running = [
+            r
+            for r in conn.execute(
+                select(_batches.c.id).where(
+                    _batches.c.note == "demo", _batches.c.state.in_(("ready", "running"))
+                )
+            ).scalars()
+        ]
     summaries = []
     todo = list(running)
     while len(mine) + len(todo) - len(running) < plan.batches:

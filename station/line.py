@@ -354,7 +354,7 @@ class LineRunner:
                 ink.send(row.code)
             except DriverError as exc:
                 # Nothing sent after this point; what was sent stays reserved → void on restart.
-                for rest in rows[rows.index(row):]:
+                for rest in rows[rows.index(row) :]:
                     self.store.move(rest, State.VOID, "printer refused")
                 self._printer_lost(exc)
                 return
@@ -370,7 +370,9 @@ class LineRunner:
                 self._inflight.pop(row.code, None)
         self._sent.clear()
         self.store.flush()
-        self._fault("inkjet", str(exc), "check the printer (ink, head, cable), then clear the fault")
+        self._fault(
+            "inkjet", str(exc), "check the printer (ink, head, cable), then clear the fault"
+        )
 
     def _take_frames(self, now: float) -> None:
         src = self.dev.verify_frames
@@ -418,14 +420,18 @@ class LineRunner:
         inner_row = next((r for r in known.values() if r.level == self.pair_level), None)
         views = []
         if outer is None:
-            other = next((known[t] for t in texts if t in known and known[t].level == self.item_level), None)  # noqa: E501
+            other = next(
+                (known[t] for t in texts if t in known and known[t].level == self.item_level), None
+            )
             if not texts or (self.pair_level and len(texts) == 1 and inner_row):
                 reason = R.NO_READ
             elif other is not None:
                 reason = self._why_not(other)
             else:
                 reason = R.MISPRINT if self.dev.inkjet is not None else R.UNKNOWN_CODE
-            read = next((t for t in texts if t not in known or known[t].level != self.pair_level), None)  # noqa: E501
+            read = next(
+                (t for t in texts if t not in known or known[t].level != self.pair_level), None
+            )
             self._reject(seq, None, reason, read)
             self._view(item, decoded, False)
             return

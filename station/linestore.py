@@ -149,7 +149,7 @@ class LineStore:
         with self.engine.begin() as conn:
             return self._flush(conn)
 
-    def _flush(self, conn) -> int:  # noqa: ANN001
+    def _flush(self, conn) -> int:
         n = self.pending
         if not n:
             return 0

@@ -101,7 +101,9 @@ class Journal:
                     ph.case_pallet[c] = e["label"]
                 ph.pallet_open = []
             elif t == "restart":
-                ph.pending_case = ph.pending_case if ph.pending_case and ph.pending_case[0] else None
+                ph.pending_case = (
+                    ph.pending_case if ph.pending_case and ph.pending_case[0] else None
+                )
         return ph
 
 
@@ -111,11 +113,11 @@ class FrameQueue:
     def __init__(self) -> None:
         self.q: queue.Queue = queue.Queue()
 
-    def put(self, tag, frame) -> None:  # noqa: ANN001
+    def put(self, tag, frame) -> None:
         """Queue one frame."""
         self.q.put((tag, frame))
 
-    def get(self, timeout_s: float):  # noqa: ANN201
+    def get(self, timeout_s: float):
         """Next frame or None."""
         try:
             return self.q.get(timeout=timeout_s) if timeout_s else self.q.get_nowait()
@@ -126,8 +128,8 @@ class FrameQueue:
 class World:
     """The simulated packing line around the station."""
 
-    def __init__(self, settings, sims, *, items: int, rate_per_min: float, defects: float,  # noqa: ANN001
-                 seed: int, journal: Path, caps: list[str], decoder) -> None:  # noqa: ANN001  # fmt: skip
+    def __init__(self, settings, sims, *, items: int, rate_per_min: float, defects: float,
+                 seed: int, journal: Path, caps: list[str], decoder) -> None:  # fmt: skip
         self.s = settings
         self.sims = sims
         self.total = items
@@ -166,7 +168,7 @@ class World:
         self.journal.write(t="restart", items=self.produced)
 
     # -- station events (called from the runner thread) ------------------------------------------
-    def connect(self, signals) -> None:  # noqa: ANN001
+    def connect(self, signals) -> None:
         """Listen to the station as the physical line would (kicker, labels, palletizer gate)."""
         signals.case_accepted.connect(lambda slot, code: self._events.put(("accepted", slot, code)))
         signals.case_rejected.connect(lambda slot, label, why: self._events.put(
@@ -213,7 +215,7 @@ class World:
         return self._inspect is None and not self._entry and self._entry_busy is None and (
             not self._acc)  # fmt: skip
 
-    def _at(self, t: float, fn, *args) -> None:  # noqa: ANN001
+    def _at(self, t: float, fn, *args) -> None:
         self._n += 1
         heapq.heappush(self._heap, (t, self._n, fn, args))
 
@@ -296,7 +298,9 @@ class World:
                 items.pop()
         self._present_case(label, items, final and len(self._acc) == 0)
 
-    def _present_case(self, label: str, items: list[str], final: bool, resumed: bool = False) -> None:  # noqa: E501
+    def _present_case(
+        self, label: str, items: list[str], final: bool, resumed: bool = False
+    ) -> None:
         self._slot += 1
         if not resumed:
             self.journal.write(t="case_formed", label=label, items=items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 
-def register(subs, add) -> None:  # noqa: ANN001
+def register(subs, add) -> None:
     """Add the line commands."""
     p = add(subs, "demo", help="run a whole simulated line headless and summarise it")
     p.add_argument("--items", type=int, default=1000)
@@ -28,7 +28,7 @@ def register(subs, add) -> None:  # noqa: ANN001
     p.set_defaults(func=decode)
 
 
-def demo(app, args) -> int:  # noqa: ANN001
+def demo(app, args) -> int:
     """Run the simulated line."""
     from station.demo import DemoPlan, run_demo
 
@@ -54,7 +54,7 @@ def demo(app, args) -> int:  # noqa: ANN001
     return 0 if ok else 1
 
 
-def check(app, args) -> int:  # noqa: ANN001
+def check(app, args) -> int:
     """Integrity check of one batch or all."""
     from station.check import check_batches
 
@@ -70,7 +70,7 @@ def check(app, args) -> int:  # noqa: ANN001
     return 0 if result["ok"] else 1
 
 
-def decode(app, args) -> int:  # noqa: ANN001
+def decode(app, args) -> int:
     """Decode images; one JSON object per image."""
     from drivers.camera.decode_files import decode_file
 
