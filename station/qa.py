@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from station import audit, lifecycle
 from station.batches import CLOSED
-from station.errors import InputError, TransitionError
+from station.config import LEVEL_ORDER
+from station.errors import InputError, NotFound, TransitionError
 from station.lifecycle import State
 from station.models import AuditEntry, Code, Link, Reject
 from station.qa_store import (
@@ -36,10 +37,26 @@ from station.qa_store import (
 from station.secrets_mask import SECRET_LEVELS, mask
 
 __all__ = [
-    "CodeRow", "Decision", "History", "after_close", "children", "decide_rejects", "find",
-    "find_id", "get", "history", "link", "recount", "reject_queue", "release", "retire",
-    "retire_pair", "shown", "stored_reason", "unlink",
-]  # fmt: skip
+    "CodeRow",
+    "Decision",
+    "History",
+    "after_close",
+    "children",
+    "decide_rejects",
+    "find",
+    "find_id",
+    "get",
+    "history",
+    "link",
+    "recount",
+    "reject_queue",
+    "release",
+    "retire",
+    "retire_pair",
+    "shown",
+    "stored_reason",
+    "unlink",
+]
 _codes = Code.__table__
 _links = Link.__table__
 _rejects = Reject.__table__
@@ -80,7 +97,19 @@ class History:
 
 def history(conn: Connection, code: str, *, reveal: bool = False, max_children: int = 200):
     """The history of `code`: level, batch, state, reason, parent, children, pair, trail."""
-    row = get(conn, code)
+    row = find(conn, code)
+    if row is None:
+        # Not ours, but the camera may have read it: say what the line did with it.
+        seen = conn.execute(
+            select(_rejects.c.reason, _rejects.c.batch_id, _rejects.c.time)
+            .where(_rejects.c.read_text == code)
+            .order_by(_rejects.c.id)
+        ).all()
+        more = "".join(
+            f"; read {r.time:%Y-%m-%d %H:%M} in batch {r.batch_id}: rejected {r.reason}"
+            for r in seen[:5]
+        )
+        raise NotFound(f"code {code} is not known to this station{more}")
     parent = find_id(conn, row.parent_id) if row.parent_id else None
     pair = find_id(conn, row.pair_id) if row.pair_id else None
     kids = children(conn, row.id)
@@ -203,7 +232,8 @@ def reject_queue(conn: Connection, batch_id: str | None = None, *, reveal: bool 
         _codes.c.batch_id,
         _codes.c.reason,
         _codes.c.updated_at,
-    ).where(_codes.c.state == State.REJECTED.value)
+        # level IN (…) lets the (level, state, id) index find them without reading every code.
+    ).where(_codes.c.level.in_(LEVEL_ORDER), _codes.c.state == State.REJECTED.value)
     if batch_id:
         stmt = stmt.where(_codes.c.batch_id == batch_id)
     for r in conn.execute(stmt.order_by(_codes.c.id)):

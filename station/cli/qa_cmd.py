@@ -99,12 +99,13 @@ def scan(app, args) -> int:
     for r in h.rejects:
         decided = f" → {r['decision']} by {r['decided_by']}" if r["decision"] else " (waiting)"
         app.out(f"  reject {_t(r['time'])} {r['reason']}{decided}")
-    for r in h.links:
-        app.out(f"  {_t(r['time'])} link {r['action']} {r['parent']} by {r['user']}")
+    timeline = [(r["time"], f"link {r['action']} {r['parent']} by {r['user']}") for r in h.links]
     for r in h.trail:
         change = f" {r['old'] or ''}→{r['new'] or ''}" if r["old"] or r["new"] else ""
         why = f" ({r['reason']})" if r["reason"] else ""
-        app.out(f"  {_t(r['time'])} {r['user']}: {r['action']}{change}{why}")
+        timeline.append((r["time"], f"{r['user']}: {r['action']}{change}{why}"))
+    for when, text in sorted(timeline, key=lambda t: t[0]):
+        app.out(f"  {_t(when)} {text}")
     return 0
 
 

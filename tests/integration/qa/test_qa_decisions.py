@@ -101,3 +101,20 @@ def test_destroy_marks_reason_prefix(store) -> None:
     assert rej.decision == "destroyed"
     r = store.as_("qa1", "qa", "release", "O10")
     assert r.rc == 2 and "decommissioned" in r.err
+
+
+def test_scan_of_a_foreign_code_tells_what_the_line_did(store) -> None:
+    from sqlalchemy import insert
+
+    from station import audit
+
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(_rejects).values(
+                batch_id=BATCH, read_text="ALIEN7", seq=3, reason="unknown_code", time=audit.now()
+            )
+        )
+    r = store.as_("qa1", "qa", "scan", "ALIEN7")
+    assert r.rc == 2 and "not known to this station" in r.err and "unknown_code" in r.err
+    r = store.as_("qa1", "qa", "scan", "NOPE")
+    assert r.rc == 2 and "read" not in r.err
