@@ -1,4 +1,4 @@
-"""The one exception base of drivers/: every driver error names the device, the port and what happened."""
+"""The one exception base of drivers/: each error names the device, the port and what happened."""
 
 from __future__ import annotations
 

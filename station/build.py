@@ -53,17 +53,30 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
         raise ConfigError("devices.plc is required for a line; add a [devices.plc] section")
     host, port = _port(d.plc.url, fixed_ports)
     sims = Simulators(
-        plc=SimPLC(d.plc.register_map or None, host=host, port=port,
-                   station_timeout_ms=d.plc.heartbeat_timeout_ms * 5).start(),  # fmt: skip
-        inkjet=None, case_labeler=None, pallet_labeler=None, reader=None,
-    )  # fmt: skip
+        plc=SimPLC(
+            d.plc.register_map or None,
+            host=host,
+            port=port,
+            station_timeout_ms=d.plc.heartbeat_timeout_ms * 5,
+        ).start(),
+        inkjet=None,
+        case_labeler=None,
+        pallet_labeler=None,
+        reader=None,
+    )
     try:
         if d.inkjet is not None:
             from drivers.inkjet.sim import SimInkjet
 
             host, port = _port(d.inkjet.url, fixed_ports)
-            sims.inkjet = SimInkjet(d.inkjet.protocol, host, port, mode=d.inkjet.mode,
-                                    depth=d.inkjet.depth, jobs=(d.inkjet.job,))  # fmt: skip
+            sims.inkjet = SimInkjet(
+                d.inkjet.protocol,
+                host,
+                port,
+                mode=d.inkjet.mode,
+                depth=d.inkjet.depth,
+                jobs=(d.inkjet.job,),
+            )
             sims.inkjet.start()
         for name in ("case_labeler", "pallet_labeler"):
             cfg = getattr(d, name)
@@ -74,8 +87,14 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
                 setattr(sims, name, sim)
         if d.reader is not None:
             host, port = _port(d.reader.url, fixed_ports)
-            sims.reader = SimReader(host, port, prefix=d.reader.prefix, suffix=d.reader.suffix,
-                                    separator=d.reader.separator, noread=d.reader.noread)  # fmt: skip
+            sims.reader = SimReader(
+                host,
+                port,
+                prefix=d.reader.prefix,
+                suffix=d.reader.suffix,
+                separator=d.reader.separator,
+                noread=d.reader.noread,
+            )
         if d.ticket is not None:
             host, port = _port(d.ticket.url, fixed_ports)
             sims.ticket = SimTicketPrinter(host, port)
@@ -106,25 +125,42 @@ def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict
     d = settings.devices
     out: dict[str, Any] = {}
     if d.plc is not None:
-        out["plc"] = open_plc(urls.get("plc", d.plc.url), register_map=d.plc.register_map or None,
-                              timeout_s=d.plc.timeout_ms / 1000,
-                              heartbeat_timeout_ms=d.plc.heartbeat_timeout_ms)  # fmt: skip
+        out["plc"] = open_plc(
+            urls.get("plc", d.plc.url),
+            register_map=d.plc.register_map or None,
+            timeout_s=d.plc.timeout_ms / 1000,
+            heartbeat_timeout_ms=d.plc.heartbeat_timeout_ms,
+        )
     if d.inkjet is not None:
-        out["inkjet"] = open_inkjet(d.inkjet.protocol, urls.get("inkjet", d.inkjet.url),
-                                    depth=d.inkjet.depth, mode=d.inkjet.mode, job=d.inkjet.job,
-                                    timeout_s=d.inkjet.timeout_ms / 1000)  # fmt: skip
+        out["inkjet"] = open_inkjet(
+            d.inkjet.protocol,
+            urls.get("inkjet", d.inkjet.url),
+            depth=d.inkjet.depth,
+            mode=d.inkjet.mode,
+            job=d.inkjet.job,
+            timeout_s=d.inkjet.timeout_ms / 1000,
+        )
     for name in ("case_labeler", "pallet_labeler"):
         cfg = getattr(d, name)
         if cfg is not None:
-            out[name] = open_label_printer(urls.get(name, cfg.url), name=name,
-                                           timeout_s=cfg.timeout_ms / 1000)  # fmt: skip
+            out[name] = open_label_printer(
+                urls.get(name, cfg.url), name=name, timeout_s=cfg.timeout_ms / 1000
+            )
     if d.reader is not None:
         r = d.reader
-        out["reader"] = open_reader(urls.get("reader", r.url), prefix=r.prefix, suffix=r.suffix,
-                                    separator=r.separator, noread=r.noread, dialect=r.dialect)  # fmt: skip
+        out["reader"] = open_reader(
+            urls.get("reader", r.url),
+            prefix=r.prefix,
+            suffix=r.suffix,
+            separator=r.separator,
+            noread=r.noread,
+            dialect=r.dialect,
+        )
     cam = d.verify_camera
-    out["decoder"] = make_decoder(cam.formats if cam else ("QRCode", "DataMatrix"),
-                                  second_opinion=cam.second_opinion if cam else True)  # fmt: skip
+    out["decoder"] = make_decoder(
+        cam.formats if cam else ("QRCode", "DataMatrix"),
+        second_opinion=cam.second_opinion if cam else True,
+    )
     return out
 
 

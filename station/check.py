@@ -46,17 +46,18 @@ def check_batch(conn, batch_id: str) -> list[str]:
     linked_without_parent = conn.execute(
         select(func.count()).where(
             c.c.batch_id == batch_id, c.c.state == "linked", c.c.parent_id.is_(None)
-        )  # fmt: skip
+        )
     ).scalar()
     if linked_without_parent:
         problems.append(f"{linked_without_parent} code(s) linked but without a parent")
     # Containers' counts match their children.
     kids = dict(
         conn.execute(
-            select(c.c.parent_id, func.count()).where(c.c.parent_id.is_not(None))
+            select(c.c.parent_id, func.count())
+            .where(c.c.parent_id.is_not(None))
             .group_by(c.c.parent_id)
         ).all()
-    )  # fmt: skip
+    )
     for cid, code, n, status in conn.execute(
         select(c.c.id, c.c.code, c.c.child_count, c.c.container_status).where(
             c.c.batch_id == batch_id, c.c.container_status.is_not(None)
@@ -69,9 +70,10 @@ def check_batch(conn, batch_id: str) -> list[str]:
     # Pairs are mutual.
     pair = c.alias("pair")
     bad_pairs = conn.execute(
-        select(func.count()).select_from(c.join(pair, pair.c.id == c.c.pair_id))
+        select(func.count())
+        .select_from(c.join(pair, pair.c.id == c.c.pair_id))
         .where(c.c.batch_id == batch_id, pair.c.pair_id != c.c.id)
-    ).scalar()  # fmt: skip
+    ).scalar()
     if bad_pairs:
         problems.append(f"{bad_pairs} inner/outer pair(s) are not mutual")
     # The link history agrees with the current parents: adds minus deletes = 1 for a linked child.
@@ -82,7 +84,7 @@ def check_batch(conn, batch_id: str) -> list[str]:
         .join(c, c.c.id == _links.c.child_id)
         .where(c.c.batch_id == batch_id)
         .group_by(_links.c.child_id, c.c.parent_id)
-    ):  # fmt: skip
+    ):
         if net != (1 if parent_id is not None else 0):
             problems.append(f"code id {child}: link history ({net} net) disagrees with its parent")
     return problems
@@ -91,10 +93,15 @@ def check_batch(conn, batch_id: str) -> list[str]:
 def check_batches(engine: Engine, batch_id: str | None = None) -> dict:
     """Check one batch or every batch; {'ok', 'batches': [{batch, ok, problems}]}."""
     with engine.connect() as conn:
-        ids = [batch_id] if batch_id else list(
-            conn.execute(select(_batches.c.id).order_by(_batches.c.created_at)).scalars())  # fmt: skip
-        if batch_id and not conn.execute(select(_batches.c.id).where(
-                _batches.c.id == batch_id)).first():  # fmt: skip
+        ids = (
+            [batch_id]
+            if batch_id
+            else list(conn.execute(select(_batches.c.id).order_by(_batches.c.created_at)).scalars())
+        )
+        if (
+            batch_id
+            and not conn.execute(select(_batches.c.id).where(_batches.c.id == batch_id)).first()
+        ):
             from station.errors import NotFound
 
             raise NotFound(f"batch {batch_id} does not exist")

@@ -19,9 +19,25 @@ from station.errors import ImportRejected, InputError
 # full-width characters, control bytes from a bad export) is outside every scheme we accept.
 _CODE_RE = re.compile(r"[!-+\--~]+")
 _HEADER_WORDS = {
-    "code", "codes", "serial", "serials", "url", "inner", "outer", "inner_code", "outer_code",
-    "码", "内码", "外码", "盖内码", "盖外码", "追溯码", "序列号", "编码", "二维码",
-}  # fmt: skip
+    "code",
+    "codes",
+    "serial",
+    "serials",
+    "url",
+    "inner",
+    "outer",
+    "inner_code",
+    "outer_code",
+    "码",
+    "内码",
+    "外码",
+    "盖内码",
+    "盖外码",
+    "追溯码",
+    "序列号",
+    "编码",
+    "二维码",
+}
 _DL_RE = re.compile(r"/01/(\d{14})(?:/|$)")
 _ES_RE = re.compile(r"^\(01\)(\d{14})")
 

@@ -43,8 +43,16 @@ class OpenContainer:
 class LineController:
     """Runs batches on the simulated line (demo) or the configured devices; thread-safe commands."""
 
-    def __init__(self, settings: Settings, engine: Engine, user: str, *, simulate: bool = True,
-                 rate_per_min: int | None = None, defects: float = 0.02) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        user: str,
+        *,
+        simulate: bool = True,
+        rate_per_min: int | None = None,
+        defects: float = 0.02,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.user = user
@@ -93,15 +101,22 @@ class LineController:
             self.events.command_failed.emit("start", "a batch is already running; stop it first")
             return
         b = batches.get(self.engine, batch_id)
-        self._thread = threading.Thread(target=self._run, args=(b, items or b.quantity),
-                                        name="controller", daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._run, args=(b, items or b.quantity), name="controller", daemon=True
+        )
         self._thread.start()
 
     def _run(self, b: BatchView, items: int) -> None:
         from station import demo
 
-        plan = demo.DemoPlan(items=items, batches=1, rate=self.rate, defects=self.defects,
-                             seed=1, product=b.product_sku)  # fmt: skip
+        plan = demo.DemoPlan(
+            items=items,
+            batches=1,
+            rate=self.rate,
+            defects=self.defects,
+            seed=1,
+            product=b.product_sku,
+        )
         orig = demo.LineRunner.start
 
         def keep(runner) -> None:
@@ -111,8 +126,9 @@ class LineController:
         try:
             demo.ensure_pools(self.engine, self.settings, plan, self.user)
             demo.LineRunner.start = keep  # the controller holds the runner it starts
-            summary = demo.run_batch(self.engine, self.settings, plan, b.id, user=self.user,
-                                     signals=self.line)  # fmt: skip
+            summary = demo.run_batch(
+                self.engine, self.settings, plan, b.id, user=self.user, signals=self.line
+            )
             self.events.batch_finished.emit(summary)
         except Exception as exc:  # shown to the operator, logged in full
             log.exception("batch %s failed", b.id)

@@ -17,7 +17,6 @@ from station.batches import BatchState
 from station.build import open_devices, sim_device_urls, start_simulators
 from station.config import Settings
 from station.events import LineSignals
-from station.lifecycle import State
 from station.line import LineDevices, LineRunner
 from station.linestore import LineStore
 from station.models import Batch, Code, Reject
@@ -57,13 +56,26 @@ def _ensure_codes(engine: Engine, settings: Settings, level: str, need: int, use
 
 def _caps(engine: Engine, n: int) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(
-            select(_codes.c.code).where(_codes.c.level == "inner", _codes.c.state == "available")
-            .order_by(_codes.c.id).limit(n)).scalars())  # fmt: skip
+        return list(
+            conn.execute(
+                select(_codes.c.code)
+                .where(_codes.c.level == "inner", _codes.c.state == "available")
+                .order_by(_codes.c.id)
+                .limit(n)
+            ).scalars()
+        )
 
 
-def run_batch(engine: Engine, settings: Settings, plan: DemoPlan, batch_id: str, *, user: str,
-              signals: LineSignals | None = None, on_progress=None) -> dict:  # fmt: skip
+def run_batch(
+    engine: Engine,
+    settings: Settings,
+    plan: DemoPlan,
+    batch_id: str,
+    *,
+    user: str,
+    signals: LineSignals | None = None,
+    on_progress=None,
+) -> dict:
     """Run (or resume) one batch to completion and close it; returns its summary."""
     b = batches.get(engine, batch_id)
     journal = settings.data_dir / f"world-{batch_id}.jsonl"
@@ -71,16 +83,34 @@ def run_batch(engine: Engine, settings: Settings, plan: DemoPlan, batch_id: str,
     devs = open_devices(settings, sim_device_urls(sims))
     signals = signals or LineSignals()
     store = LineStore(engine, batch_id, b.product_sku, user)
-    world = World(settings, sims, items=plan.items, rate_per_min=plan.rate, defects=plan.defects,
-                  seed=plan.seed + hash(batch_id) % 1000, journal=journal,
-                  caps=_caps(engine, plan.items + 100) if "inner" in settings.level_names else [],
-                  decoder=devs["decoder"])  # fmt: skip
+    world = World(
+        settings,
+        sims,
+        items=plan.items,
+        rate_per_min=plan.rate,
+        defects=plan.defects,
+        seed=plan.seed + hash(batch_id) % 1000,
+        journal=journal,
+        caps=_caps(engine, plan.items + 100) if "inner" in settings.level_names else [],
+        decoder=devs["decoder"],
+    )
     world.connect(signals)
-    runner = LineRunner(settings, store, LineDevices(
-        plc=devs["plc"], inkjet=devs.get("inkjet"), decoder=devs["decoder"],
-        verify_frames=world.verify, case_frames=world.case_frames,
-        case_labeler=devs.get("case_labeler"), pallet_labeler=devs.get("pallet_labeler"),
-        pallet_reader=devs.get("reader")), planned=plan.items, signals=signals).with_lot(b.lot)  # fmt: skip
+    runner = LineRunner(
+        settings,
+        store,
+        LineDevices(
+            plc=devs["plc"],
+            inkjet=devs.get("inkjet"),
+            decoder=devs["decoder"],
+            verify_frames=world.verify,
+            case_frames=world.case_frames,
+            case_labeler=devs.get("case_labeler"),
+            pallet_labeler=devs.get("pallet_labeler"),
+            pallet_reader=devs.get("reader"),
+        ),
+        planned=plan.items,
+        signals=signals,
+    ).with_lot(b.lot)
     with engine.begin() as conn:
         batches.set_state(conn, batch_id, BatchState.RUNNING, user=user)
     t0 = time.monotonic()
@@ -128,8 +158,11 @@ def _percentiles(values: list[float]) -> dict:
     if not values:
         return {}
     v = sorted(values)
-    return {"p50": round(v[len(v) // 2], 1), "p99": round(v[int(len(v) * 0.99) - 1], 1),
-            "max": round(v[-1], 1)}  # fmt: skip
+    return {
+        "p50": round(v[len(v) // 2], 1),
+        "p99": round(v[int(len(v) * 0.99) - 1], 1),
+        "max": round(v[-1], 1),
+    }
 
 
 def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
@@ -139,35 +172,42 @@ def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
         states = Counter()
         for lv, st, n in conn.execute(
             select(_codes.c.level, _codes.c.state, func.count())
-            .where(_codes.c.batch_id == batch_id).group_by(_codes.c.level, _codes.c.state)
-        ):  # fmt: skip
+            .where(_codes.c.batch_id == batch_id)
+            .group_by(_codes.c.level, _codes.c.state)
+        ):
             states[(lv, st)] = n
-        reasons = Counter(dict(conn.execute(
-            select(_rejects.c.reason, func.count()).where(_rejects.c.batch_id == batch_id)
-            .group_by(_rejects.c.reason)).all()))  # fmt: skip
+        reasons = Counter(
+            dict(
+                conn.execute(
+                    select(_rejects.c.reason, func.count())
+                    .where(_rejects.c.batch_id == batch_id)
+                    .group_by(_rejects.c.reason)
+                ).all()
+            )
+        )
         containers: dict[str, dict[str, int]] = {}
         for lv, status, n in conn.execute(
             select(_codes.c.level, _codes.c.container_status, func.count())
             .where(_codes.c.batch_id == batch_id, _codes.c.container_status.is_not(None))
             .group_by(_codes.c.level, _codes.c.container_status)
-        ):  # fmt: skip
+        ):
             containers.setdefault(lv, {})[status] = n
-        links = [tuple(r) for r in conn.execute(
-            select(parent.c.code, _codes.c.code, _codes.c.level)
-            .select_from(_codes.join(parent, parent.c.id == _codes.c.parent_id))
-            .where(_codes.c.batch_id == batch_id))]  # fmt: skip
-        twice = conn.execute(
-            select(func.count()).select_from(
-                select(_codes.c.parent_id).where(_codes.c.batch_id == batch_id).subquery()
+        links = [
+            tuple(r)
+            for r in conn.execute(
+                select(parent.c.code, _codes.c.code, _codes.c.level)
+                .select_from(_codes.join(parent, parent.c.id == _codes.c.parent_id))
+                .where(_codes.c.batch_id == batch_id)
             )
-        ).scalar()
+        ]
     mism, detail = world_mismatches(journal, links)
     from station.simworld import Journal
 
     ph = Journal.replay(journal)
     item = "outer"
-    printed = sum(n for (lv, st), n in states.items() if lv == item and st not in ("reserved",
-                  "void"))  # fmt: skip
+    printed = sum(
+        n for (lv, st), n in states.items() if lv == item and st not in ("reserved", "void")
+    )
     return {
         "batch": batch_id,
         "items": ph.items,
@@ -182,18 +222,21 @@ def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
         "mismatch_examples": detail[:5],
         "duplicates": physical_duplicates(journal),
         "links": len(links),
-        "_rows": twice,
     }
 
 
 def ensure_pools(engine: Engine, settings: Settings, plan: DemoPlan, user: str) -> None:
     """Generate what the simulated batches will consume, if the pools are short of it."""
     per_case = settings.level("case").capacity if "case" in settings.level_names else 24
-    need = {"outer": plan.items + 200, "inner": plan.items + 200,
-            "case": plan.items // max(per_case // 2, 1) + 50, "pallet": plan.items // 50 + 10}  # fmt: skip
+    need = {
+        "outer": plan.items + 200,
+        "inner": plan.items + 200,
+        "case": plan.items // max(per_case // 2, 1) + 50,
+        "pallet": plan.items // 50 + 10,
+    }
     for level, n in need.items():
         if level in settings.level_names:
-            _ensure_codes(engine, settings, level, n * (1 if level != "outer" else 1), user)
+            _ensure_codes(engine, settings, level, n, user)
 
 
 def load_plan(settings: Settings) -> DemoPlan | None:
@@ -202,8 +245,9 @@ def load_plan(settings: Settings) -> DemoPlan | None:
     return DemoPlan(**json.loads(p.read_text())) if p.exists() else None
 
 
-def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, resume: bool,
-             on_progress=None) -> dict:  # fmt: skip
+def run_demo(
+    engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, resume: bool, on_progress=None
+) -> dict:
     """Run the plan's batches (continuing a killed run with resume) and summarise them all."""
     pp = _plan_path(settings)
     pp.parent.mkdir(parents=True, exist_ok=True)
@@ -213,8 +257,14 @@ def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, r
         pp.write_text(json.dumps(plan.__dict__))
     ensure_pools(engine, settings, plan, user)
     with engine.connect() as conn:
-        mine = [r.id for r in conn.execute(select(_batches.c.id, _batches.c.state).where(
-            _batches.c.note == "demo").order_by(_batches.c.created_at))]  # fmt: skip
+        mine = [
+            r.id
+            for r in conn.execute(
+                select(_batches.c.id, _batches.c.state)
+                .where(_batches.c.note == "demo")
+                .order_by(_batches.c.created_at)
+            )
+        ]
         running = [
             r
             for r in conn.execute(
@@ -226,15 +276,22 @@ def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, r
     summaries = []
     todo = list(running)
     while len(mine) + len(todo) - len(running) < plan.batches:
-        b = batches.create(engine, settings, product=plan.product, lot=f"DEMO{len(mine) + 1:03d}",
-                           quantity=plan.items, user=user)  # fmt: skip
+        b = batches.create(
+            engine,
+            settings,
+            product=plan.product,
+            lot=f"DEMO{len(mine) + 1:03d}",
+            quantity=plan.items,
+            user=user,
+        )
         with engine.begin() as conn:
             conn.execute(_batches.update().where(_batches.c.id == b.id).values(note="demo"))
         todo.append(b.id)
         mine.append(b.id)
     for batch_id in todo:
-        summaries.append(run_batch(engine, settings, plan, batch_id, user=user,
-                                   on_progress=on_progress))  # fmt: skip
+        summaries.append(
+            run_batch(engine, settings, plan, batch_id, user=user, on_progress=on_progress)
+        )
     pp.unlink(missing_ok=True)
     total: dict = {"batches": [s["batch"] for s in summaries]}
     if len(summaries) == 1:
@@ -242,8 +299,8 @@ def run_demo(engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, r
     else:
         for key in ("items", "printed", "verified", "rejected", "world_mismatches", "duplicates"):
             total[key] = sum(s[key] for s in summaries)
-        total["rejected_by_reason"] = dict(sum((Counter(s["rejected_by_reason"])
-                                                for s in summaries), Counter()))  # fmt: skip
+        total["rejected_by_reason"] = dict(
+            sum((Counter(s["rejected_by_reason"]) for s in summaries), Counter())
+        )
         total["per_batch"] = summaries
-    total["state_check"] = State.VERIFIED.value and "see `station check`"
     return total

@@ -92,8 +92,15 @@ class LineRunner:
 
     LABELS_AHEAD = 2
 
-    def __init__(self, settings: Settings, store: LineStore, devices: LineDevices,
-                 *, planned: int, signals: LineSignals | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        store: LineStore,
+        devices: LineDevices,
+        *,
+        planned: int,
+        signals: LineSignals | None = None,
+    ) -> None:
         self.s = settings
         self.store = store
         self.dev = devices
@@ -108,8 +115,9 @@ class LineRunner:
         self.case_level = "case" if "case" in names else None
         self.pallet_level = "pallet" if "pallet" in names else None
         self.case_cap = settings.level("case").capacity if self.case_level else 0
-        self.min_grade = (settings.devices.verify_camera.min_grade
-                          if settings.devices.verify_camera else "F")  # fmt: skip
+        self.min_grade = (
+            settings.devices.verify_camera.min_grade if settings.devices.verify_camera else "F"
+        )
         line = settings.line
         self.trigger_to_kicker_s = (line.trigger_to_camera_mm + line.camera_to_kicker_mm) / (
             line.speed_m_per_s * 1000
@@ -174,11 +182,20 @@ class LineRunner:
         recent = [t for t in self._rate_window if now - t < 10]
         rate = len(recent) * 6.0 if recent else 0.0
         return LineStatus(
-            state=self.state, batch_id=self.store.batch_id, planned=self.planned,
-            triggered=st.triggered, printed=st.printed, verified=st.verified,
-            rejected=st.rejected, cases=st.cases, pallets=st.pallets, rate_per_min=rate,
-            rejects_by_reason=dict(st.reasons), alarms=tuple(self._alarms.values()), late=st.late,
-        )  # fmt: skip
+            state=self.state,
+            batch_id=self.store.batch_id,
+            planned=self.planned,
+            triggered=st.triggered,
+            printed=st.printed,
+            verified=st.verified,
+            rejected=st.rejected,
+            cases=st.cases,
+            pallets=st.pallets,
+            rate_per_min=rate,
+            rejects_by_reason=dict(st.reasons),
+            alarms=tuple(self._alarms.values()),
+            late=st.late,
+        )
 
     # -- resume ----------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -408,15 +425,25 @@ class LineRunner:
     def _late(self, item: Item) -> None:
         self.stats.late += 1
         self._reject(item.seq, None, R.LATE_DECISION, None)
-        self._alarm(Alarm("late", "line", f"item {item.seq}: no decision before its deadline",
-                          "slow the line or check the camera", "warning"))  # fmt: skip
+        self._alarm(
+            Alarm(
+                "late",
+                "line",
+                f"item {item.seq}: no decision before its deadline",
+                "slow the line or check the camera",
+                "warning",
+            )
+        )
 
     def _verdict(self, item: Item, decoded: list) -> None:
         seq = item.seq
         texts = [d.text for d in decoded]
         outer = next((t for t in texts if t in self._inflight), None)
-        known = self.store.find_many([t for t in texts if t != outer]) if len(texts) > (
-            1 if outer else 0) else {}  # fmt: skip
+        known = (
+            self.store.find_many([t for t in texts if t != outer])
+            if len(texts) > (1 if outer else 0)
+            else {}
+        )
         inner_row = next((r for r in known.values() if r.level == self.pair_level), None)
         views = []
         if outer is None:
@@ -448,9 +475,17 @@ class LineRunner:
                 self._view(item, decoded, False)
                 return
             if inner_row.state != State.AVAILABLE.value or inner_row.batch_id not in (
-                None, self.store.batch_id):  # fmt: skip
-                self._reject(seq, row, R.DUPLICATE if inner_row.state in ("verified", "linked")
-                             else self._why_not(inner_row), outer)  # fmt: skip
+                None,
+                self.store.batch_id,
+            ):
+                self._reject(
+                    seq,
+                    row,
+                    R.DUPLICATE
+                    if inner_row.state in ("verified", "linked")
+                    else self._why_not(inner_row),
+                    outer,
+                )
                 self._view(item, decoded, False)
                 return
         if row.state == State.RESERVED.value:  # confirmation not in yet: the read proves the print
@@ -510,8 +545,11 @@ class LineRunner:
             try:
                 self.dev.plc.request_reject(seq)  # time-critical: before any bookkeeping
             except DriverError as exc:
-                self._fault("plc", f"reject of item {seq} not delivered: {exc}",
-                            "pull the item by hand and check the PLC")  # fmt: skip
+                self._fault(
+                    "plc",
+                    f"reject of item {seq} not delivered: {exc}",
+                    "pull the item by hand and check the PLC",
+                )
         if row is not None:
             self._inflight.pop(row.code, None)
             self._sent_remove(row)
@@ -523,14 +561,20 @@ class LineRunner:
         self.store.reject(reason.value, row=row, read=read, seq=seq)
         self.stats.rejected += 1
         self.stats.reasons[reason.value] += 1
-        self.signals.item_rejected.emit(seq, mask(read, self.item_level) if read else None,
-                                        reason.value)  # fmt: skip
+        self.signals.item_rejected.emit(
+            seq, mask(read, self.item_level) if read else None, reason.value
+        )
 
     def _view(self, item: Item, decoded: list, good: bool) -> None:
         if len(self.signals.frame_decoded) == 0:  # nobody watching: skip the copy
             return
-        self.signals.frame_decoded.emit(FrameView(item.seq, item.frame, tuple(
-            (mask(d.text, self.item_level), d.corners, good) for d in decoded)))  # fmt: skip
+        self.signals.frame_decoded.emit(
+            FrameView(
+                item.seq,
+                item.frame,
+                tuple((mask(d.text, self.item_level), d.corners, good) for d in decoded),
+            )
+        )
 
     # -- cases -----------------------------------------------------------------------------------
     def _cases_tick(self) -> None:
@@ -558,8 +602,13 @@ class LineRunner:
         while len(self._labels) < self.LABELS_AHEAD:
             (row,) = self.store.reserve(self.case_level, 1)
             b = self.store
-            zpl = case_label(row.code, product=b.product, lot=self.lot, count=self.case_cap,
-                             symbology=self.s.devices.case_labeler.symbology)  # fmt: skip
+            zpl = case_label(
+                row.code,
+                product=b.product,
+                lot=self.lot,
+                count=self.case_cap,
+                symbology=self.s.devices.case_labeler.symbology,
+            )
             try:
                 lab.print_label(zpl)
             except DriverError as exc:
@@ -591,9 +640,16 @@ class LineRunner:
             if kids and kids == set(items):  # seen again after a restart: already closed
                 self.signals.case_accepted.emit(p.slot, label)
                 return
-        res = check_layer(items, label, expected=self.case_cap, case_level=self.case_level,
-                          batch_id=self.store.batch_id, product=self.store.product,
-                          lookup=lambda c: self.store.info(rows.get(c)), allow_partial=p.final)  # fmt: skip
+        res = check_layer(
+            items,
+            label,
+            expected=self.case_cap,
+            case_level=self.case_level,
+            batch_id=self.store.batch_id,
+            product=self.store.product,
+            lookup=lambda c: self.store.info(rows.get(c)),
+            allow_partial=p.final,
+        )
         if not res.ok:
             out = []
             for v in res.violations:
@@ -601,11 +657,17 @@ class LineRunner:
                 if reason == R.UNKNOWN_CODE and v.code != label:
                     reason = R.FOREIGN_ITEM  # an item that never passed our camera
                 out.append((reason.value, v.code))
-                self.store.reject(reason.value, row=None, read=v.code or None, seq=None,
-                                  detail=f"case {label}: {v.detail}")  # fmt: skip
+                self.store.reject(
+                    reason.value,
+                    row=None,
+                    read=v.code or None,
+                    seq=None,
+                    detail=f"case {label}: {v.detail}",
+                )
                 self.stats.reasons[reason.value] += 1
-            if label_row is not None and any(code == label and why != R.COUNT_MISMATCH.value
-                                             for why, code in out):  # fmt: skip
+            if label_row is not None and any(
+                code == label and why != R.COUNT_MISMATCH.value for why, code in out
+            ):
                 self._drop_label(label_row)
             self.signals.case_rejected.emit(p.slot, label, tuple(out))
             return
@@ -642,18 +704,56 @@ class LineRunner:
                 return
             row = self.store.find(code)
             if row is None or row.level != self.case_level:
-                self._alarm(Alarm("pallet_read", "pallet_reader", f"not a case code: {code}",
-                                  "take the case off and check its label", "warning"))  # fmt: skip
+                self._alarm(
+                    Alarm(
+                        "pallet_read",
+                        "pallet_reader",
+                        f"not a case code: {code}",
+                        "take the case off and check its label",
+                        "warning",
+                    )
+                )
                 continue
             if self._open_pallet is not None and row.parent == self._open_pallet.code:
                 self.signals.case_palletized.emit(code, row.parent)  # seen again after restart
                 continue
+            if row.parent is not None and self._reread_closed_pallet(row):
+                continue
             if row.parent is not None or row.state != State.VERIFIED.value:
-                self._alarm(Alarm("pallet_case", "pallet_reader", f"case {code} is {row.state}"
-                                  f"{' in ' + row.parent if row.parent else ''}",
-                                  "take the case off for QA", "warning"))  # fmt: skip
+                where = f" in {row.parent}" if row.parent else ""
+                self._alarm(
+                    Alarm(
+                        "pallet_case",
+                        "pallet_reader",
+                        f"case {code} is {row.state}{where}",
+                        "take the case off for QA",
+                        "warning",
+                    )
+                )
                 continue
             self._stack(row, self.pallet_packer.add(code))
+
+    def _reread_closed_pallet(self, case: CodeRow) -> bool:
+        """A case read again after a restart, whose pallet closed before the restart.
+
+        The palletizer never heard back: tell it again and reprint the pallet's label (the same
+        code, never a new one) so the physical pallet gets the label the store gave it.
+        """
+        pallet = self.store.find(case.parent)
+        if pallet is None or pallet.level != self.pallet_level:
+            return False
+        kids = self.store.children_of(pallet)
+        self.signals.case_palletized.emit(case.code, pallet.code)
+        lab = self.dev.pallet_labeler
+        if lab is not None:
+            from drivers.labels.templates import pallet_label
+
+            lab.print_label(
+                pallet_label(pallet.code, product=self.store.product, lot=self.lot, cases=len(kids))
+            )
+        full = len(kids) >= self.s.level(self.pallet_level).capacity
+        self.signals.container_closed.emit(self.pallet_level, pallet.code, len(kids), not full)
+        return True
 
     def _stack(self, case: CodeRow, events: list) -> None:
         pallet = self._open_pallet
@@ -677,8 +777,9 @@ class LineRunner:
             from drivers.labels.templates import pallet_label
 
             try:
-                lab.print_label(pallet_label(pallet.code, product=self.store.product,
-                                             lot=self.lot, cases=n))  # fmt: skip
+                lab.print_label(
+                    pallet_label(pallet.code, product=self.store.product, lot=self.lot, cases=n)
+                )
             except DriverError as exc:
                 self._fault("pallet_labeler", str(exc), "reprint with `station qa relabel`")
         self._open_pallet = None
@@ -713,8 +814,11 @@ class LineRunner:
     def _light(self) -> None:
         from drivers.plc.base import StackLight
 
-        light = {RunState.RUNNING: StackLight.GREEN, RunState.PAUSED: StackLight.AMBER,
-                 RunState.FAULTED: StackLight.RED}.get(self.state, StackLight.OFF)  # fmt: skip
+        light = {
+            RunState.RUNNING: StackLight.GREEN,
+            RunState.PAUSED: StackLight.AMBER,
+            RunState.FAULTED: StackLight.RED,
+        }.get(self.state, StackLight.OFF)
         try:
             self.dev.plc.set_stack_light(light, buzzer=self.state == RunState.FAULTED)
             if self.state == RunState.FAULTED:

@@ -98,8 +98,15 @@ class LineStore:
         self._extra.append({"_id": row.id, **values})
         self.pending += 1
 
-    def reject(self, reason: str, *, row: CodeRow | None, read: str | None, seq: int | None,
-               detail: str | None = None) -> None:  # fmt: skip
+    def reject(
+        self,
+        reason: str,
+        *,
+        row: CodeRow | None,
+        read: str | None,
+        seq: int | None,
+        detail: str | None = None,
+    ) -> None:
         """Queue a reject record (and the code's move to rejected when it has one)."""
         if row is not None and row.state != State.REJECTED.value:
             self.move(row, State.REJECTED, reason)
@@ -170,8 +177,9 @@ class LineStore:
                 by_keys[tuple(sorted(e))].append(e)
             for keys, rows in by_keys.items():
                 cols = {k: bindparam(k) for k in keys if k != "_id"}
-                conn.execute(update(_codes).where(_codes.c.id == bindparam("_id")).values(cols),
-                             rows)  # fmt: skip
+                conn.execute(
+                    update(_codes).where(_codes.c.id == bindparam("_id")).values(cols), rows
+                )
         if self._links:
             conn.execute(insert(_links), self._links)
         if self._rejects:
@@ -192,11 +200,17 @@ class LineStore:
         parent = _codes.alias("p")
         with self.engine.connect() as conn:
             r = conn.execute(
-                select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
-                       _codes.c.batch_id, parent.c.code.label("parent"))
+                select(
+                    _codes.c.id,
+                    _codes.c.code,
+                    _codes.c.level,
+                    _codes.c.state,
+                    _codes.c.batch_id,
+                    parent.c.code.label("parent"),
+                )
                 .select_from(_codes.outerjoin(parent, parent.c.id == _codes.c.parent_id))
                 .where(_codes.c.code == code)
-            ).first()  # fmt: skip
+            ).first()
         return CodeRow(r.id, r.code, r.level, r.state, r.batch_id, r.parent) if r else None
 
     def find_many(self, codes: list[str]) -> dict[str, CodeRow]:
@@ -206,11 +220,17 @@ class LineStore:
         with self.engine.connect() as conn:
             for i in range(0, len(codes), 500):
                 for r in conn.execute(
-                    select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
-                           _codes.c.batch_id, parent.c.code.label("parent"))
+                    select(
+                        _codes.c.id,
+                        _codes.c.code,
+                        _codes.c.level,
+                        _codes.c.state,
+                        _codes.c.batch_id,
+                        parent.c.code.label("parent"),
+                    )
                     .select_from(_codes.outerjoin(parent, parent.c.id == _codes.c.parent_id))
                     .where(_codes.c.code.in_(codes[i : i + 500]))
-                ):  # fmt: skip
+                ):
                     out[r.code] = CodeRow(r.id, r.code, r.level, r.state, r.batch_id, r.parent)
         return out
 
@@ -232,17 +252,17 @@ class LineStore:
         """This batch's containers still open (for resume)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
-                       _codes.c.batch_id)
-                .where(_codes.c.batch_id == self.batch_id, _codes.c.container_status == "open")
-            ).all()  # fmt: skip
+                select(
+                    _codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state, _codes.c.batch_id
+                ).where(_codes.c.batch_id == self.batch_id, _codes.c.container_status == "open")
+            ).all()
         return [CodeRow(r.id, r.code, r.level, r.state, r.batch_id) for r in rows]
 
     def in_state(self, level: str | None, state: State) -> list[CodeRow]:
         """This batch's codes in `state` (optionally of one level)."""
-        stmt = select(_codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state,
-                      _codes.c.batch_id).where(_codes.c.batch_id == self.batch_id,
-                                               _codes.c.state == state.value)  # fmt: skip
+        stmt = select(
+            _codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state, _codes.c.batch_id
+        ).where(_codes.c.batch_id == self.batch_id, _codes.c.state == state.value)
         if level:
             stmt = stmt.where(_codes.c.level == level)
         with self.engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""Masking of secret codes: inner (盖内码) prize codes never appear in full outside allowed roles."""
+"""Masking of secret codes: inner (盖内码) prize codes never shown in full outside allowed roles."""
 
 from __future__ import annotations
 

@@ -128,8 +128,19 @@ class FrameQueue:
 class World:
     """The simulated packing line around the station."""
 
-    def __init__(self, settings, sims, *, items: int, rate_per_min: float, defects: float,
-                 seed: int, journal: Path, caps: list[str], decoder) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings,
+        sims,
+        *,
+        items: int,
+        rate_per_min: float,
+        defects: float,
+        seed: int,
+        journal: Path,
+        caps: list[str],
+        decoder,
+    ) -> None:
         self.s = settings
         self.sims = sims
         self.total = items
@@ -171,11 +182,15 @@ class World:
     def connect(self, signals) -> None:
         """Listen to the station as the physical line would (kicker, labels, palletizer gate)."""
         signals.case_accepted.connect(lambda slot, code: self._events.put(("accepted", slot, code)))
-        signals.case_rejected.connect(lambda slot, label, why: self._events.put(
-            ("rejected", slot, label, why)))  # fmt: skip
+        signals.case_rejected.connect(
+            lambda slot, label, why: self._events.put(("rejected", slot, label, why))
+        )
         signals.case_palletized.connect(lambda c, p: self._events.put(("palletized", c, p)))
-        signals.container_closed.connect(lambda lv, code, n, partial: self._events.put(
-            ("closed", lv, code)) if lv == "pallet" else None)  # fmt: skip
+        signals.container_closed.connect(
+            lambda lv, code, n, partial: (
+                self._events.put(("closed", lv, code)) if lv == "pallet" else None
+            )
+        )
 
     # -- the world's clock -----------------------------------------------------------------------
     def run(self) -> None:
@@ -212,8 +227,12 @@ class World:
             time.sleep(0.0005)
 
     def _idle(self) -> bool:
-        return self._inspect is None and not self._entry and self._entry_busy is None and (
-            not self._acc)  # fmt: skip
+        return (
+            self._inspect is None
+            and not self._entry
+            and self._entry_busy is None
+            and (not self._acc)
+        )
 
     def _at(self, t: float, fn, *args) -> None:
         self._n += 1
@@ -253,8 +272,7 @@ class World:
         if not texts:
             frame = np.full((200, 320), 235, np.uint8)
         elif len(texts) == 1:
-            frame = render_code(texts[0], module_px=3, size=(200, 320), smudge=smudge,
-                                seed=seq)  # fmt: skip
+            frame = render_code(texts[0], module_px=3, size=(200, 320), smudge=smudge, seed=seq)
         else:
             frame = render_layer(texts, rows=1, cols=2, module_px=3, smudge=smudge, seed=seq)
         self.verify.put(seq, frame)
@@ -292,7 +310,8 @@ class World:
             self.ph.defects["case_" + kind] += 1
             if kind == "foreign":
                 items[self.rng.randrange(n)] = "FOREIGN-" + "".join(
-                    self.rng.choice("ABCDEFGHJK23456789") for _ in range(12))  # fmt: skip
+                    self.rng.choice("ABCDEFGHJK23456789") for _ in range(12)
+                )
             else:
                 self._acc.appendleft(take.pop())
                 items.pop()
@@ -348,8 +367,9 @@ class World:
                 sscc = ev[2]
                 if zpl is not None:
                     found = self.decoder.decode(self.sims.pallet_labeler.render(zpl), 2)
-                    sscc = next((f.text.replace("(00)", "") for f in found
-                                 if f.symbology != "QRCode"), sscc)  # fmt: skip
+                    sscc = next(
+                        (f.text.replace("(00)", "") for f in found if f.symbology != "QRCode"), sscc
+                    )
                 self.journal.write(t="pallet_closed", label=sscc)
 
     def _pallet_entry(self) -> None:

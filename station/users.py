@@ -22,12 +22,25 @@ SETUP_USER = "setup"
 # Which roles may do what; config [users.roles] adds roles or replaces a role's list.
 BASE_ROLES: dict[str, frozenset[str]] = {
     "operator": frozenset({"view", "batch.run", "line.run"}),
-    "qa": frozenset({"view", "batch.run", "line.run", "qa.scan", "qa.decide", "qa.sign",
-                     "audit.view", "report"}),
-    "it": frozenset({"view", "codes.manage", "batch.manage", "sync", "export", "devices",
-                     "audit.view", "report", "line.run", "batch.run"}),
+    "qa": frozenset(
+        {"view", "batch.run", "line.run", "qa.scan", "qa.decide", "qa.sign", "audit.view", "report"}
+    ),
+    "it": frozenset(
+        {
+            "view",
+            "codes.manage",
+            "batch.manage",
+            "sync",
+            "export",
+            "devices",
+            "audit.view",
+            "report",
+            "line.run",
+            "batch.run",
+        }
+    ),
     "admin": frozenset({"*"}),
-}  # fmt: skip
+}
 SECRET_VIEWERS = frozenset({"admin"})  # roles allowed to see inner (prize) codes in full
 
 

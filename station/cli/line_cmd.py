@@ -34,8 +34,14 @@ def demo(app, args) -> int:
 
     user = app.require("line.run")
     s = app.settings
-    plan = DemoPlan(items=args.items, batches=args.batches, rate=args.rate, defects=args.defects,
-                    seed=args.seed, product=args.product or s.products[0].sku)  # fmt: skip
+    plan = DemoPlan(
+        items=args.items,
+        batches=args.batches,
+        rate=args.rate,
+        defects=args.defects,
+        seed=args.seed,
+        product=args.product or s.products[0].sku,
+    )
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
