@@ -280,9 +280,15 @@ class Decision:
 
 
 def release(
-    engine, code: str, *, user: str, reason: str = "released", reveal: bool = False
+    engine,
+    code: str,
+    *,
+    user: str,
+    reason: str = "released",
+    capacity: dict[str, int] | None = None,
+    reveal: bool = False,
 ) -> Decision:
-    """A rejected code goes back to verified: it may be linked again."""
+    """A rejected code goes back to verified, out of any container: it may be linked again."""
     _check_reason(reason)
     with engine.begin() as conn:
         row = get(conn, code)
@@ -290,6 +296,11 @@ def release(
             raise TransitionError(
                 f"code {shown(row, reveal)} is {row.state}; only a rejected code can be released"
             )
+        unlinked = None
+        if row.parent_id is not None:  # rejected while in a case: verified means loose
+            pid = unlink(conn, row, user=user, reason="released")
+            recount(conn, [pid], capacity=capacity or {}, user=user, reason="release")
+            unlinked = row.parent
         lifecycle.move(
             conn,
             [row.id],
@@ -320,6 +331,7 @@ def release(
         row.batch_id,
         user,
         row.batch_state in CLOSED,
+        unlinked,
     )
 
 

@@ -139,7 +139,14 @@ def _done(app, args, d: dict, line: str) -> int:
 def release(app, args) -> int:
     """Release a rejected code."""
     user = app.require("qa.decide")
-    d = qa.release(app.engine, args.code, user=user, reason=args.reason, reveal=_reveal(app))
+    d = qa.release(
+        app.engine,
+        args.code,
+        user=user,
+        reason=args.reason,
+        capacity=capacities(app.settings),
+        reveal=_reveal(app),
+    )
     return _done(app, args, d.to_json(), f"{d.level} {d.code}: rejected → verified ({d.reason})")
 
 

@@ -118,3 +118,17 @@ def test_scan_of_a_foreign_code_tells_what_the_line_did(store) -> None:
     assert r.rc == 2 and "not known to this station" in r.err and "unknown_code" in r.err
     r = store.as_("qa1", "qa", "scan", "NOPE")
     assert r.rc == 2 and "read" not in r.err
+
+
+def test_release_of_a_code_rejected_inside_a_case_takes_it_out(store) -> None:
+    from station import lifecycle
+    from station.lifecycle import State
+
+    with store.engine.begin() as conn:
+        lifecycle.move(conn, [store.row("O4").id], State.REJECTED, user="line", batch_id=BATCH)
+    r = store.as_("qa1", "qa", "release", "O4", "--json")
+    assert r.rc == 0 and r.json["unlinked_from"] == "C1"
+    o4, c1 = store.row("O4"), store.row("C1")
+    assert (o4.state, o4.parent_id) == ("verified", None)
+    assert (c1.child_count, c1.container_status) == (3, "partial")
+    check_invariants(store.engine, CAP)
