@@ -124,8 +124,9 @@ def test_release_of_a_code_rejected_inside_a_case_takes_it_out(store) -> None:
     from station import lifecycle
     from station.lifecycle import State
 
+    o4 = store.row("O4").id  # every transaction here takes the write lock: read first
     with store.engine.begin() as conn:
-        lifecycle.move(conn, [store.row("O4").id], State.REJECTED, user="line", batch_id=BATCH)
+        lifecycle.move(conn, [o4], State.REJECTED, user="line", batch_id=BATCH)
     r = store.as_("qa1", "qa", "release", "O4", "--json")
     assert r.rc == 0 and r.json["unlinked_from"] == "C1"
     o4, c1 = store.row("O4"), store.row("C1")
