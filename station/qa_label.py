@@ -10,7 +10,7 @@ from __future__ import annotations
 from station import audit, lifecycle
 from station.errors import ConfigError, InputError, StationError, TransitionError
 from station.lifecycle import State
-from station.qa_store import after_close, children, get, shown
+from station.qa_store import after_close, children, get, reader, shown
 
 
 class PrinterUnavailable(StationError):
@@ -24,7 +24,7 @@ def relabel(engine, settings, container: str, *, user: str, reveal: bool = False
     from drivers.labels.templates import case_label, pallet_label
     from station import batches
 
-    with engine.connect() as conn:
+    with reader(engine).connect() as conn:
         row = get(conn, container)
         n = len(children(conn, row.id))
         b = batches.get(conn, row.batch_id) if row.batch_id else None

@@ -118,3 +118,20 @@ def test_report_json_html_and_pdf(store, tmp_path) -> None:
     data = pdf.read_bytes()
     assert data[:5] == b"%PDF-" and b"/Type /Page" in data and len(data) > 10_000
     assert store.as_("op1", "report", BATCH).rc == 2
+
+
+def test_qa_reads_leave_the_write_lock_to_the_line(store) -> None:
+    from sqlalchemy import text
+
+    from station import audit
+    from station.qa_store import reader
+
+    with reader(store.engine).connect() as conn:
+        assert audit.verify(conn)[1] is None
+        conn.execute(text("SELECT count(*) FROM codes")).scalar()  # still inside the read
+        writer = sqlite3.connect(_db(store), timeout=0)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # would raise 'database is locked'
+            writer.execute("ROLLBACK")
+        finally:
+            writer.close()
