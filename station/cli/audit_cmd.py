@@ -24,7 +24,7 @@ def register(subs, add) -> None:
     p = add(s, "verify", help="walk the hash chain; exit 1 naming the first broken entry")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=verify)
-    p = add(s, "show", help="audit entries, oldest first")
+    p = add(s, "show", help="the newest audit entries (--limit), oldest first")
     p.add_argument("--batch")
     # --user is the global "act as" option, so the filter is --by.
     p.add_argument("--by", dest="by_user", metavar="USER", help="entries made by USER")
@@ -94,7 +94,7 @@ def show(app, args) -> int:
     """Show entries; inner codes masked unless the role may see them."""
     app.require("audit.view")
     reveal = app._auth[1] in users.SECRET_VIEWERS
-    stmt = select(_audit).order_by(_audit.c.id)
+    stmt = select(_audit).order_by(_audit.c.id.desc())  # the newest N, printed oldest first
     if args.batch:
         stmt = stmt.where(_audit.c.batch_id == args.batch)
     if args.by_user:
@@ -103,7 +103,7 @@ def show(app, args) -> int:
     if since is not None:
         stmt = stmt.where(_audit.c.time >= since)
     with reader(app.engine).connect() as conn:
-        rows = conn.execute(stmt.limit(max(1, args.limit))).all()
+        rows = conn.execute(stmt.limit(max(1, args.limit))).all()[::-1]
         secrets = {} if reveal else secret_subjects(conn, {r.subject for r in rows})
     entries = [
         {

@@ -135,3 +135,11 @@ def test_qa_reads_leave_the_write_lock_to_the_line(store) -> None:
             writer.execute("ROLLBACK")
         finally:
             writer.close()
+
+
+def test_audit_show_limit_keeps_the_newest(store) -> None:
+    store.as_("qa1", "qa", "release", "O10")
+    e = store.as_("qa1", "audit", "show", "--limit", "2", "--json").json["entries"]
+    assert [x["action"] for x in e] == ["state", "qa.release"] and e[0]["id"] < e[1]["id"]
+    out = store.as_("qa1", "audit", "show", "--limit", "2").out
+    assert "qa.release" in out.splitlines()[-1] and "O10" in out
