@@ -211,3 +211,7 @@ def check_invariants(engine: Engine, capacity: dict[str, int]) -> None:
             assert rows[cid].parent_id == pid, rows[cid].code
         else:
             assert rows[cid].parent_id is None, rows[cid].code
+    from station.check import check_batch  # the lead's reconciliation agrees
+
+    with engine.connect() as conn:
+        assert check_batch(conn, BATCH) == []
