@@ -84,6 +84,11 @@ def close_batch(
                 ],
             )
         batches.set_state(conn, batch_id, state, user=user)
+    # The batch file set is sealed at close whatever the upstream (it is the immutable record);
+    # only delivery depends on [upstream]. Never raises: the batch is closed either way.
+    from station.outbox import queue_after_close
+
+    sealed = queue_after_close(engine, settings, batch_id, user=user)
     return {
         "batch": batch_id,
         "state": state.value,
@@ -91,4 +96,5 @@ def close_batch(
         "not_verified": len(printed),
         "partial_containers": len(open_rows),
         "released": 0,
+        "outbox": sealed,
     }

@@ -1,0 +1,138 @@
+"""`station sync status|push|retry` and `station receiver` (the reference receiver)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subs, add) -> None:
+    """Add the sync group and the receiver command."""
+    g = add(subs, "sync", help="deliver closed batches upstream (the outbox)")
+    s = g.add_subparsers(dest="cmd", required=True)
+    p = add(s, "status", help="the outbox: each batch's delivery state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=status)
+    p = add(s, "push", help="send queued batches now")
+    p.add_argument("batch", nargs="?", help="only this batch (queued first if it is not yet)")
+    p.add_argument(
+        "--wait", action="store_true", help="until all are acknowledged or parked (exit 1: parked)"
+    )
+    p.add_argument("--upstream", metavar="URL", help="send here instead of [upstream]")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits at most")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=push)
+    p = add(s, "retry", help="re-queue a parked batch (or queue a closed batch missing)")
+    p.add_argument("batch")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=retry)
+
+    p = add(subs, "receiver", help="run the reference upstream receiver (tests, demos)")
+    p.add_argument("--port", type=int, default=8780, help="TCP port (0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--store", default="receiver-store", help="folder for received batches")
+    p.add_argument("--fail-rate", type=float, default=0.0, help="share of requests answered 5xx")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    p.add_argument("--reset-rate", type=float, default=0.0, help="share of connections dropped")
+    p.add_argument("--key-file", help="HMAC key file (or Ed25519 public key PEM)")
+    p.add_argument("--seed", type=int)
+    p.set_defaults(func=receiver)
+
+
+def _print_entries(app, rows: list[dict]) -> None:
+    for r in rows:
+        line = f"{r['batch_id']}  {r['state']:<12} attempts {r['attempts']}"
+        if r["state"] in ("pending", "sending"):
+            line += f"  next {r['next_attempt_at']}"
+        if r["state"] == "acknowledged":
+            line += f"  {r['answer']}"
+        elif r["last_error"]:
+            line += f"  last error: {r['last_error']}"
+        app.out(line)
+    if not rows:
+        app.out("outbox empty")
+
+
+def status(app, args) -> int:
+    """Show the outbox."""
+    from station import outbox
+
+    app.require("view")
+    rows = outbox.entries(app.engine)
+    counts = outbox.counts(app.engine)
+    where = outbox.describe_upstream(app.settings)
+    if args.json:
+        app.json(
+            {
+                "upstream": where,
+                "counts": counts,
+                "entries": rows,
+                "all_acknowledged": all(r["state"] == "acknowledged" for r in rows),
+            }
+        )
+        return 0
+    app.out(f"upstream: {where or 'none configured (batches are sealed and kept locally)'}")
+    app.out("  ".join(f"{k} {v}" for k, v in counts.items()) or "no entries")
+    _print_entries(app, rows)
+    return 0
+
+
+def push(app, args) -> int:
+    """Send now; with --wait until settled. Exit 1 when a batch is parked or --wait timed out."""
+    from station.upstream import push as do_push
+
+    user = app.require("sync")
+    result = do_push(
+        app.engine,
+        app.settings,
+        user=user,
+        batch_ids=[args.batch] if args.batch else None,
+        upstream=args.upstream,
+        wait=args.wait,
+        timeout_s=args.timeout,
+    )
+    if args.json:
+        app.json(result)
+    else:
+        _print_entries(app, result["entries"])
+        if result["timed_out"]:
+            app.out(f"timed out after {args.timeout:g} s; still waiting: {result['waiting']}")
+    if result["parked"]:
+        app.console.print(
+            f"parked: {', '.join(result['parked'])}; read the error, fix it, then "
+            "`station sync retry BATCH`"
+        )
+    return 1 if result["parked"] or result["timed_out"] else 0
+
+
+def retry(app, args) -> int:
+    """Re-queue a parked batch; a closed batch without an outbox entry is sealed and queued."""
+    from station import outbox
+
+    user = app.require("sync")
+    if outbox.find(app.engine, args.batch) is None:
+        q = outbox.queue_batch(app.engine, app.settings, args.batch, user=user)
+        was, text = None, f"batch {args.batch} sealed and queued ({q.path})"
+    else:
+        was = outbox.requeue(app.engine, args.batch, user=user)
+        text = f"batch {args.batch}: {was} → pending; it goes with the next push"
+    if args.json:
+        app.json({"batch": args.batch, "was": was, "state": "pending"})
+    else:
+        app.out(text)
+    return 0
+
+
+def receiver(app, args: argparse.Namespace) -> int:
+    """Run sync.receiver.main with these options until Ctrl-C or SIGTERM."""
+    from sync.receiver import main
+
+    argv = [
+        "--port", str(args.port), "--host", args.host, "--store", args.store,
+        "--fail-rate", str(args.fail_rate), "--delay", str(args.delay),
+        "--reset-rate", str(args.reset_rate),
+    ]  # fmt: skip
+    if args.key_file:
+        argv += ["--key-file", args.key_file]
+    if args.seed is not None:
+        argv += ["--seed", str(args.seed)]
+    return main(argv)

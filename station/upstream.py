@@ -1,0 +1,171 @@
+"""Delivering the outbox: a background sender for long-running processes, and `sync push`.
+
+The line never waits for the network: closing a batch only seals its file set and adds its outbox
+row (station.outbox.queue_batch); a `BackgroundSync` thread delivers it whenever upstream
+answers, backing off while it does not.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select
+
+from station import outbox
+from station.config import Settings
+from station.errors import ConfigError
+from station.models import OutboxItem
+from station.qa_store import reader
+from sync.outbox import OutboxSender
+
+_outbox = OutboxItem.__table__
+
+
+def _transport(settings: Settings, upstream: str | None):
+    transport = outbox.make_transport(settings, upstream)
+    if transport is None:
+        raise ConfigError(
+            'upstream.transport: no upstream is configured (transport = "none"); set [upstream] '
+            "in config.toml or pass --upstream URL"
+        )
+    return transport
+
+
+def _close(transport) -> None:
+    close = getattr(transport, "close", None)
+    if close is not None:
+        close()
+
+
+class BackgroundSync:
+    """An OutboxSender on a daemon thread, woken whenever this process queues a batch."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        upstream: str | None = None,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 300.0,
+        idle_poll_s: float = 1.0,
+        lease_s: float = outbox.LEASE_S,
+    ) -> None:
+        self.engine = engine
+        self.transport = _transport(settings, upstream)
+        self.store = outbox.SqlOutboxStore(engine, lease_s=lease_s)
+        # batch_limit=1: claim only the entry about to be sent, so a stop never strands claims.
+        self.sender = OutboxSender(
+            self.store,
+            self.transport,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+            idle_poll_s=idle_poll_s,
+            batch_limit=1,
+        )
+
+    def start(self) -> BackgroundSync:
+        """Start sending in the background; returns at once."""
+        outbox.register_waker(self.sender.wake)
+        self.sender.start()
+        return self
+
+    def wake(self) -> None:
+        """Look for due entries now."""
+        self.sender.wake()
+
+    def wait_drained(self, timeout_s: float, batch_ids: list[str] | None = None) -> bool:
+        """Wait until nothing (of batch_ids) is pending or sending; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while not outbox.settled(self.engine, batch_ids):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop after the delivery in hand and close the transport."""
+        outbox.unregister_waker(self.sender.wake)
+        self.sender.stop(timeout_s)
+        if not self.sender.running:
+            _close(self.transport)
+
+    def __enter__(self) -> BackgroundSync:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _next_due_in(engine: Engine, batch_ids: list[str] | None) -> float:
+    stmt = select(func.min(_outbox.c.next_attempt_at)).where(_outbox.c.state.in_(outbox.ACTIVE))
+    if batch_ids is not None:
+        stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
+    with reader(engine).connect() as conn:
+        at = conn.execute(stmt).scalar()
+    if at is None:
+        return 0.0
+    return (at - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+
+
+def push(
+    engine: Engine,
+    settings: Settings,
+    *,
+    user: str,
+    batch_ids: list[str] | None = None,
+    upstream: str | None = None,
+    wait: bool = False,
+    timeout_s: float = 600.0,
+    backoff_base_s: float = 0.5,
+    backoff_max_s: float = 30.0,
+) -> dict:
+    """Send what is queued now (one attempt each), or with wait until acknowledged or parked.
+
+    Without batch_ids, closed batches missing from the outbox are queued first. Entries another
+    process is sending are left to it; with wait this still waits for their outcome.
+    """
+    transport = _transport(settings, upstream)
+    try:
+        if batch_ids is None:
+            outbox.queue_missing(engine, settings, user=user)
+        else:
+            for batch_id in batch_ids:
+                outbox.queue_batch(engine, settings, batch_id, user=user)
+        outbox.send_now(engine, batch_ids, user=user)
+        store = outbox.SqlOutboxStore(engine, batch_ids=batch_ids)
+        sender = OutboxSender(
+            store,
+            transport,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+            batch_limit=1,
+        )
+        deadline = time.monotonic() + timeout_s
+        timed_out = False
+        while True:
+            handled = sender.run_once()
+            if not wait:
+                if handled == 0:
+                    break
+                continue
+            if outbox.settled(engine, batch_ids):
+                break
+            if time.monotonic() >= deadline:
+                timed_out = True
+                break
+            if handled == 0:
+                pause = _next_due_in(engine, batch_ids)
+                time.sleep(min(max(pause, 0.05), 1.0, max(deadline - time.monotonic(), 0.0)))
+    finally:
+        _close(transport)
+    rows = outbox.entries(engine, batch_ids)
+    return {
+        "upstream": outbox.describe_upstream(settings, upstream),
+        "entries": rows,
+        "counts": outbox.counts(engine),
+        "parked": [r["batch_id"] for r in rows if r["state"] == "parked"],
+        "waiting": [r["batch_id"] for r in rows if r["state"] in outbox.ACTIVE],
+        "timed_out": timed_out,
+    }
