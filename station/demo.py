@@ -26,6 +26,7 @@ log = logging.getLogger("station.demo")
 _codes = Code.__table__
 _rejects = Reject.__table__
 _batches = Batch.__table__
+UPSTREAM_DRAIN_S = 30.0  # the demo's last batch gets this long to reach upstream
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,23 @@ def run_batch(
     user: str,
     signals: LineSignals | None = None,
     on_progress=None,
+    upstream: str | None = None,
 ) -> dict:
-    """Run (or resume) one batch to completion and close it; returns its summary."""
+    """Run (or resume) one batch to completion and close it; returns its summary.
+
+    With `upstream` (a URL or folder) a background sender delivers the batch while the line
+    runs; the end waits for it at most UPSTREAM_DRAIN_S (the line itself never waits).
+    """
+    if upstream is not None:
+        from station.upstream import during
+
+        with during(engine, settings, upstream) as sync:
+            summary = run_batch(
+                engine, settings, plan, batch_id, user=user, signals=signals,
+                on_progress=on_progress,
+            )  # fmt: skip
+            summary["upstream"] = sync.drain(UPSTREAM_DRAIN_S, [batch_id]) if sync else None
+        return summary
     b = batches.get(engine, batch_id)
     journal = settings.data_dir / f"world-{batch_id}.jsonl"
     sims = start_simulators(settings)
@@ -246,7 +262,14 @@ def load_plan(settings: Settings) -> DemoPlan | None:
 
 
 def run_demo(
-    engine: Engine, settings: Settings, plan: DemoPlan, *, user: str, resume: bool, on_progress=None
+    engine: Engine,
+    settings: Settings,
+    plan: DemoPlan,
+    *,
+    user: str,
+    resume: bool,
+    on_progress=None,
+    upstream: str | None = None,
 ) -> dict:
     """Run the plan's batches (continuing a killed run with resume) and summarise them all."""
     pp = _plan_path(settings)
@@ -288,12 +311,20 @@ def run_demo(
             conn.execute(_batches.update().where(_batches.c.id == b.id).values(note="demo"))
         todo.append(b.id)
         mine.append(b.id)
-    for batch_id in todo:
-        summaries.append(
-            run_batch(engine, settings, plan, batch_id, user=user, on_progress=on_progress)
-        )
+    from station.upstream import during
+
+    # Closed batches drain in the background while the next one runs (upstream from --upstream
+    # or [upstream]); at the end the outbox gets a bounded wait, never the line.
+    with during(engine, settings, upstream) as sync:
+        for batch_id in todo:
+            summaries.append(
+                run_batch(engine, settings, plan, batch_id, user=user, on_progress=on_progress)
+            )
+        sent = sync.drain(UPSTREAM_DRAIN_S, todo) if sync else None
     pp.unlink(missing_ok=True)
     total: dict = {"batches": [s["batch"] for s in summaries]}
+    if sent is not None:
+        total["upstream"] = sent
     if len(summaries) == 1:
         total.update(summaries[0])
     else:

@@ -8,6 +8,8 @@ answers, backing off while it does not.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
@@ -169,3 +171,49 @@ def push(
         "waiting": [r["batch_id"] for r in rows if r["state"] in outbox.ACTIVE],
         "timed_out": timed_out,
     }
+
+
+class _During:
+    """What `during` yields: the running BackgroundSync and a bounded drain for the end."""
+
+    def __init__(self, sync: BackgroundSync) -> None:
+        self.sync = sync
+
+    def drain(self, timeout_s: float, batch_ids: list[str] | None = None) -> dict:
+        """Wait (bounded) for the outbox to settle; what is left is reported, not waited for."""
+        self.sync.wake()
+        drained = self.sync.wait_drained(timeout_s, batch_ids)
+        rows = outbox.entries(self.sync.engine, batch_ids)
+        return {
+            "drained": drained,
+            "acknowledged": sum(r["state"] == "acknowledged" for r in rows),
+            "parked": [r["batch_id"] for r in rows if r["state"] == "parked"],
+            "waiting": [r["batch_id"] for r in rows if r["state"] in outbox.ACTIVE],
+        }
+
+
+@contextmanager
+def during(
+    engine: Engine,
+    settings: Settings,
+    upstream: str | None = None,
+    *,
+    backoff_base_s: float = 0.5,
+    backoff_max_s: float = 10.0,
+) -> Iterator[_During | None]:
+    """A background sender for the length of the block (None when no upstream is configured)."""
+    if upstream is None and settings.upstream.transport == "none":
+        yield None
+        return
+    sync = BackgroundSync(
+        engine,
+        settings,
+        upstream=upstream,
+        backoff_base_s=backoff_base_s,
+        backoff_max_s=backoff_max_s,
+        idle_poll_s=0.5,
+    ).start()
+    try:
+        yield _During(sync)
+    finally:
+        sync.stop()

@@ -16,6 +16,9 @@ def register(subs, add) -> None:
     p.add_argument("--product", default=None)
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
     p.add_argument("--ui", action="store_true", help="open the touchscreen UI on the demo")
+    p.add_argument(
+        "--upstream", metavar="URL", help="deliver closed batches here while the line runs"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=demo)
     p = add(subs, "check", help="reconcile a batch: counts, links, duplicates")
@@ -51,7 +54,15 @@ def demo(app, args) -> int:
             last[0] = time.monotonic()
             app.console.print(f"demo: {done}/{total} items")
 
-    summary = run_demo(app.engine, s, plan, user=user, resume=args.resume, on_progress=progress)
+    summary = run_demo(
+        app.engine,
+        s,
+        plan,
+        user=user,
+        resume=args.resume,
+        on_progress=progress,
+        upstream=args.upstream,
+    )
     if args.json:
         app.json(summary)
     else:
