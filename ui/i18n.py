@@ -1,0 +1,64 @@
+"""Translations: Qt Linguist .ts sources compiled to .qm by pyside6-lrelease, loaded at run time.
+
+English is the source language (no file); Chinese is translations/linestation_zh_CN.qm.
+Update after changing UI strings (then translate the new entries in the .ts):
+    .venv/bin/pyside6-lupdate ui -ts ui/translations/linestation_zh_CN.ts -no-obsolete
+    .venv/bin/pyside6-lrelease ui/translations/linestation_zh_CN.ts
+Reject reasons come translated from aggregation.reasons.reason_text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+
+TRANSLATIONS = Path(__file__).with_name("translations")
+TS_FILE = TRANSLATIONS / "linestation_zh_CN.ts"
+QM_FILE = TRANSLATIONS / "linestation_zh_CN.qm"
+CJK_FAMILY = "Noto Sans CJK SC"
+UI_FAMILIES = [CJK_FAMILY, "DejaVu Sans"]
+NUMERAL_FAMILY = "DejaVu Sans"  # tabular digits: counters do not jiggle as they change
+
+
+def tr(context: str, text: str) -> str:
+    """Translate `text` marked with QT_TRANSLATE_NOOP(context, text)."""
+    return QCoreApplication.translate(context, text)
+
+
+class Language:
+    """Installs the Chinese translator or removes it; English needs none."""
+
+    def __init__(self) -> None:
+        self.translator = QTranslator()
+        self.loaded = False
+        self.current = "en"
+
+    def apply(self, lang: str) -> None:
+        """Switch the application's language ('zh' or 'en'); widgets then retranslate."""
+        app = QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("create the QApplication first")
+        if lang == self.current:
+            return
+        if lang == "zh":
+            if not self.loaded:
+                if not self.translator.load(str(QM_FILE)):
+                    raise FileNotFoundError(f"{QM_FILE}: run pyside6-lrelease on {TS_FILE.name}")
+                self.loaded = True
+            app.installTranslator(self.translator)
+        else:
+            app.removeTranslator(self.translator)
+        self.current = lang
+
+
+def ui_font(point_size: int = 14) -> QFont:
+    """The UI font with the CJK fallback, so Chinese renders even on the offscreen platform."""
+    families = [f for f in UI_FAMILIES if f in QFontDatabase.families()] or [CJK_FAMILY]
+    if CJK_FAMILY not in families:
+        families.append(CJK_FAMILY)
+    font = QFont()
+    font.setFamilies(families)
+    font.setPointSize(point_size)
+    return font

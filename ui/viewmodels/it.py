@@ -1,0 +1,200 @@
+"""IT: the outbox (pending, sent, acknowledged, parked), push now, export, device checks."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from psygnal import Signal
+
+from ui.viewmodels import Runner, run_now
+from ui.viewmodels.session import SessionModel
+
+DEVICE_NAMES = (
+    "plc",
+    "inkjet",
+    "verify_camera",
+    "case_camera",
+    "case_labeler",
+    "pallet_labeler",
+    "ticket",
+    "reader",
+    "scanner",
+)
+
+
+def sync_available() -> bool:
+    """True when this build has the station's outbox (station.outbox, station.upstream)."""
+    try:
+        import station.outbox
+        import station.upstream  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def device_url(settings, name: str) -> str | None:
+    """The configured URL (or camera source) of a device, None if not configured."""
+    cfg = getattr(settings.devices, name, None)
+    if cfg is None:
+        return None
+    return getattr(cfg, "url", None) or getattr(cfg, "source", None)
+
+
+def probe(url: str, timeout_s: float = 1.0) -> tuple[bool, str]:
+    """A cheap device check: can a TCP connection be opened to the device's host and port?"""
+    u = urlparse(url)
+    if u.scheme in ("", "sim") or u.hostname is None or u.port is None:
+        return True, "simulated" if url == "sim" or u.scheme == "sim" else "no network port"
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection((u.hostname, u.port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        return False, f"{u.hostname}:{u.port}: {exc.strerror or exc}"
+    return True, f"{u.hostname}:{u.port} {1000 * (time.monotonic() - t0):.0f} ms"
+
+
+class ITViewModel:
+    """State of the IT screen; outbox work goes through station.outbox / station.upstream."""
+
+    outbox_changed = Signal()
+    devices_changed = Signal()
+    message = Signal(str, str)  # kind (info|error), text
+    exported = Signal(str)  # folder
+
+    def __init__(self, engine, settings, session: SessionModel, *, run: Runner = run_now):
+        self.engine = engine
+        self.settings = settings
+        self.session = session
+        self.run = run
+        self.available = sync_available()
+        self.entries: list[dict] = []
+        self.counts: dict[str, int] = {}
+        self.upstream: str | None = None
+        self.devices: dict[str, tuple[str | None, str, str]] = {
+            n: (device_url(settings, n), "untested", "")
+            for n in DEVICE_NAMES
+            if device_url(settings, n) is not None
+        }
+        self.busy = False
+
+    # -- outbox -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the outbox rows and counts."""
+        if not self.available:
+            self.outbox_changed.emit()
+            return
+        from station import outbox
+
+        def work():
+            return (
+                outbox.entries(self.engine),
+                outbox.counts(self.engine),
+                outbox.describe_upstream(self.settings),
+            )
+
+        self.run(work, self._got, self._error)
+
+    def _got(self, got) -> None:
+        self.entries, self.counts, self.upstream = got
+        self.outbox_changed.emit()
+
+    def upstream_state(self) -> str:
+        """'none' (not configured) | 'parked' | 'waiting' | 'ok' for the status bar."""
+        if not self.available or self.upstream is None:
+            return "none"
+        if self.counts.get("parked"):
+            return "parked"
+        if self.counts.get("pending") or self.counts.get("sending"):
+            return "waiting"
+        return "ok"
+
+    def push(self, batch_ids: list[str] | None = None) -> None:
+        """Send what is queued now (one attempt each) off the UI thread."""
+        if not self._ready("sync"):
+            return
+        from station import upstream
+
+        user = self.session.user or ""
+        self.busy = True
+        self.run(
+            lambda: upstream.push(self.engine, self.settings, user=user, batch_ids=batch_ids),
+            self._pushed,
+            self._error,
+        )
+
+    def _pushed(self, result: dict) -> None:
+        self.busy = False
+        self.entries = result["entries"]
+        self.counts = result["counts"]
+        self.upstream = result.get("upstream")
+        self.outbox_changed.emit()
+        self.message.emit("info", "pushed")
+
+    def retry(self, batch_id: str) -> None:
+        """Re-queue a parked entry after IT fixed the cause."""
+        if not self._ready("sync"):
+            return
+        from station import outbox
+
+        user = self.session.user or ""
+        self.run(
+            lambda: outbox.requeue(self.engine, batch_id, user=user), self._requeued, self._error
+        )
+
+    def _requeued(self, _old: str) -> None:
+        self.refresh()
+
+    def export(self, batch_id: str, folder: str | Path) -> None:
+        """Write the closed batch's file set (EPCIS, CSV, manifest) into `folder`/<batch>."""
+        if not self._ready("export"):
+            return
+        from station import outbox
+        from station.batchdata import batch_data
+        from sync.model import safe_name
+
+        s, e = self.settings, self.engine
+
+        def work() -> str:
+            out = Path(folder) / safe_name(batch_id)
+            data = batch_data(e, s, batch_id)
+            return str(outbox.write_file_set(s, data, out, outbox.export_formats(s)))
+
+        self.run(work, self.exported.emit, self._error)
+
+    def closed_batches(self) -> list[str]:
+        """Ids of closed batches (what may be exported), newest first."""
+        from station import batches
+
+        return [b.id for b in batches.list_all(self.engine) if b.closed_at is not None]
+
+    # -- devices ------------------------------------------------------------------------------
+    def test_device(self, name: str) -> None:
+        """Probe one device off the UI thread; the result lands in `devices`."""
+        url = device_url(self.settings, name)
+        if url is None:
+            return
+        self.devices[name] = (url, "testing", "")
+        self.devices_changed.emit()
+        self.run(lambda: probe(url), lambda r: self._tested(name, url, r), self._error)
+
+    def _tested(self, name: str, url: str, result: tuple[bool, str]) -> None:
+        ok, text = result
+        self.devices[name] = (url, "ok" if ok else "fault", text)
+        self.devices_changed.emit()
+
+    def _ready(self, action: str) -> bool:
+        if not self.available:
+            self.message.emit("error", "unavailable")
+            return False
+        if not self.session.can(action):
+            self.message.emit("error", f"role {self.session.role} may not {action}")
+            return False
+        return True
+
+    def _error(self, exc: Exception) -> None:
+        self.busy = False
+        self.message.emit("error", str(exc))

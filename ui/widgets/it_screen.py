@@ -1,0 +1,216 @@
+"""IT screen: the outbox with push and retry, batch export to a folder, device checks."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import style
+from ui.names import name
+from ui.style import set_severity
+from ui.viewmodels.it import ITViewModel
+from ui.widgets.common import Counter, button, label
+
+OUTBOX_STATES = ("pending", "sending", "acknowledged", "parked")
+
+
+def _table(cols: int) -> QTableWidget:
+    t = QTableWidget(0, cols)
+    t.verticalHeader().hide()
+    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    t.verticalHeader().setDefaultSectionSize(40)
+    t.setWordWrap(False)
+    return t
+
+
+class ITScreen(QWidget):
+    """Binds to ITViewModel."""
+
+    def __init__(self, it: ITViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.it = it
+        root = QHBoxLayout(self)
+        root.setContentsMargins(16, 12, 16, 12)
+        root.setSpacing(16)
+
+        left = QVBoxLayout()
+        root.addLayout(left, 13)
+        head = QHBoxLayout()
+        self.outbox_caption = label("", "title")
+        self.upstream = label("", "caption", wrap=True)
+        head.addWidget(self.outbox_caption)
+        head.addWidget(self.upstream, 1)
+        left.addLayout(head)
+        counts = QGridLayout()
+        counts.setSpacing(8)
+        self.counts = {s: Counter(px=36) for s in OUTBOX_STATES}
+        for i, s in enumerate(OUTBOX_STATES):
+            counts.addWidget(self.counts[s], 0, i)
+        left.addLayout(counts)
+        self.outbox = _table(4)
+        hh = self.outbox.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        left.addWidget(self.outbox, 1)
+        row = QHBoxLayout()
+        self.push_btn, self.retry_btn, self.refresh_btn = button(), button(), button()
+        row.addWidget(self.push_btn)
+        row.addWidget(self.retry_btn)
+        row.addStretch(1)
+        row.addWidget(self.refresh_btn)
+        left.addLayout(row)
+        self.push_btn.clicked.connect(lambda: it.push())
+        self.retry_btn.clicked.connect(self._retry)
+        self.refresh_btn.clicked.connect(self.refresh)
+        self.export_caption = label("", "caption")
+        left.addWidget(self.export_caption)
+        row = QHBoxLayout()
+        self.export_batch = QComboBox()
+        self.export_batch.setMinimumWidth(300)
+        self.folder = QLineEdit(str(it.settings.data_dir / "export"))
+        self.export_btn = button()
+        row.addWidget(self.export_batch)
+        row.addWidget(self.folder, 1)
+        row.addWidget(self.export_btn)
+        left.addLayout(row)
+        self.export_btn.clicked.connect(self._export)
+        self.message = label("", "message", wrap=True)
+        left.addWidget(self.message)
+
+        right = QVBoxLayout()
+        root.addLayout(right, 8)
+        self.devices_caption = label("", "title")
+        right.addWidget(self.devices_caption)
+        self.devices = _table(3)
+        dh = self.devices.horizontalHeader()
+        dh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        dh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        dh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.devices.verticalHeader().setDefaultSectionSize(60)
+        self.device_names = list(it.devices)
+        self.devices.setRowCount(len(self.device_names))
+        self.test_btns = {}
+        for i, d in enumerate(self.device_names):
+            b = button()
+            b.setMinimumWidth(90)
+            b.clicked.connect(lambda _=False, d=d: it.test_device(d))
+            self.test_btns[d] = b
+            self.devices.setCellWidget(i, 2, b)
+        self.devices.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        right.addWidget(self.devices, 1)
+
+        it.outbox_changed.connect(self._outbox)
+        it.devices_changed.connect(self._devices)
+        it.message.connect(self._message)
+        it.exported.connect(self._exported)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Texts in the current language."""
+        self.outbox_caption.setText(self.tr("Outbox"))
+        for s, c in self.counts.items():
+            c.caption.setText(name(s))
+        self.outbox.setHorizontalHeaderLabels(
+            [self.tr("Batch"), self.tr("State"), self.tr("Tries"), self.tr("Upstream's answer")]
+        )
+        self.push_btn.setText(self.tr("Push now"))
+        self.retry_btn.setText(self.tr("Retry parked"))
+        self.refresh_btn.setText(self.tr("Refresh"))
+        self.export_caption.setText(self.tr("Export a closed batch (EPCIS, CSV) to a folder"))
+        self.export_btn.setText(self.tr("Export"))
+        self.devices_caption.setText(self.tr("Devices"))
+        self.devices.setHorizontalHeaderLabels([self.tr("Device"), self.tr("Status"), ""])
+        for b in self.test_btns.values():
+            b.setText(self.tr("Test"))
+        self._outbox()
+        self._devices()
+
+    def refresh(self) -> None:
+        """Reload the outbox and the list of closed batches."""
+        self.it.refresh()
+        self._fill_batches()
+        self._devices()
+
+    def _fill_batches(self) -> None:
+        current = self.export_batch.currentText()
+        self.export_batch.clear()
+        if self.it.available:
+            self.export_batch.addItems(self.it.closed_batches())
+        i = self.export_batch.findText(current)
+        if i >= 0:
+            self.export_batch.setCurrentIndex(i)
+
+    def _outbox(self) -> None:
+        it = self.it
+        if not it.available:
+            self.upstream.setText(self.tr("The outbox is not part of this build."))
+        elif it.upstream is None:
+            self.upstream.setText(self.tr("No upstream configured ([upstream] in config.toml)."))
+        else:
+            self.upstream.setText(self.tr("Sends to: %1").replace("%1", it.upstream))
+        for s, c in self.counts.items():
+            c.set(it.counts.get(s, 0))
+        set_severity(self.counts["parked"], "alarm" if it.counts.get("parked") else "")
+        self.outbox.setRowCount(len(it.entries))
+        for i, e in enumerate(it.entries):
+            answer = e.get("last_error") if e["state"] == "parked" else e.get("answer")
+            cells = (e["batch_id"], name(e["state"]), str(e["attempts"]), answer or "")
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.outbox.setItem(i, j, item)
+        may = it.available and it.session.can("sync")
+        self.push_btn.setEnabled(may and it.upstream is not None)
+        self.retry_btn.setEnabled(may and bool(it.counts.get("parked")))
+        self.export_btn.setEnabled(it.available and it.session.can("export"))
+
+    def _retry(self) -> None:
+        for e in self.it.entries:
+            if e["state"] == "parked":
+                self.it.retry(e["batch_id"])
+
+    def _export(self) -> None:
+        batch = self.export_batch.currentText()
+        if batch:
+            self.it.export(batch, self.folder.text().strip())
+
+    def _exported(self, folder: str) -> None:
+        self.message.setText(self.tr("Exported to %1").replace("%1", folder))
+        set_severity(self.message, "")
+
+    def _devices(self) -> None:
+        for i, d in enumerate(self.device_names):
+            url, state, detail = self.it.devices[d]
+            short = url.split("://", 1)[-1]
+            item = QTableWidgetItem(f"{name(d)}\n{short}")
+            item.setToolTip(url)
+            self.devices.setItem(i, 0, item)
+            st = QTableWidgetItem(name(state))
+            st.setToolTip(detail)
+            if state == "fault":
+                st.setBackground(QColor(style.ALARM))
+                st.setForeground(QColor("white"))
+            self.devices.setItem(i, 1, st)
+            self.test_btns[d].setEnabled(self.it.session.can("devices") and state != "testing")
+
+    def _message(self, kind: str, text: str) -> None:
+        if text == "pushed":
+            text = self.tr("Push finished.")
+        elif text == "unavailable":
+            text = self.tr("The outbox is not part of this build.")
+        self.message.setText(text)
+        set_severity(self.message, "alarm" if kind == "error" else "")
