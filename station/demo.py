@@ -130,6 +130,7 @@ def run_batch(
     with engine.begin() as conn:
         batches.set_state(conn, batch_id, BatchState.RUNNING, user=user)
     t0 = time.monotonic()
+    faults: list = []
     runner.start()
     deadline = time.monotonic() + 30
     while runner.state.value != "running" and time.monotonic() < deadline:
@@ -139,7 +140,15 @@ def run_batch(
     wt = threading.Thread(target=world.run, name="world", daemon=True)
     wt.start()
     try:
+        faulted_since = None
         while not world.done.wait(0.5):
+            if runner.state.value == "faulted":
+                # The simulated operator reads the alarm and clears it after a second.
+                faulted_since = faulted_since or time.monotonic()
+                if time.monotonic() - faulted_since > 1.0:
+                    faults.append([a.message for a in runner.status().alarms])
+                    runner.resume()
+                    faulted_since = None
             if on_progress:
                 on_progress(world.produced, plan.items)
             if runner.wait(0):
@@ -167,6 +176,7 @@ def run_batch(
     summary["seconds"] = round(elapsed, 1)
     summary["latency_ms"] = _percentiles(runner.snapshot_latencies())
     summary["late"] = runner.stats.late
+    summary["faults_cleared"] = len(faults)
     return summary
 
 

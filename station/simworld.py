@@ -85,6 +85,8 @@ class Journal:
                     ph.caps_used.add(e["c"])
             elif t == "case_formed":
                 ph.pending_case = (e["label"], e["items"])
+                if e.get("d"):
+                    ph.defects["case_" + e["d"]] += 1
             elif t == "case_closed":
                 for code in e["items"]:
                     ph.item_case[code] = e["label"]
@@ -171,6 +173,7 @@ class World:
         self._slot = 0
         self.done = threading.Event()
         self.error: BaseException | None = None
+        self._case_defect: str | None = None
         self.stop_flag = threading.Event()
         self.produced = self.ph.items
         self._pallet_waiting = False
@@ -211,7 +214,10 @@ class World:
             self._present_case(pending[0], list(pending[1]), final=False, resumed=True)
         while not self.stop_flag.is_set():
             now = time.monotonic()
-            if self.produced < self.total and now >= next_item:
+            self._kicked.update(self.sims.plc.rejects())
+            if self.sims.plc.line_stop:  # the station stopped the conveyor
+                next_item = now + self.interval
+            elif self.produced < self.total and now >= next_item:
                 self._new_item(now)
                 next_item += self.interval
                 if next_item < now - 1:  # fell far behind: do not burst
@@ -278,7 +284,6 @@ class World:
         self.verify.put(seq, frame)
 
     def _kicker(self, seq: int, mark: str | None, defect: str | None) -> None:
-        self._kicked.update(self.sims.plc.rejects())
         if seq in self._kicked:
             self._kicked.discard(seq)
             return  # into the reject bin
@@ -307,7 +312,7 @@ class World:
         items = [m for m, _ in take]
         if self.rng.random() < self.defect_rate * 3 and n == self.case_cap and not final:
             kind = self.rng.choice(CASE_DEFECTS)
-            self.ph.defects["case_" + kind] += 1
+            self._case_defect = kind
             if kind == "foreign":
                 items[self.rng.randrange(n)] = "FOREIGN-" + "".join(
                     self.rng.choice("ABCDEFGHJK23456789") for _ in range(12)
@@ -322,7 +327,8 @@ class World:
     ) -> None:
         self._slot += 1
         if not resumed:
-            self.journal.write(t="case_formed", label=label, items=items)
+            self.journal.write(t="case_formed", label=label, items=items, d=self._case_defect)
+            self._case_defect = None
         self._inspect = (self._slot, label, items, final)
         cols = 5
         slots: list[str | None] = [m or None for m in items] + [label]
