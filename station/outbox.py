@@ -12,8 +12,6 @@ process skips it; a claim a crash abandoned runs out after `lease_s` and the ent
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,13 +21,11 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from station import audit
-from station.batchdata import batch_data, capacities
 from station.config import Settings
-from station.errors import ConfigError, InputError, NotFound, StationError
+from station.errors import ConfigError, InputError, NotFound
+from station.fileset import seal
 from station.models import OutboxItem
 from station.qa_store import reader
-from sync.manifest import MANIFEST, write_batch_files
-from sync.model import ExportError, safe_name
 from sync.outbox import OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -40,10 +36,6 @@ ACTIVE = ("pending", "sending")
 SETTLED = ("acknowledged", "parked")
 _wakers: list = []  # in-process background senders to nudge when a batch is queued
 _wakers_lock = threading.Lock()
-
-
-class ExportFailed(StationError):
-    """The batch could not be written in a chosen format; the message names the code or file."""
 
 
 def _naive(moment: datetime) -> datetime:
@@ -169,61 +161,6 @@ class Queued:
     created: bool
 
 
-def outbox_dir(settings: Settings) -> Path:
-    """Where the batch file sets live: <data_dir>/outbox."""
-    return settings.data_dir / "outbox"
-
-
-def export_formats(settings: Settings) -> list[str]:
-    """The formats of the batch file set: EPCIS 2.0 JSON-LD always, plus [upstream].formats."""
-    return list(dict.fromkeys(("epcis-jsonld", *settings.upstream.formats)))
-
-
-def write_file_set(settings: Settings, data, out_dir: Path, formats: list[str], **kw) -> Path:
-    """write_batch_files with the station's key, pair event and level capacities."""
-    try:
-        return write_batch_files(
-            data,
-            out_dir,
-            formats,
-            key=settings.station.signing_key.encode("utf-8"),
-            key_id=f"{settings.station.id}:hmac",
-            pair_event=settings.upstream.pair_event,
-            capacities=capacities(settings),
-            **kw,
-        )
-    except ExportError as exc:
-        raise ExportFailed(f"batch {data.info.batch_id}: {exc}") from exc
-
-
-def _seal(engine: Engine, settings: Settings, batch_id: str) -> Path:
-    folder = outbox_dir(settings) / safe_name(batch_id)
-    if (folder / MANIFEST).exists():
-        return folder  # sealed earlier (a crash before the row was written): reuse it
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        write_file_set(settings, batch_data(engine, settings, batch_id), tmp,
-                       export_formats(settings))  # fmt: skip
-        if folder.exists() and not (folder / MANIFEST).exists():
-            shutil.rmtree(folder)  # an unsealed leftover; never a signed set
-        try:
-            os.rename(tmp, folder)
-        except OSError:
-            if not (folder / MANIFEST).exists():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another process sealed it first
-        fd = os.open(folder.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
 def find(engine: Engine, batch_id: str):
     """The outbox row of `batch_id`, or None."""
     with reader(engine).connect() as conn:
@@ -237,7 +174,7 @@ def queue_batch(
     row = find(engine, batch_id)
     if row is not None:
         return Queued(row.id, batch_id, Path(row.path), row.state, False)
-    folder = _seal(engine, settings, batch_id)
+    folder = seal(engine, settings, batch_id)
     at = audit.now()
     try:
         with engine.begin() as conn:

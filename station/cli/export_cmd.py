@@ -30,7 +30,7 @@ def export(app, args) -> int:
     from pathlib import Path
 
     from station.batchdata import batch_data
-    from station.outbox import write_file_set
+    from station.fileset import write_file_set
 
     app.require("export")
     s = app.settings

@@ -69,11 +69,12 @@ def test_batch_data_reads_fates_links_pairs_and_containers(station) -> None:
     assert manifest.stat().st_mtime_ns == before  # a sealed set is never rewritten
 
 
-def test_two_processes_never_send_the_same_entry_at_once(station, station_dir: Path) -> None:
-    engine, settings = station
-    batch = close_small_batch(engine, settings, 2)
-    other = make_engine(settings.database_url, migrate=False)  # a second process's engine
+def test_two_processes_never_send_the_same_entry_at_once(station, db_url: str) -> None:
+    _, settings = station
+    engine = make_engine(db_url)
+    other = make_engine(db_url, migrate=False)  # a second process's engine
     try:
+        batch = close_small_batch(engine, settings, 2)
         a = outbox.SqlOutboxStore(engine, lease_s=60)
         b = outbox.SqlOutboxStore(other, lease_s=60)
         now = datetime.now(UTC)
@@ -92,6 +93,7 @@ def test_two_processes_never_send_the_same_entry_at_once(station, station_dir: P
         assert a.due(now + timedelta(days=1), 10) == []
     finally:
         other.dispose()
+        engine.dispose()
 
 
 def test_export_command_refuses_what_it_cannot_do(station, cli, tmp_path: Path) -> None:
