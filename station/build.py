@@ -117,7 +117,7 @@ def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict
     """Real drivers for every configured device, at the config's URLs or the given ones."""
     from drivers.camera.decode import make_decoder
     from drivers.inkjet.base import open_inkjet
-    from drivers.labels.base import open_label_printer
+    from drivers.labels.zebra import ZplPrinter
     from drivers.plc.base import open_plc
     from drivers.reader.base import open_reader
 
@@ -143,7 +143,8 @@ def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict
     for name in ("case_labeler", "pallet_labeler"):
         cfg = getattr(d, name)
         if cfg is not None:
-            out[name] = open_label_printer(
+            # Not connected yet: the runner (or `devices check`) connects and reports failures.
+            out[name] = ZplPrinter(
                 urls.get(name, cfg.url), name=name, timeout_s=cfg.timeout_ms / 1000
             )
     if d.reader is not None:

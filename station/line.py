@@ -527,7 +527,9 @@ class LineRunner:
             return R.DUPLICATE
         if other.state == State.DECOMMISSIONED.value:
             return R.DECOMMISSIONED
-        return R.UNKNOWN_CODE
+        if other.state in (State.RESERVED.value, State.PRINTED.value):
+            return R.DUPLICATE  # issued to another item already on its way
+        return R.UNKNOWN_CODE  # in the pool but never issued: not printed by this line
 
     def _resolve_before(self, row: CodeRow) -> None:
         """Codes printed before `row` but never read belong to the items rejected without a code."""

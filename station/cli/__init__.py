@@ -19,6 +19,7 @@ GROUPS = (
     "station.cli.audit_cmd",
     "station.cli.report_cmd",
     "station.cli.line_cmd",
+    "station.cli.devices_cmd",
     "station.cli.sync_cmd",
     "station.cli.export_cmd",
 )
