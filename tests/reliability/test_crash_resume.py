@@ -20,10 +20,26 @@ ITEMS = int(os.environ.get("LINESTATION_CRASH_ITEMS", "3000"))
 
 def _start(cfg: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [STATION, "--config", str(cfg), "demo", "--items", str(ITEMS), "--rate", "4000",
-         "--defects", "0.03", "--seed", "7", "--json", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [
+            STATION,
+            "--config",
+            str(cfg),
+            "demo",
+            "--items",
+            str(ITEMS),
+            "--rate",
+            "4000",
+            "--defects",
+            "0.03",
+            "--seed",
+            "7",
+            "--json",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -51,7 +67,11 @@ def test_random_sigkills_then_resume_leave_a_consistent_store(station_dir: Path)
     runs = kills + 1
     assert summary["voids"].get("outer", 0) <= 8 * runs
     assert summary["voids"].get("case", 0) <= 2 * runs  # case labels printed ahead
-    check = subprocess.run([STATION, "--config", str(cfg), "check", "--json"],
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    check = subprocess.run(
+        [STATION, "--config", str(cfg), "check", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.returncode == 0, check.stdout[-2000:]
     assert json.loads(check.stdout.strip().splitlines()[-1])["ok"] is True

@@ -1,4 +1,4 @@
-"""`station sim` serves every simulator on the config's ports; `station devices check` reaches them."""
+"""`station sim` serves every simulator on its port; `station devices check` reaches them all."""
 
 from __future__ import annotations
 
@@ -25,12 +25,19 @@ def _free_ports(n: int) -> list[int]:
 def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
     cfg = station_dir / "config.toml"
     text = cfg.read_text(encoding="utf-8")
-    for old, new in zip(["19101", "19102", "19103", "19104", "19105", "19106", "19502"],
-                        map(str, _free_ports(7)), strict=True):  # fmt: skip
+    for old, new in zip(
+        ["19101", "19102", "19103", "19104", "19105", "19106", "19502"],
+        map(str, _free_ports(7)),
+        strict=True,
+    ):
         text = text.replace(old, new)
     cfg.write_text(text, encoding="utf-8")
-    sim = subprocess.Popen([STATION, "--config", str(cfg), "sim", "--seconds", "60"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    sim = subprocess.Popen(
+        [STATION, "--config", str(cfg), "sim", "--seconds", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 30
@@ -40,8 +47,12 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
             if "simulators up" in line:
                 break
         assert any("plc" in ln and "modbus-tcp://" in ln for ln in lines), lines
-        r = subprocess.run([STATION, "devices", "check", "--json", "--config", str(cfg)],
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+        r = subprocess.run(
+            [STATION, "devices", "check", "--json", "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stdout + r.stderr
         res = json.loads(r.stdout.strip().splitlines()[-1])
         names = {d["device"] for d in res["devices"]}
@@ -51,7 +62,11 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
         sim.terminate()
         sim.wait(timeout=30)
     # With the simulators gone every device is reported unreachable, naming its port.
-    r = subprocess.run([STATION, "devices", "check", "--config", str(cfg)],
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    r = subprocess.run(
+        [STATION, "devices", "check", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 1
     assert "ERR plc" in r.stdout and "127.0.0.1" in r.stdout

@@ -8,9 +8,10 @@ from pathlib import Path
 
 def test_demo_rejects_every_defect_with_its_reason_and_matches_the_world(
     cli, station_dir: Path
-) -> None:  # noqa: ANN001, E501
-    r = cli("demo", "--items", "1200", "--defects", "0.06", "--seed", "7", "--rate", "4000",
-            "--json")  # fmt: skip
+) -> None:
+    r = cli(
+        "demo", "--items", "1200", "--defects", "0.06", "--seed", "7", "--rate", "4000", "--json"
+    )
     assert r.rc == 0, r.err[-2000:]
     s = r.json
     assert s["world_mismatches"] == 0, s["mismatch_examples"]
@@ -18,9 +19,15 @@ def test_demo_rejects_every_defect_with_its_reason_and_matches_the_world(
     assert s["items"] == 1200
     reasons = s["rejected_by_reason"]
     injected = s["defects_injected"]
-    expect = {"smudge": "no_read", "missing": "no_read", "wrong": "misprint",
-              "duplicate": "duplicate", "nocap": "missing_pair",
-              "case_foreign": "foreign_item", "case_short": "count_mismatch"}  # fmt: skip
+    expect = {
+        "smudge": "no_read",
+        "missing": "no_read",
+        "wrong": "misprint",
+        "duplicate": "duplicate",
+        "nocap": "missing_pair",
+        "case_foreign": "foreign_item",
+        "case_short": "count_mismatch",
+    }
     for kind, reason in expect.items():
         if injected.get(kind):
             assert reasons.get(reason, 0) > 0, (kind, reason, reasons)
