@@ -140,5 +140,5 @@ def test_every_format_validates(demo, capsys, tmp_path: Path) -> None:
     _, xml = read_upload((tmp_path / names["mashangfangxin"]).read_bytes())
     root = etree.fromstring(xml)
     layers = Counter(c.get("packLayer") for c in root.iter("Code"))
-    assert layers == {"1": live["outer"], "2": cases, "3": pallets}
+    assert layers == {"1": packed["outer"], "2": cases, "3": pallets}  # loose items stay out
     assert root.find("Relation").get("packageSpec") == "1:20:480"
