@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,7 @@ def run_batch(
     user: str,
     signals: LineSignals | None = None,
     on_progress=None,
+    prerender: dict | None = None,
     upstream: str | None = None,
 ) -> dict:
     """Run (or resume) one batch to completion and close it; returns its summary.
@@ -105,10 +107,11 @@ def run_batch(
         items=plan.items,
         rate_per_min=plan.rate,
         defects=plan.defects,
-        seed=plan.seed + hash(batch_id) % 1000,
+        seed=plan.seed + zlib.crc32(batch_id.encode()) % 1000,
         journal=journal,
         caps=_caps(engine, plan.items + 100) if "inner" in settings.level_names else [],
         decoder=devs["decoder"],
+        prerender=prerender,
     )
     world.connect(signals)
     runner = LineRunner(
