@@ -20,6 +20,7 @@ from station.errors import ConfigError
 from station.models import OutboxItem
 from station.qa_store import reader
 from sync.outbox import OutboxSender
+from sync.transports import Transport
 
 _outbox = OutboxItem.__table__
 
@@ -53,9 +54,11 @@ class BackgroundSync:
         backoff_max_s: float = 300.0,
         idle_poll_s: float = 1.0,
         lease_s: float = outbox.LEASE_S,
+        transport: Transport | None = None,
     ) -> None:
         self.engine = engine
-        self.transport = _transport(settings, upstream)
+        # `transport` replaces the one [upstream] or `upstream` names (tests tune its timing).
+        self.transport = transport or _transport(settings, upstream)
         self.store = outbox.SqlOutboxStore(engine, lease_s=lease_s)
         # batch_limit=1: claim only the entry about to be sent, so a stop never strands claims.
         self.sender = OutboxSender(

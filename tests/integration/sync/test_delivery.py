@@ -14,6 +14,7 @@ from station.config import load_settings
 from station.db import make_engine
 from station.models import AuditEntry
 from station.upstream import BackgroundSync
+from sync.transports import EpcisCaptureTransport
 
 FAST = {"backoff_base_s": 0.02, "backoff_max_s": 0.25, "idle_poll_s": 0.05}
 
@@ -46,7 +47,9 @@ def test_twenty_batches_arrive_once_through_failures_and_resets(
     set_upstream(station_dir, transport="epcis-capture", url=server.url)
     engine, settings = open_station(station_dir)
     try:
-        with BackgroundSync(engine, settings, **FAST) as sync:
+        # The configured transport's job polling (0.2 s) is slow for a test: poll every 20 ms.
+        transport = EpcisCaptureTransport(server.url, poll_interval_s=0.02, poll_timeout_s=10)
+        with BackgroundSync(engine, settings, transport=transport, **FAST) as sync:
             ids = [close_small_batch(engine, settings, 3, lot=f"L{i}") for i in range(20)]
             assert sync.wait_drained(45), cli("sync", "status").out
     finally:
