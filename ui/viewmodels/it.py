@@ -26,13 +26,13 @@ DEVICE_NAMES = (
 
 
 def sync_available() -> bool:
-    """True when this build has the station's outbox (station.outbox, station.upstream)."""
-    try:
-        import station.outbox
-        import station.upstream  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when this build has the station's outbox, sender and file sets."""
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(m) is not None
+        for m in ("station.outbox", "station.upstream", "station.fileset")
+    )
 
 
 def device_url(settings, name: str) -> str | None:
@@ -152,8 +152,8 @@ class ITViewModel:
         """Write the closed batch's file set (EPCIS, CSV, manifest) into `folder`/<batch>."""
         if not self._ready("export"):
             return
-        from station import outbox
         from station.batchdata import batch_data
+        from station.fileset import export_formats, write_file_set
         from sync.model import safe_name
 
         s, e = self.settings, self.engine
@@ -161,7 +161,7 @@ class ITViewModel:
         def work() -> str:
             out = Path(folder) / safe_name(batch_id)
             data = batch_data(e, s, batch_id)
-            return str(outbox.write_file_set(s, data, out, outbox.export_formats(s)))
+            return str(write_file_set(s, data, out, export_formats(s)).parent)
 
         self.run(work, self.exported.emit, self._error)
 

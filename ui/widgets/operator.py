@@ -152,6 +152,8 @@ class OperatorScreen(QWidget):
         line.message.connect(self._message)
         line.close_planned.connect(self._confirm_close)
         line.batch_closed.connect(self._closed)
+        session.logged_in.connect(lambda *_: self._buttons())
+        session.logged_out.connect(self._buttons)
         self.retranslate()
 
     # -- texts --------------------------------------------------------------------------------

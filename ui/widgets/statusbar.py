@@ -40,11 +40,14 @@ class StatusBar(QFrame):
         self.station = label(f"{settings.station.name} · {settings.station.line}", "title")
         lay.addWidget(self.station)
         box, self.batch_cap, self.batch = _field()
+        box.setMinimumWidth(250)  # fixed slots: values change, the bar does not jump
         lay.addWidget(box)
         box, self.state_cap, self.state = _field()
         self.state.setObjectName("state")
+        box.setMinimumWidth(90)
         lay.addWidget(box)
         box, self.rate_cap, self.rate = _field()
+        box.setMinimumWidth(110)
         lay.addWidget(box)
         lay.addStretch(1)
         self.lights: dict[str, Light] = {}

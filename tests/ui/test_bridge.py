@@ -1,0 +1,59 @@
+"""The one bridge: events emitted on a worker thread reach the view model on the UI thread."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from station.events import Alarm, FrameView, LineStatus, RunState
+from ui.viewmodels.line import LineViewModel
+
+
+def test_worker_thread_events_arrive_on_the_ui_thread(qtbot, station) -> None:
+    from ui.bridge import LineBridge
+
+    model = LineViewModel(station.controller)
+    bridge = LineBridge(station.controller, model)
+    ui_thread = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+    model.status_changed.connect(lambda s: seen.append(("status", threading.get_ident())))
+    model.alarms_changed.connect(lambda: seen.append(("alarm", threading.get_ident())))
+    line = station.controller.line
+
+    def runner() -> None:
+        line.status_changed.emit(LineStatus(state=RunState.RUNNING, verified=5))
+        line.alarm_raised.emit(Alarm("late", "line", "item 9 late", "slow down", "warning"))
+        for i in range(50):  # far faster than the screen repaints: only the newest is kept
+            line.frame_decoded.emit(FrameView(i, np.zeros((20, 30), np.uint8), ()))
+
+    t = threading.Thread(target=runner)
+    t.start()
+    t.join()
+    assert seen == []  # nothing ran on the worker thread
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=3000)
+    assert {tid for _, tid in seen} == {ui_thread}
+    assert model.status.verified == 5 and "late" in model.alarms
+    assert model.take_frame().seq == 49 and model.take_frame() is None
+    bridge.disconnect_all()
+    line.status_changed.emit(LineStatus(state=RunState.IDLE))
+    qtbot.wait(50)
+    assert model.status.verified == 5  # no longer listening
+
+
+def test_camera_view_converts_gray_frames(qtbot) -> None:
+    from ui.widgets.camera import CameraView, to_qimage
+
+    frame = np.arange(200 * 320, dtype=np.uint32).reshape(200, 320).astype(np.uint8)
+    img = to_qimage(frame)
+    assert (img.width(), img.height()) == (320, 200)
+    assert img.pixelColor(5, 0).red() == 5 and img.pixelColor(0, 1).red() == 320 % 256
+    view = CameraView()
+    qtbot.addWidget(view)
+    view.resize(640, 400)
+    corners = ((10, 10), (60, 10), (60, 60), (10, 60))
+    view.show_frame(FrameView(1, frame[:, ::2], (("X", corners, True),)))  # non-contiguous
+    shot = view.grab().toImage()
+    assert view.frames == 1
+    # 160×200 frame scaled ×2 into 640×400, centred: corner (10,10) lands at (160+20, 20).
+    assert shot.pixelColor(180, 20).green() > 120 and shot.pixelColor(180, 20).red() < 60
