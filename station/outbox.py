@@ -102,6 +102,10 @@ class SqlOutboxStore:
         at = _naive(now)
         with self.engine.begin() as conn:
             row = conn.execute(select(_outbox).where(_outbox.c.id == entry_id)).one()
+            if row.state == "acknowledged":
+                # A sender whose claim ran out finished after another one got the ack: keep it.
+                log.info("outbox: batch %s already acknowledged; %s ignored", row.batch_id, action)
+                return
             new = values.get("state", row.state)
             conn.execute(
                 update(_outbox).where(_outbox.c.id == entry_id).values(updated_at=at, **values)

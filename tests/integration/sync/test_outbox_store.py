@@ -88,6 +88,10 @@ def test_two_processes_never_send_the_same_entry_at_once(station, db_url: str) -
         assert (again.id, again.state, again.attempts) == (entry.id, "sending", 1)
         b.mark_sending(again.id, now + timedelta(seconds=61))
         b.mark_acknowledged(again.id, "ack-1", now + timedelta(seconds=62))
+        # a's send, long over its claim, ends in a timeout: the acknowledgement stands
+        a.mark_retry(
+            entry.id, "timed out", now + timedelta(seconds=70), now + timedelta(seconds=63)
+        )
         [row] = outbox.entries(engine)
         assert (row["state"], row["attempts"], row["answer"]) == ("acknowledged", 2, "ack-1")
         assert a.due(now + timedelta(days=1), 10) == []
