@@ -1,4 +1,4 @@
-"""The simulated line at rising rates: highest sustained rate with 0 mismatches and 0 late decisions.
+"""The simulated line at rising rates: the highest rate with 0 mismatches and 0 late decisions.
 
 Item frames are rendered before the run (the simulator's own cost is not counted); case-layer
 frames and labels are still rendered live. Each rate runs a fresh temporary station.

@@ -79,6 +79,7 @@ def run_batch(
     on_progress=None,
     prerender: dict | None = None,
     upstream: str | None = None,
+    on_start=None,
 ) -> dict:
     """Run (or resume) one batch to completion and close it; returns its summary.
 
@@ -91,7 +92,7 @@ def run_batch(
         with during(engine, settings, upstream) as sync:
             summary = run_batch(
                 engine, settings, plan, batch_id, user=user, signals=signals,
-                on_progress=on_progress,
+                on_progress=on_progress, prerender=prerender, on_start=on_start,
             )  # fmt: skip
             summary["upstream"] = sync.drain(UPSTREAM_DRAIN_S, [batch_id]) if sync else None
         return summary
@@ -142,6 +143,8 @@ def run_batch(
     time.sleep(0.2)  # the printer's queue fills before the first item arrives
     wt = threading.Thread(target=world.run, name="world", daemon=True)
     wt.start()
+    if on_start is not None:  # tests inject faults into the simulators through this
+        on_start(sims, runner, world)
     try:
         faulted_since = None
         while not world.done.wait(0.5):
