@@ -61,10 +61,15 @@ def _head(conn: Connection) -> str:
         stmt = stmt.with_for_update()
     value = conn.execute(stmt).scalar()
     if value is None:
-        conn.execute(insert(_meta).values(key=HEAD_KEY, value=GENESIS))
-        if conn.dialect.name != "sqlite":
-            conn.execute(stmt)
-        return GENESIS
+        if conn.dialect.name == "sqlite":
+            conn.execute(insert(_meta).values(key=HEAD_KEY, value=GENESIS))
+            return GENESIS
+        # Two lines writing their first entry at once on a fresh plant database: one inserts
+        # the head, the other's insert does nothing, and both then lock the same row.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(_meta).values(key=HEAD_KEY, value=GENESIS).on_conflict_do_nothing())
+        return conn.execute(stmt).scalar_one()
     return value
 
 

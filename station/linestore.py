@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, column, func, insert, select, update
 
 from aggregation.rules import CodeInfo
-from station import audit, lifecycle
+from station import audit, lifecycle, plant
 from station.errors import StationError
 from station.lifecycle import State
 from station.models import Batch, Code, Link, Reject
@@ -56,18 +56,23 @@ class LineStore:
         self._containers: list[dict] = []
         self._audit: list[audit.Change] = []
         self.pending = 0
+        # On a plant database the line reserves only from blocks it holds (station.plant).
+        self.holder = plant.holder_for(engine, batch_id)
+        self._held: dict[str, int] = {}
 
     # -- reservation (write-ahead, committed at once) ---------------------------------------
     def reserve(self, level: str, n: int) -> list[CodeRow]:
         """Reserve `n` available codes of `level` for this batch and commit; PoolEmpty if none."""
+        stmt = select(_codes.c.id, _codes.c.code).where(
+            _codes.c.level == level, _codes.c.state == State.AVAILABLE.value
+        )
+        if self.holder is not None:
+            if self._held.get(level, 0) < n:  # own block running out: claim the next one
+                self._held[level] = plant.top_up(self.engine, self.holder, level, n, user=self.user)
+            stmt = stmt.where(column("holder") == self.holder)
         with self.engine.begin() as conn:
             self._flush(conn)
-            rows = conn.execute(
-                select(_codes.c.id, _codes.c.code)
-                .where(_codes.c.level == level, _codes.c.state == State.AVAILABLE.value)
-                .order_by(_codes.c.id)
-                .limit(n)
-            ).all()
+            rows = conn.execute(stmt.order_by(_codes.c.id).limit(n)).all()
             if not rows:
                 raise PoolEmpty(
                     f"no available {level} codes left; import or generate more "
@@ -83,6 +88,8 @@ class LineStore:
                 labels=[r.code for r in rows],
                 extra={"batch_id": self.batch_id},
             )
+        if self.holder is not None:
+            self._held[level] = self._held.get(level, 0) - len(rows)
         return [CodeRow(r.id, r.code, level, State.RESERVED.value, self.batch_id) for r in rows]
 
     # -- queued changes ------------------------------------------------------------------------
