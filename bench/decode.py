@@ -1,0 +1,172 @@
+"""Decode time and recall per frame: our decode path against raw zxing-cpp and raw pyzbar.
+
+Frames come from the camera simulator (drivers.camera.sim): one code centred in a 640×480 ROI,
+one code in a 1280×1024 full frame, and a case top of 24 codes (4×6) — QR and Data Matrix, each
+clean, rotated, blurred with sensor noise, and printed as inkjet dots. Codes are random
+16-character serials. Every frame goes through the three decoders in turn (same run, same load);
+a decoder's time for a frame is the best of 5 calls, and the figure is the median over frames.
+
+Ours is drivers.camera.decode.make_decoder(formats=[one symbology], dot_matrix= for the dot
+frames) with `expected` = the codes in the frame; raw zxing-cpp is read_barcodes with the same
+format only; pyzbar reads QR only (no Data Matrix). Targets: ours ≤ 1.3× raw zxing-cpp where both
+read the same codes (where ours reads more, it ran enhancement passes raw zxing-cpp does not
+have); 24 of 24 on every clean case frame.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import finish, load, parser, say
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TARGET_RATIO = 1.3
+REPEAT = 5
+
+LAYOUTS = {  # name: (codes per frame, renderer keyword arguments)
+    "1@640x480": (1, {"size": (480, 640)}),
+    "1@1280x1024": (1, {"size": (1024, 1280)}),
+    "24@case": (24, {"rows": 4, "cols": 6}),
+}
+CONDITIONS = {  # name: (single-code arguments, case-top arguments)
+    "clean": ({}, {}),
+    "rotated": ({"rotation_deg": 23.0}, {"rotation_deg": 8.0, "jitter_deg": 10.0}),
+    "blur+noise": ({"blur": 1.5, "noise": 0.05}, {"blur": 1.0, "noise": 0.03}),
+    "dots": ({"dot_matrix": True}, {"dot_matrix": True, "module_px": 6}),
+}
+
+
+def render(layout: str, symbology: str, condition: str, texts: list[str], seed: int):
+    """One simulated frame holding `texts`."""
+    from drivers.camera.sim import render_code, render_layer
+
+    n, base = LAYOUTS[layout]
+    single, case = CONDITIONS[condition]
+    if n == 1:
+        return render_code(texts[0], symbology=symbology, seed=seed, **base, **single)
+    return render_layer(texts, symbology=symbology, seed=seed, **base, **case)
+
+
+def decoders(symbology: str, dots: bool, expected: int) -> dict[str, Callable | None]:
+    """Ours, raw zxing-cpp and raw pyzbar as frame → set of texts."""
+    import zxingcpp
+    from pyzbar import pyzbar
+    from pyzbar.pyzbar import ZBarSymbol
+
+    from drivers.camera.decode import make_decoder
+
+    ours = make_decoder([symbology], dot_matrix=dots)
+    fmt = zxingcpp.barcode_formats_from_str(symbology)
+
+    def zbar(frame) -> set[str]:
+        found = pyzbar.decode(frame, symbols=[ZBarSymbol.QRCODE])
+        return {s.data.decode("utf-8", "replace") for s in found}
+
+    return {
+        "ours": lambda f: {c.text for c in ours.decode(f, expected)},
+        "zxing": lambda f: {b.text for b in zxingcpp.read_barcodes(f, formats=fmt)},
+        "pyzbar": zbar if symbology == "QRCode" else None,
+    }
+
+
+def run_case(layout: str, symbology: str, condition: str, frames: int, seed: int) -> dict:
+    """Times and recall of the three decoders on `frames` frames of one case."""
+    from station.codes import random_serials
+
+    n = LAYOUTS[layout][0]
+    decs = decoders(symbology, condition == "dots", n)
+    times: dict[str, list[float]] = {k: [] for k, v in decs.items() if v}
+    read: dict[str, int] = dict.fromkeys(times, 0)
+    full_frames = 0
+    for i in range(frames):
+        texts = random_serials(ALPHABET, 16, n)
+        frame = render(layout, symbology, condition, texts, seed + i)
+        want = set(texts)
+        best = dict.fromkeys(times, float("inf"))
+        got: dict[str, set[str]] = {}
+        if i == 0:  # warm up (first-call set-up is not a per-frame cost)
+            for name in times:
+                decs[name](frame)
+        # Rounds over the decoders in turn, best of REPEAT each: load from other processes on
+        # this shared machine hits all three alike instead of whichever ran during a spike.
+        for _ in range(REPEAT):
+            for name in times:
+                t0 = time.perf_counter()
+                got[name] = decs[name](frame)
+                best[name] = min(best[name], (time.perf_counter() - t0) * 1e3)
+        for name in times:
+            times[name].append(best[name])
+            read[name] += len(got[name] & want)
+        if want <= got["ours"]:
+            full_frames += 1
+    row: dict = {
+        "case": f"{symbology} {layout} {condition}",
+        "codes_per_frame": n,
+        "frames": frames,
+        "load": load(),
+        "all_read_frames": full_frames,
+    }
+    for name in times:
+        row[f"{name}_ms"] = round(statistics.median(times[name]), 2)
+        row[f"{name}_recall"] = round(read[name] / (n * frames), 3)
+    row["ratio"] = round(row["ours_ms"] / row["zxing_ms"], 2)
+    return row
+
+
+def show(row: dict) -> None:
+    """One printed line per case."""
+    zbar = (
+        f"pyzbar {row['pyzbar_ms']:7.2f} ms {row['pyzbar_recall']:6.1%}"
+        if "pyzbar_ms" in row
+        else "pyzbar      n/a (no Data Matrix)"
+    )
+    say(
+        f"{row['case']:<36} ours {row['ours_ms']:7.2f} ms {row['ours_recall']:6.1%}  "
+        f"zxing {row['zxing_ms']:7.2f} ms {row['zxing_recall']:6.1%}  {zbar}  "
+        f"x{row['ratio']:.2f}  load {row['load']}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Every case; a line each and one JSON line."""
+    args = parser(__doc__).parse_args(argv)
+    frames = 4 if args.quick else 15
+    rows = []
+    seed = 100
+    for layout in LAYOUTS:
+        for symbology in ("QRCode", "DataMatrix"):
+            for condition in CONDITIONS:
+                row = run_case(layout, symbology, condition, frames, seed)
+                seed += frames
+                rows.append(row)
+                show(row)
+    same = [r for r in rows if r["ours_recall"] <= r["zxing_recall"]]
+    worst = max(same, key=lambda r: r["ratio"])
+    clean_case = [r for r in rows if r["codes_per_frame"] == 24 and "clean" in r["case"]]
+    say(f"worst ours/zxing where both read the same: x{worst['ratio']:.2f} ({worst['case']})")
+    return finish(
+        {
+            "bench": "decode",
+            "quick": args.quick,
+            "frames_per_case": frames,
+            "cases": rows,
+            "worst_ratio": worst["ratio"],
+            "worst_ratio_case": worst["case"],
+            "targets": {
+                f"ours<={TARGET_RATIO}x_zxing": worst["ratio"] <= TARGET_RATIO,
+                "24/24_every_clean_case_frame": all(
+                    r["all_read_frames"] == r["frames"] for r in clean_case
+                ),
+            },
+        }
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
