@@ -314,7 +314,7 @@ def run_demo(
         ]
     summaries = []
     todo = list(running)
-    while len(mine) + len(todo) - len(running) < plan.batches:
+    while len(mine) < plan.batches:  # every demo batch so far, finished or not
         b = batches.create(
             engine,
             settings,

@@ -140,6 +140,7 @@ class LineRunner:
         self._last_flush = 0.0
         self._last_status = 0.0
         self._last_hb = 0.0
+        self._missed = 0
         self._rate_window: deque[float] = deque(maxlen=2000)
         self.pallet_packer: Packer | None = None
         self._open_pallet: CodeRow | None = None
@@ -284,6 +285,11 @@ class LineRunner:
                 self._light()
             elif cmd == "resume" and self.state in (RunState.PAUSED, RunState.FAULTED):
                 self._alarms.clear()
+                if self.state == RunState.FAULTED:
+                    self.state = RunState.STARTING
+                    self._recover_printer()
+                    if self.state == RunState.FAULTED:
+                        continue
                 self.state = RunState.RUNNING
                 self.dev.plc.set_line_stop(False)
                 self._light()
@@ -344,6 +350,10 @@ class LineRunner:
         except DriverError as exc:
             self._printer_lost(exc)
             return
+        missed = getattr(ink, "missed_triggers", 0)
+        if missed != self._missed:
+            self._missed = missed
+            self._printer_missed(ink)
         for text in done:
             row = self._inflight.get(text)
             if row is None:
@@ -359,6 +369,28 @@ class LineRunner:
                 self.store.move(row, State.PRINTED)
                 self._printed.append(row)
                 self.stats.printed += 1
+
+    def _printer_missed(self, ink) -> None:
+        """The photocell fired with nothing printed: a printer fault, or a starved queue."""
+        try:
+            st = ink.status()
+        except DriverError as exc:
+            self._printer_lost(exc)
+            return
+        if st.faults and not st.ready:
+            self._printer_lost(
+                DriverError(ink.name, ink.url, "printer fault: " + ", ".join(st.faults))
+            )
+        else:
+            self._alarm(
+                Alarm(
+                    "starved",
+                    "inkjet",
+                    "an item passed the printer with nothing queued",
+                    "the station fed the printer too late: slow the line",
+                    "warning",
+                )
+            )
 
     def _feed_printer(self) -> None:
         ink = self.dev.inkjet
@@ -393,6 +425,18 @@ class LineRunner:
         self._fault(
             "inkjet", str(exc), "check the printer (ink, head, cable), then clear the fault"
         )
+
+    def _recover_printer(self) -> None:
+        """Before printing again: reconnect, which empties the printer's queue of voided codes."""
+        ink = self.dev.inkjet
+        if ink is None:
+            return
+        try:
+            ink.close()
+            ink.connect()
+            ink.select_job(self.s.devices.inkjet.job)
+        except DriverError as exc:
+            self._fault("inkjet", str(exc), "check the printer and its cable, then clear")
 
     def _take_frames(self, now: float) -> None:
         src = self.dev.verify_frames
