@@ -11,6 +11,7 @@ store is compared with where each item physically is.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import os
@@ -44,6 +45,11 @@ class Physical:
     entry: list[str] = field(default_factory=list)
     defects: Counter = field(default_factory=Counter)
     caps_used: set[str] = field(default_factory=set)
+
+
+def cap_key(cap: str | None) -> str | None:
+    """What the journal keeps of a cap's inner code: a digest, never the secret prize code."""
+    return hashlib.sha256(cap.encode()).hexdigest()[:20] if cap else None
 
 
 class Journal:
@@ -162,7 +168,7 @@ class World:
         self.prerender = prerender or {}
         self.ph = Journal.replay(journal)
         self.journal = Journal(journal)
-        self.caps = deque(c for c in caps if c not in self.ph.caps_used)
+        self.caps = deque(c for c in caps if cap_key(c) not in self.ph.caps_used)
         self.pair = bool(caps)
         self._events: queue.Queue = queue.Queue()
         self._heap: list = []
@@ -269,7 +275,7 @@ class World:
         if defect != "nocap" and cap is None:
             cap = None
         self.produced += 1
-        self.journal.write(t="item", s=seq, p=printed, m=mark, d=defect, c=cap)
+        self.journal.write(t="item", s=seq, p=printed, m=mark, d=defect, c=cap_key(cap))
         if mark and defect is None:
             self._last_good = mark
         self._at(now + self.to_camera, self._camera, seq, mark, cap, smudge)

@@ -24,8 +24,10 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
-        """config.toml, validated."""
-        return load_settings(self.config_path)
+        """config.toml, validated; the station's log file is opened beside its data."""
+        settings = load_settings(self.config_path)
+        setup_logging(settings)
+        return settings
 
     @cached_property
     def engine(self) -> Engine:
@@ -68,6 +70,30 @@ class App:
             transient=True,
             disable=not sys.stderr.isatty(),
         )
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to <data_dir>/logs/station.log (rotated); inner codes are never logged in full."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger()
+    if any(getattr(h, "_linestation", False) for h in root.handlers):
+        return
+    try:
+        folder = settings.data_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            folder / "station.log", maxBytes=10_000_000, backupCount=5, encoding="utf-8"
+        )
+    except OSError:
+        return  # a read-only data folder must not stop a command; errors still reach stderr
+    handler._linestation = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # it logs every timeout as ERROR
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def run_command(app: App, args) -> int:
