@@ -65,6 +65,9 @@ class MainWindow(QMainWindow):
         nl = QVBoxLayout(nav)
         nl.setContentsMargins(10, 12, 10, 12)
         nl.setSpacing(10)
+        st = settings.station
+        self.station_name = label(f"{st.name}\n{st.id} · {st.line}", "station", wrap=True)
+        nl.addWidget(self.station_name)
         self.nav_group = QButtonGroup(self)
         self.nav_buttons = {}
         for key in ("operator", "qa", "it"):

@@ -99,6 +99,23 @@ NAMES: dict[str, str] = {
 }
 
 
+SHORT: dict[str, str] = {
+    "plc": QT_TRANSLATE_NOOP("Short", "PLC"),
+    "inkjet": QT_TRANSLATE_NOOP("Short", "Inkjet"),
+    "verify_camera": QT_TRANSLATE_NOOP("Short", "Camera"),
+    "case_camera": QT_TRANSLATE_NOOP("Short", "Case cam"),
+    "case_labeler": QT_TRANSLATE_NOOP("Short", "Case lbl"),
+    "pallet_labeler": QT_TRANSLATE_NOOP("Short", "Pallet lbl"),
+    "reader": QT_TRANSLATE_NOOP("Short", "Reader"),
+}
+
+
+def short_name(device: str) -> str:
+    """A device's name short enough for the caption under its status light."""
+    text = SHORT.get(device)
+    return QCoreApplication.translate("Short", text) if text else device
+
+
 def name(value: str | None) -> str:
     """The translated display name of a stored value; unknown values come back as they are."""
     if value is None:

@@ -24,6 +24,8 @@ QFrame#statusbar QWidget {{ background: transparent; }}
 QFrame#nav {{ background: {PANEL}; border-right: 2px solid {BORDER}; }}
 QLabel {{ background: transparent; }}
 QLabel#caption {{ color: {MUTED}; font-size: 15px; }}
+QLabel#tiny {{ color: {MUTED}; font-size: 12px; }}
+QLabel#station {{ font-size: 17px; font-weight: 600; }}
 QLabel#title {{ font-size: 22px; font-weight: 600; }}
 QLabel#numeral {{ font-size: 44px; font-weight: 700; }}
 QLabel#rate {{ font-size: 44px; font-weight: 700; }}

@@ -41,7 +41,7 @@ def station(station_dir: Path):
     b = batches.create(
         engine, settings, product=settings.products[0].sku, lot="L0001", quantity=150, user="ada"
     )
-    ctl = LineController(settings, engine, "ada", rate_per_min=3000, defects=0.05)
+    ctl = LineController(settings, engine, "ada", rate_per_min=2400, defects=0.05)
     yield Station(station_dir, settings, engine, ctl, b.id)
     if ctl.running:
         ctl.stop()

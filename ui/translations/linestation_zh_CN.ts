@@ -679,6 +679,37 @@
     </message>
   </context>
   <context>
+    <name>Short</name>
+    <message>
+      <source>PLC</source>
+      <translation>PLC</translation>
+    </message>
+    <message>
+      <source>Inkjet</source>
+      <translation>喷码</translation>
+    </message>
+    <message>
+      <source>Camera</source>
+      <translation>相机</translation>
+    </message>
+    <message>
+      <source>Case cam</source>
+      <translation>箱相机</translation>
+    </message>
+    <message>
+      <source>Case lbl</source>
+      <translation>箱标</translation>
+    </message>
+    <message>
+      <source>Pallet lbl</source>
+      <translation>垛标</translation>
+    </message>
+    <message>
+      <source>Reader</source>
+      <translation>读码</translation>
+    </message>
+  </context>
+  <context>
     <name>StatusBar</name>
     <message>
       <source>Batch</source>
@@ -691,10 +722,6 @@
     <message>
       <source>Rate</source>
       <translation>速度</translation>
-    </message>
-    <message>
-      <source>Devices</source>
-      <translation>设备</translation>
     </message>
     <message>
       <source>Upstream</source>

@@ -47,10 +47,13 @@ class LineViewModel:
     # -- events from the line (called on the UI thread by the bridge) -------------------------
     def on_status(self, status: LineStatus) -> None:
         """A new snapshot from the runner."""
+        changed = status.state != self.status.state
         self.status = status
         for a in status.alarms:
             self.alarms.setdefault(a.code, a)
         self.status_changed.emit(status)
+        if changed and status.state in (RunState.RUNNING, RunState.IDLE):
+            self.refresh_batches()  # the batch's own state moved with the line
 
     def on_alarm_raised(self, alarm: Alarm) -> None:
         """Show an alarm until the operator acknowledges it."""

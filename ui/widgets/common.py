@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -27,6 +29,32 @@ def button(text: str = "", *, name: str = "", checkable: bool = False) -> QPushB
     b.setCheckable(checkable)
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep focus on the scan field
     return b
+
+
+class MessageLine(QLabel):
+    """A one-line outcome or error; re-rendered in the new language when it switches."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setObjectName("message")
+        self.setWordWrap(True)
+        self._render: Callable[[], str] | None = None
+
+    def say(self, kind: str, render: Callable[[], str]) -> None:
+        """Show `render()` now and after each language switch; kind 'error' shows in red."""
+        self._render = render
+        self.setText(render())
+        style.set_severity(self, "alarm" if kind == "error" else "")
+
+    def clear(self) -> None:
+        """Nothing to say."""
+        self._render = None
+        self.setText("")
+
+    def retranslate(self) -> None:
+        """Render again in the current language."""
+        if self._render is not None:
+            self.setText(self._render())
 
 
 def numeral_font(px: int) -> QFont:

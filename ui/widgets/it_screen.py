@@ -19,7 +19,7 @@ from ui import style
 from ui.names import name
 from ui.style import set_severity
 from ui.viewmodels.it import ITViewModel
-from ui.widgets.common import Counter, button, label
+from ui.widgets.common import Counter, MessageLine, button, label
 
 OUTBOX_STATES = ("pending", "sending", "acknowledged", "parked")
 
@@ -88,7 +88,7 @@ class ITScreen(QWidget):
         row.addWidget(self.export_btn)
         left.addLayout(row)
         self.export_btn.clicked.connect(self._export)
-        self.message = label("", "message", wrap=True)
+        self.message = MessageLine()
         left.addWidget(self.message)
 
         right = QVBoxLayout()
@@ -138,6 +138,7 @@ class ITScreen(QWidget):
             b.setText(self.tr("Test"))
         self._outbox()
         self._devices()
+        self.message.retranslate()
 
     def refresh(self) -> None:
         """Reload the outbox and the list of closed batches."""
@@ -189,8 +190,7 @@ class ITScreen(QWidget):
             self.it.export(batch, self.folder.text().strip())
 
     def _exported(self, folder: str) -> None:
-        self.message.setText(self.tr("Exported to %1").replace("%1", folder))
-        set_severity(self.message, "")
+        self.message.say("info", lambda: self.tr("Exported to %1").replace("%1", folder))
 
     def _devices(self) -> None:
         for i, d in enumerate(self.device_names):
@@ -209,8 +209,8 @@ class ITScreen(QWidget):
 
     def _message(self, kind: str, text: str) -> None:
         if text == "pushed":
-            text = self.tr("Push finished.")
+            self.message.say(kind, lambda: self.tr("Push finished."))
         elif text == "unavailable":
-            text = self.tr("The outbox is not part of this build.")
-        self.message.setText(text)
-        set_severity(self.message, "alarm" if kind == "error" else "")
+            self.message.say(kind, lambda: self.tr("The outbox is not part of this build."))
+        else:
+            self.message.say(kind, lambda: text)

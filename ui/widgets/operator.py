@@ -22,7 +22,7 @@ from ui.style import set_severity
 from ui.viewmodels.line import LineViewModel
 from ui.viewmodels.session import SessionModel
 from ui.widgets.camera import CameraView
-from ui.widgets.common import Counter, button, label
+from ui.widgets.common import Counter, MessageLine, button, label
 from ui.widgets.dialogs import ConfirmDialog
 
 FRAME_MS = 100  # the camera view repaints at most 10 times a second, whatever the line's rate
@@ -118,7 +118,7 @@ class OperatorScreen(QWidget):
             grid.addWidget(self.counters[k], i // 3, i % 3)
         grid.addWidget(self.rate, 2, 0, 1, 3)
         left.addLayout(grid)
-        self.message = label("", "message", wrap=True)
+        self.message = MessageLine()
         left.addWidget(self.message)
         left.addStretch(1)
 
@@ -179,6 +179,7 @@ class OperatorScreen(QWidget):
         self.rejects_caption.setText(self.tr("Rejects by reason"))
         self.rejects.setHorizontalHeaderLabels([self.tr("Reason"), self.tr("Count")])
         self.banner.retranslate()
+        self.message.retranslate()
         self._batches()
         self._status(self.line.status)
 
@@ -251,9 +252,12 @@ class OperatorScreen(QWidget):
 
     def _message(self, kind: str, text: str) -> None:
         if kind == "info" and text.startswith("batch "):
-            text = self.tr("Batch %1 finished and closed.").replace("%1", text[6:])
-        self.message.setText(text)
-        set_severity(self.message, "alarm" if kind == "error" else "")
+            batch = text[6:]
+            self.message.say(
+                kind, lambda: self.tr("Batch %1 finished and closed.").replace("%1", batch)
+            )
+        else:
+            self.message.say(kind, lambda: text)
 
     # -- close batch --------------------------------------------------------------------------
     def _confirm_close(self, batch_id: str, open_containers: list) -> None:
@@ -281,5 +285,4 @@ class OperatorScreen(QWidget):
         self.dialog.open()
 
     def _closed(self, summary: dict) -> None:
-        self.message.setText(self.tr("Batch closed."))
-        set_severity(self.message, "")
+        self.message.say("info", lambda: self.tr("Batch closed."))

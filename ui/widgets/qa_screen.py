@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
 
 from aggregation.reasons import reason_text
 from ui.names import action_name, level_name, name
-from ui.style import set_severity
 from ui.viewmodels.qa import DECISIONS, REASONS, QAViewModel
-from ui.widgets.common import button, label
+from ui.widgets.common import MessageLine, button, label
 from ui.widgets.dialogs import PinDialog
 
 
@@ -124,7 +123,7 @@ class QAScreen(QWidget):
         row.addWidget(self.reuse)
         row.addWidget(self.sign_btn)
         right.addLayout(row)
-        self.message = label("", "message", wrap=True)
+        self.message = MessageLine()
         right.addWidget(self.message)
         self.sign_btn.clicked.connect(self.ask_signature)
         self.decision: str | None = None
@@ -159,6 +158,7 @@ class QAScreen(QWidget):
         self._rejects()
         self._history(self.qa.history)
         self._choose(self.decision)
+        self.message.retranslate()
 
     # -- queue --------------------------------------------------------------------------------
     def _rejects(self) -> None:
@@ -178,7 +178,7 @@ class QAScreen(QWidget):
             self.qa.scan(r["code"])
 
     def _scanned(self) -> None:
-        self.message.setText("")
+        self.message.clear()
         self.qa.scan(self.scan_field.text())
         self.scan_field.selectAll()
 
@@ -272,11 +272,10 @@ class QAScreen(QWidget):
         )
 
     def _decided(self, decision: str, _result) -> None:
-        self.message.setText(self.tr("Done: %1.").replace("%1", name(decision)))
-        set_severity(self.message, "")
+        self.message.say("info", lambda: self.tr("Done: %1.").replace("%1", name(decision)))
 
     def _message(self, kind: str, text: str) -> None:
         if "wrong PIN" in text:
-            text = self.tr("Wrong PIN: nothing was changed.")
-        self.message.setText(text)
-        set_severity(self.message, "alarm" if kind == "error" else "")
+            self.message.say(kind, lambda: self.tr("Wrong PIN: nothing was changed."))
+        else:
+            self.message.say(kind, lambda: text)

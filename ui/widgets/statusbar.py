@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from station.events import RunState
-from ui.names import name
+from ui.names import name, short_name
 from ui.style import set_severity
 from ui.viewmodels.it import ITViewModel
 from ui.viewmodels.line import DEVICE_KEYS, LineViewModel
@@ -37,8 +38,6 @@ class StatusBar(QFrame):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(16, 6, 16, 6)
         lay.setSpacing(28)
-        self.station = label(f"{settings.station.name} · {settings.station.line}", "title")
-        lay.addWidget(self.station)
         box, self.batch_cap, self.batch = _field()
         box.setMinimumWidth(250)  # fixed slots: values change, the bar does not jump
         lay.addWidget(box)
@@ -54,13 +53,19 @@ class StatusBar(QFrame):
         self.light_box = QWidget()
         lights = QHBoxLayout(self.light_box)
         lights.setContentsMargins(0, 0, 0, 0)
-        lights.setSpacing(4)
-        self.devices_cap = label("", "caption")
-        lights.addWidget(self.devices_cap)
+        lights.setSpacing(6)
+        self.light_caps: dict[str, object] = {}
         for d in self.devices:
+            cell = QVBoxLayout()
+            cell.setSpacing(2)
             light = Light()
+            cap = label("", "tiny")
+            cap.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            cell.addWidget(light, 0, Qt.AlignmentFlag.AlignHCenter)
+            cell.addWidget(cap)
             self.lights[d] = light
-            lights.addWidget(light)
+            self.light_caps[d] = cap
+            lights.addLayout(cell)
         lay.addWidget(self.light_box)
         box, self.up_cap, self.upstream = _field()
         self.upstream.setObjectName("state")
@@ -75,7 +80,8 @@ class StatusBar(QFrame):
         self.batch_cap.setText(self.tr("Batch"))
         self.state_cap.setText(self.tr("Line"))
         self.rate_cap.setText(self.tr("Rate"))
-        self.devices_cap.setText(self.tr("Devices"))
+        for d, cap in self.light_caps.items():
+            cap.setText(short_name(d))
         self.up_cap.setText(self.tr("Upstream"))
         self.refresh()
 
@@ -85,7 +91,8 @@ class StatusBar(QFrame):
         self.batch.setText(s.batch_id or self.tr("none"))
         self.state.setText(name(str(s.state)))
         set_severity(self.state, SEVERITY.get(s.state, ""))
-        self.rate.setText(self.tr("%n/min", "", round(s.rate_per_min)))
+        rate = round(s.rate_per_min) if s.state != RunState.IDLE else 0
+        self.rate.setText(self.tr("%n/min", "", rate))
         lights = self.line.device_lights(self.devices)
         tips = []
         for d, light in self.lights.items():
