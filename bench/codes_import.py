@@ -11,6 +11,7 @@ nothing and name line 500000; `station codes generate --count 1000000` on the sa
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -29,6 +30,12 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TARGET_S = 10.0
 TARGET_X_FLOOR = 3.0
 STATION = Path(sys.executable).with_name("station")
+
+
+def child_cpu() -> float:
+    """CPU seconds (user + system) used so far by finished child processes."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def station(cfg: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -88,15 +95,27 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text("\n".join(codes) + "\n", encoding="ascii")
         say(f"file         {n:,} random 16-character codes, {path.stat().st_size / 2**20:.1f} MB")
 
+        c0 = child_cpu()
         floor_s, how = floor(path, work)
-        out.update(floor_s=round(floor_s, 2), floor_how=how, floor_load=load())
-        say(f"floor        {floor_s:6.2f} s  ({how}, WAL, synchronous=FULL)  load {load()}")
+        floor_cpu = child_cpu() - c0
+        out.update(
+            floor_s=round(floor_s, 2),
+            floor_cpu_s=round(floor_cpu, 2),
+            floor_how=how,
+            floor_load=load(),
+        )
+        say(
+            f"floor        {floor_s:6.2f} s  cpu {floor_cpu:5.2f} s  "
+            f"({how}, WAL, synchronous=FULL)  load {load()}"
+        )
 
         with temp_station() as st:
             cfg = st / "config.toml"
             station(cfg, "codes", "stats")  # creates and migrates the store
             _, startup = station(cfg, "codes", "stats")  # a command's fixed cost (imports, checks)
+            c0 = child_cpu()
             r, wall = station(cfg, "codes", "import", str(path), "--level", "outer", "--json")
+            cpu = child_cpu() - c0
             if r.returncode != 0:
                 raise RuntimeError(f"import failed: {r.stderr.strip()}")
             inner = json.loads(r.stdout.strip().splitlines()[-1])["seconds"]
@@ -104,14 +123,16 @@ def main(argv: list[str] | None = None) -> int:
         out.update(
             import_s=round(wall, 2),
             import_command_s=inner,
+            import_cpu_s=round(cpu, 2),
             import_load=load(),
             startup_s=round(startup, 2),
             x_floor=round(wall / floor_s, 2),
             stored=stored,
         )
         say(
-            f"import       {wall:6.2f} s  (command's own {inner:.2f} s: parse + insert + commit; "
-            f"{wall / floor_s:.2f}x floor; {stored:,} stored; a bare command {startup:.2f} s)  "
+            f"import       {wall:6.2f} s  cpu {cpu:5.2f} s  "
+            f"(command's own {inner:.2f} s: parse + insert + commit; {wall / floor_s:.2f}x floor;"
+            f" {stored:,} stored; a bare command {startup:.2f} s)  "
             f"load {load()}"
         )
 

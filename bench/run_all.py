@@ -82,7 +82,8 @@ def figure(r: dict) -> str:
             f"{r['floor_how']}; {r['x_floor']}× floor; start-up {r.get('startup_s')} s; "
             f"load {r['import_load']}); duplicate at line {r['lines'] // 2:,}: nothing imported, "
             f"line named {'yes' if r['duplicate_named'] else 'NO'}; generate {r['lines']:,} in "
-            f"{r['generate_s']} s"
+            f"{r['generate_s']} s; import CPU {r.get('import_cpu_s')} s, "
+            f"floor CPU {r.get('floor_cpu_s')} s"
         )
     if b == "decode":
         cases = {c["case"]: c for c in r["cases"]}
