@@ -19,6 +19,7 @@ from station.events import Alarm
 from station.lifecycle import State
 
 from .conftest import BADGE, PINS, login
+from .test_layout import ELIDED, problems
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -35,14 +36,23 @@ def station_dir(station_dir: Path) -> Path:
     return station_dir
 
 
+CUT: list[str] = []
+
+
 def shoot(w, name: str) -> None:
-    """Save the window as docs/screenshots/<name>_<lang>.png (1280×800) in both languages."""
+    """Save the window as docs/screenshots/<name>_<lang>.png (1280×800) in both languages.
+
+    Each shot is also checked for cut text and small touch targets (collected in CUT).
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     first = w.session.language
     for lang in (first, "zh" if first == "en" else "en"):
         w.session.set_language(lang)
         QApplication.processEvents()  # let the layouts take the new texts' sizes
         assert w.grab().save(str(SHOTS / f"{name}_{lang}.png"))
+        ELIDED.clear()
+        ELIDED.add((w.screens["it"].outbox, 3))
+        CUT.extend(f"{name}_{lang}: {p}" for p in problems(w))
     w.session.set_language(first)
 
 
@@ -86,26 +96,45 @@ def test_shift(qtbot, window, station) -> None:
     fps = (op.camera.frames - frames0) / (time.monotonic() - t0)
     assert fps >= 5  # repainted on the 100 ms timer: ~10/s, never once per item
 
+    # Pause and resume.
+    op.pause_btn.click()
+    qtbot.waitUntil(lambda: w.status_bar.state.text() == "Paused", timeout=5000)
+    assert op.start_btn.text() == "Resume" and op.start_btn.isEnabled()
+    op.start_btn.click()
+    qtbot.waitUntil(lambda: w.status_bar.state.text() != "Paused", timeout=5000)
+
     # An alarm raised on the runner's side reaches the banner; the operator acknowledges it.
     alarm = Alarm("fault:case_labeler", "case_labeler", "no answer in 2 s", "check the cable")
     threading.Thread(target=station.controller.line.alarm_raised.emit, args=(alarm,)).start()
-    qtbot.waitUntil(lambda: op.banner.isVisible(), timeout=5000)
-    assert "Case labeler" in op.banner.text.text()
+    qtbot.waitUntil(lambda: "fault:case_labeler" in w.line.alarms, timeout=5000)
+    assert op.banner.isVisible()
     assert w.status_bar.lights["case_labeler"].state == "alarm"
     shoot(w, "operator")
-    op.banner.ack.click()
-    assert not op.banner.isVisible()
-    assert w.status_bar.lights["case_labeler"].state == "ok"
+    shown = {}
+    while op.banner.isVisible():  # acknowledge whatever the line raised too
+        shown[op.banner.current] = op.banner.text.text()
+        op.banner.ack.click()
+    assert "Case labeler" in shown["fault:case_labeler"] and w.line.alarms == {}
+    assert w.status_bar.lights["case_labeler"].state in ("ok", "off")
 
-    # The batch runs to its end; the controller closes it and the list refreshes.
-    qtbot.waitUntil(lambda: w.line.last_summary is not None, timeout=60000)
-    qtbot.waitUntil(lambda: not station.controller.running, timeout=10000)
+    # Stop, then close the batch: the dialog lists the partial containers it will close.
+    if station.controller.running:
+        op.stop_btn.click()
+    qtbot.waitUntil(lambda: not station.controller.running, timeout=30000)
+    qtbot.waitUntil(op.close_btn.isEnabled, timeout=5000)
     final = w.line.status
-    assert final.verified > 20 and final.batch_id == station.batch_id
+    assert final.verified >= 20 and final.batch_id == station.batch_id
     assert op.counters["verified"].value.text() == f"{final.verified:,}"
     assert op.counters["rejected"].value.text() == f"{final.rejected:,}"
     assert op.rejects.rowCount() == len(final.rejects_by_reason)
-    qtbot.waitUntil(lambda: station.batch_id not in [b.id for b in w.line.batches], timeout=5000)
+    partial = station.controller.open_containers(station.batch_id)
+    op.close_btn.click()
+    qtbot.waitUntil(lambda: op.dialog is not None and op.dialog.isVisible(), timeout=5000)
+    assert op.dialog.items.count() == len(partial)
+    assert all(c.code in op.dialog.items.item(i).text() for i, c in enumerate(partial))
+    op.dialog.ok.click()
+    qtbot.waitUntil(lambda: station.batch_id not in [b.id for b in w.line.batches], timeout=10000)
+    assert op.message.text() == "Batch closed."
 
     # QA: the reject queue, a rescan with the wedge scanner, release signed with the PIN.
     w.session.logout()
@@ -163,3 +192,4 @@ def test_shift(qtbot, window, station) -> None:
     it.test_btns["case_labeler"].click()
     qtbot.waitUntil(lambda: w.it.devices["case_labeler"][1] in ("ok", "fault"), timeout=5000)
     shoot(w, "it")
+    assert not CUT, "\n".join(CUT)

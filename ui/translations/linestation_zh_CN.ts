@@ -548,6 +548,10 @@
       <translation>暂停</translation>
     </message>
     <message>
+      <source>Line stopped; the batch stays open.</source>
+      <translation>产线已停止，批次仍未关闭。</translation>
+    </message>
+    <message>
       <source>Batch %1 finished and closed.</source>
       <translation>批次 %1 已完成并关闭。</translation>
     </message>

@@ -42,6 +42,7 @@ class LineViewModel:
         self.selected = None
         self.last_summary: dict | None = None
         self._frame: FrameView | None = None
+        self._stop_requested = False
         self._frame_lock = threading.Lock()
 
     # -- events from the line (called on the UI thread by the bridge) -------------------------
@@ -73,6 +74,10 @@ class LineViewModel:
 
     def on_command_failed(self, command: str, text: str) -> None:
         """A command the controller could not carry out."""
+        if self._stop_requested and "the line stopped" in text:
+            self._stop_requested = False  # the run ended because the operator stopped it
+            self.message.emit("info", "stopped")
+            return
         self.message.emit("error", f"{command}: {text}")
 
     def on_run_finished(self, reason: str) -> None:
@@ -128,6 +133,7 @@ class LineViewModel:
         if self.selected is None:
             self.message.emit("error", "no batch")
             return
+        self._stop_requested = False
         self.controller.start(self.selected.id)
         self.status = LineStatus(
             state=RunState.STARTING, batch_id=self.selected.id, planned=self.selected.quantity
@@ -140,6 +146,7 @@ class LineViewModel:
 
     def stop(self) -> None:
         """Stop the line; the batch stays open."""
+        self._stop_requested = True
         self.controller.stop()
 
     def acknowledge(self, code: str) -> None:

@@ -80,7 +80,7 @@ class ITScreen(QWidget):
         left.addWidget(self.export_caption)
         row = QHBoxLayout()
         self.export_batch = QComboBox()
-        self.export_batch.setMinimumWidth(300)
+        self.export_batch.setMinimumWidth(320)
         self.folder = QLineEdit(str(it.settings.data_dir / "export"))
         self.export_btn = button()
         row.addWidget(self.export_batch)

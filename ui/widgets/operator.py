@@ -251,7 +251,9 @@ class OperatorScreen(QWidget):
             self.camera.show_frame(view)
 
     def _message(self, kind: str, text: str) -> None:
-        if kind == "info" and text.startswith("batch "):
+        if kind == "info" and text == "stopped":
+            self.message.say(kind, lambda: self.tr("Line stopped; the batch stays open."))
+        elif kind == "info" and text.startswith("batch "):
             batch = text[6:]
             self.message.say(
                 kind, lambda: self.tr("Batch %1 finished and closed.").replace("%1", batch)

@@ -26,6 +26,10 @@ from ui.widgets.dialogs import PinDialog
 
 
 def _t(value) -> str:
+    return f"{value:%H:%M:%S}" if value else "–"
+
+
+def _td(value) -> str:
     return f"{value:%m-%d %H:%M:%S}" if value else "–"
 
 
@@ -63,8 +67,8 @@ class QAScreen(QWidget):
         self.queue = _table(3)
         hh = self.queue.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)  # codes never cut
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.queue.cellClicked.connect(self._row_clicked)
         left.addWidget(self.queue, 1)
         self.refresh_btn.clicked.connect(lambda: qa.refresh())
@@ -217,7 +221,7 @@ class QAScreen(QWidget):
         events.sort(key=lambda e: e[0])
         self.trail.setRowCount(len(events))
         for i, (when, text) in enumerate(events):
-            self.trail.setItem(i, 0, QTableWidgetItem(_t(when)))
+            self.trail.setItem(i, 0, QTableWidgetItem(_td(when)))
             self.trail.setItem(i, 1, QTableWidgetItem(text))
         self.trail.scrollToBottom()
         self._enable()
