@@ -136,6 +136,10 @@ def _symbol(kind: str, text: str, gs1: bool, ec: str = "M") -> np.ndarray:
     options: dict[str, object] = {"gs1": True} if gs1 else {}
     if kind == "Q":
         options["ec_level"] = ec
+    if kind == "X":
+        # ^BX without rows/columns gives a square symbol on a Zebra; zxing-cpp would pick a
+        # rectangular one for some data (8x64 modules), which then runs into the label's text.
+        options["force_square"] = True
     # A printer puts the field's UTF-8 bytes in byte mode with no ECI; scanners guess the charset.
     content: str | bytes = text if text.isascii() else text.encode("utf-8")
     barcode = zxingcpp.create_barcode(content, fmt, **options)
