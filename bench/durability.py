@@ -133,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     def achieved(r: dict) -> int:
         return r["items_per_min"] if r["late"] == 0 else 0
 
-    # Both late: the rate was beyond this machine either way, and the comparison says nothing.
-    rate_cost = 1 - achieved(full) / achieved(off) if achieved(off) else None
+    if achieved(off):
+        rate_cost: float | None = 1 - achieved(full) / achieved(off)
+    elif achieved(full):
+        rate_cost = 0.0  # OFF was late and FULL was not: durability cost nothing measurable
+    else:
+        rate_cost = None  # both late: the rate was beyond this machine, the comparison says nothing
     budget_ms = 60_000 / args.rate
     extra = full["commit_ms_per_item"] - off["commit_ms_per_item"]
     budget_cost = extra / budget_ms

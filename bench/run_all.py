@@ -99,7 +99,8 @@ def figure(r: dict) -> str:
             if k in cases
         ]
         parts = [
-            f"{k}: ours {cases[k]['ours_ms']} / zxing {cases[k]['zxing_ms']} / pyzbar "
+            f"{k}: ours {cases[k]['ours_ms']} (grade off {cases[k].get('ours_nograde_ms')}) / "
+            f"zxing {cases[k]['zxing_ms']} / pyzbar "
             f"{cases[k].get('pyzbar_ms', 'n/a')} ms, recall {cases[k]['ours_recall']:.0%} / "
             f"{cases[k]['zxing_recall']:.0%}"
             for k in shown
