@@ -80,6 +80,12 @@ def test_shift(qtbot, window, station) -> None:
     assert w.current == "operator"
     assert [k for k, b in w.nav_buttons.items() if b.isVisible()] == ["operator"]
 
+    LOG = []
+    w.line.message.connect(lambda k, t: LOG.append((time.monotonic(), k, t)))
+    w.line.batch_closed.connect(lambda summ: LOG.append((time.monotonic(), "closed", "")))
+    station.controller.events.command_failed.connect(
+        lambda c, t: LOG.append((time.monotonic(), "emitted", threading.current_thread().name))
+    )
     # Start the batch; counters and the camera move.
     op = w.screens["operator"]
     assert op.start_btn.isEnabled() and op.close_btn.isEnabled()
@@ -134,7 +140,7 @@ def test_shift(qtbot, window, station) -> None:
     assert all(c.code in op.dialog.items.item(i).text() for i, c in enumerate(partial))
     op.dialog.ok.click()
     qtbot.waitUntil(lambda: station.batch_id not in [b.id for b in w.line.batches], timeout=10000)
-    assert op.message.text() == "Batch closed."
+    assert op.message.text() == "Batch closed.", (LOG, w.line.last_summary)
 
     # QA: the reject queue, a rescan with the wedge scanner, release signed with the PIN.
     w.session.logout()

@@ -69,6 +69,7 @@ class StatusBar(QFrame):
         lay.addWidget(self.light_box)
         box, self.up_cap, self.upstream = _field()
         self.upstream.setObjectName("state")
+        box.setMinimumWidth(130)
         lay.addWidget(box)
         line.status_changed.connect(self.refresh)
         line.alarms_changed.connect(self.refresh)
