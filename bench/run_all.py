@@ -36,11 +36,12 @@ def scripts(only: list[str]) -> list[Path]:
     return [p for p in found if not only or p.stem in only]
 
 
-def run(path: Path, quick: bool) -> tuple[dict | None, float]:
-    """Run one benchmark, echoing its output; its last JSON line (or None) and wall time."""
+def run(path: Path, quick: bool) -> tuple[dict | None, float, str]:
+    """Run one benchmark, echoing its output; its last JSON line (or None), wall time, load."""
     cmd = [sys.executable, str(path), *(["--quick"] if quick else [])]
     say(f"== {path.name}{' --quick' if quick else ''}  (load {load()})")
     t0 = time.monotonic()
+    before = load()
     last: dict | None = None
     with subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -63,10 +64,11 @@ def run(path: Path, quick: bool) -> tuple[dict | None, float]:
             watchdog.cancel()
             proc.wait(timeout=30)
     wall = time.monotonic() - t0
+    loads = f"{before} → {load()}"
     if wall >= TIMEOUT_S:
         say(f"   stopped after {TIMEOUT_S} s")
-        return None, wall
-    return last, wall
+        return None, wall, loads
+    return last, wall, loads
 
 
 def _ok(targets: dict) -> str:
@@ -138,15 +140,19 @@ def figure(r: dict) -> str:
     )
 
 
-def table(results: list[tuple[str, dict | None, float]], quick: bool) -> str:
+def table(results: list[tuple[str, dict | None, float, str]], quick: bool) -> str:
     """The markdown between the markers."""
-    rows = ["| benchmark | figure | target |", "| --- | --- | --- |"]
-    for name, r, wall in results:
+    rows = [
+        "| benchmark | figure | target | load average (start → end) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, r, wall, loads in results:
         label = f"{name}{' (quick)' if quick else ''}"
         if r is None:
-            rows.append(f"| {label} | no result (failed or timed out after {wall:.0f} s) | ✗ |")
+            cells = f"no result (failed or timed out after {wall:.0f} s) | ✗"
         else:
-            rows.append(f"| {label} | {figure(r)} | {_ok(r.get('targets', {}))} |")
+            cells = f"{figure(r)} | {_ok(r.get('targets', {}))}"
+        rows.append(f"| {label} | {cells} | {loads} |")
     m = machine()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows.append("")
@@ -178,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results = []
     for path in scripts(args.only):
-        r, wall = run(path, args.quick)
-        results.append((path.stem, r, wall))
+        r, wall, loads = run(path, args.quick)
+        results.append((path.stem, r, wall, loads))
         say(f"== {path.name}: {wall:.0f} s")
     body = table(results, args.quick)
     if args.no_readme or args.only:  # a partial run would drop the others' rows
@@ -188,9 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         rewrite_readme(body)
         say(f"README.md table rewritten ({len(results)} benchmarks)")
     say(f"all benchmarks: {time.monotonic() - t0:.0f} s")
-    summary = {name: (r or {}).get("targets") for name, r, _ in results}
+    summary = {name: (r or {}).get("targets") for name, r, _, _ in results}
     print(json.dumps({"bench": "run_all", "quick": args.quick, "targets": summary}), flush=True)
-    return 0 if all(r is not None for _, r, _ in results) else 1
+    return 0 if all(r is not None for _, r, _, _ in results) else 1
 
 
 if __name__ == "__main__":
