@@ -51,3 +51,53 @@ def run(controller, *, language: str | None = None, full_screen: bool = True) ->
         controller.stop()
         controller.wait(30)
     return rc
+
+
+def run_demo(
+    engine,
+    settings,
+    *,
+    user: str,
+    items: int,
+    rate: int,
+    defects: float,
+    product: str,
+    language: str | None = None,
+    quit_after_s: float | None = None,
+) -> int:
+    """`station demo --ui`: the UI on the simulated line, logged in as the CLI's user.
+
+    A released batch is started at once (one is created if none is waiting), so the screen moves
+    from the first second; further batches start from the operator screen. `quit_after_s` closes
+    the window by itself (smoke tests).
+    """
+    from PySide6.QtCore import QTimer
+
+    from station import batches, users
+    from station.controller import LineController
+
+    ctl = LineController(settings, engine, user, rate_per_min=rate, defects=defects)
+    waiting = ctl.released_batches()
+    if not waiting:
+        n = len(batches.list_all(engine)) + 1
+        batches.create(
+            engine, settings, product=product, lot=f"DEMO-UI{n:03d}", quantity=items, user=user
+        )
+    app = make_app()
+    w = make_window(ctl, language=language, size=(1280, 800))
+    role = "admin" if user == users.SETUP_USER else users.role_of(engine, user)
+    w.session.start_as(user, role)
+    first = (waiting or ctl.released_batches())[0]
+    if first.state != "running":  # a batch left running by a crash is for the operator to see
+        ctl.start(first.id, items)
+    if quit_after_s is not None:
+        QTimer.singleShot(int(quit_after_s * 1000), w.close)
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        w.show()
+    else:
+        w.showFullScreen()
+    rc = app.exec()
+    if ctl.running:
+        ctl.stop()
+        ctl.wait(30)
+    return rc

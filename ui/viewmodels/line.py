@@ -134,7 +134,8 @@ class LineViewModel:
             self.message.emit("error", "no batch")
             return
         self._stop_requested = False
-        self.controller.start(self.selected.id)
+        batch_id = self.selected.id
+        self.run(lambda: self.controller.start(batch_id), lambda _: None, self._error("start"))
         self.status = LineStatus(
             state=RunState.STARTING, batch_id=self.selected.id, planned=self.selected.quantity
         )

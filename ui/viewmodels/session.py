@@ -43,11 +43,12 @@ class SessionModel:
             self.login_failed.emit("")
             return
         self.busy = True
-        self.run(
-            lambda: users.login(self.engine, self.settings, name, pin),
-            lambda role: self._logged_in(name, role),
-            self._failed,
-        )
+
+        def work() -> tuple[str, str]:
+            role = users.login(self.engine, self.settings, name, pin)
+            return self._name_for(name), role  # a badge logs in as its owner
+
+        self.run(work, lambda got: self._logged_in(*got), self._failed)
 
     def login_badge(self, badge: str) -> None:
         """A badge scanned by the keyboard-wedge reader: the badge text with an empty PIN."""
@@ -55,12 +56,12 @@ class SessionModel:
 
     def _logged_in(self, name: str, role: str) -> None:
         self.busy = False
-        try:  # a badge logs in as its owner: show the user's name, not the badge number
-            name = self._name_for(name)
-        except Exception:
-            pass
         self.user, self.role = name, role
         self.logged_in.emit(name, role)
+
+    def start_as(self, name: str, role: str) -> None:
+        """Open the session for a user the caller authenticated already (`station demo --ui`)."""
+        self._logged_in(name, role)
 
     def _name_for(self, name_or_badge: str) -> str:
         for u in users.list_users(self.engine):

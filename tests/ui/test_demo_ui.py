@@ -1,0 +1,38 @@
+"""`station demo --ui` opens the UI on the simulated line and the line moves."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+
+def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
+    from ui.app import run_demo
+    from ui.main_window import MainWindow
+
+    seen: dict = {}
+
+    def look() -> None:
+        w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow))
+        seen.update(
+            user=w.session.user,
+            screen=w.current,
+            verified=w.line.status.verified,
+            frames=w.screens["operator"].camera.frames,
+        )
+
+    QTimer.singleShot(4000, look)
+    rc = run_demo(
+        station.engine,
+        station.settings,
+        user="olga",
+        items=400,
+        rate=2400,
+        defects=0.02,
+        product=station.settings.products[0].sku,
+        language="zh",
+        quit_after_s=4.5,
+    )
+    assert rc == 0  # the CLI authenticated olga; the UI opens as her
+    assert seen["user"] == "olga" and seen["screen"] == "operator"
+    assert seen["verified"] > 0 and seen["frames"] > 0
