@@ -7,17 +7,11 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
+from ui.display import has_display  # noqa: F401  (re-exported for callers of ui.app)
 from ui.i18n import ui_font
 from ui.style import QSS
 
-
-def has_display() -> bool:
-    """True when Qt can open a window here (X11/Wayland), or a platform is forced."""
-    return bool(
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or os.environ.get("QT_QPA_PLATFORM")
-    )
+START_DELAY_MS = 800
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -89,7 +83,9 @@ def run_demo(
     w.session.start_as(user, role)
     first = (waiting or ctl.released_batches())[0]
     if first.state != "running":  # a batch left running by a crash is for the operator to see
-        ctl.start(first.id, items)
+        # Start once the first paint is done: loading the CJK font and laying out every screen
+        # is the UI's heaviest moment and should not fall on the line's start-up.
+        QTimer.singleShot(START_DELAY_MS, lambda: ctl.start(first.id, items))
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), w.close)
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":

@@ -45,6 +45,22 @@ def demo(app, args) -> int:
         seed=args.seed,
         product=args.product or s.products[0].sku,
     )
+    if args.ui:
+        from ui.display import has_display
+
+        if has_display():  # a screen, or QT_QPA_PLATFORM forces one (offscreen, vnc…)
+            from ui.app import run_demo as run_ui
+
+            return run_ui(
+                app.engine,
+                s,
+                user=user,
+                items=plan.items,
+                rate=plan.rate,
+                defects=plan.defects,
+                product=plan.product,
+            )
+        app.console.print("[yellow]demo --ui: no display (DISPLAY unset); running headless[/]")
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
