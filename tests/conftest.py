@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -92,7 +93,9 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(
             "PostgreSQL server binaries missing: `make test` installs the postgresql package"
         )
-    data = tmp_path_factory.mktemp("pg") / "data"
+    # Its own folder, not pytest's basetemp: parallel pytest runs prune each other's basetemps.
+    base = Path(tempfile.mkdtemp(prefix="linestation-pg-"))
+    data = base / "data"
     port = _free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
@@ -145,6 +148,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory):
             [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
             capture_output=True,
         )
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def test_sample_config_loads_and_paths_resolve_against_its_folder(tmp_path: Path
 
 
 def test_misspelt_key_is_named(tmp_path: Path) -> None:
-    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace("depth = 4", "depht = 4")
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace("depth = ", "depht = ", 1)
     with pytest.raises(ConfigError) as err:
         load_settings(_write(tmp_path, text))
     assert "devices.inkjet.depht" in str(err.value)
