@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Engine, column, insert, inspect, null, select, text, update
 from sqlalchemy.engine import Connection
 
 from station.models import AuditEntry, Meta
@@ -15,6 +16,7 @@ from station.models import AuditEntry, Meta
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
 _audit = AuditEntry.__table__
+_chains: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 _meta = Meta.__table__
 
 
@@ -53,24 +55,54 @@ def entry_hash(prev: str, time: datetime, user: str, c: Change) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _head(conn: Connection) -> str:
+def use_chain(engine: Engine, chain: str | None) -> None:
+    """Write this engine's entries to `chain` (plant mode: one chain per station id).
+
+    Many lines on one plant database would otherwise queue on one head row; each chain has its
+    own head (`audit_head:<chain>`), and `verify` walks every chain.
+    """
+    if chain:
+        _chains[engine] = chain[: 64 - len(HEAD_KEY) - 1]
+    else:
+        _chains.pop(engine, None)
+
+
+def _head_key(chain: str | None) -> str:
+    return f"{HEAD_KEY}:{chain}" if chain else HEAD_KEY
+
+
+def _head(conn: Connection, chain: str | None = None) -> str:
     # Locking the head row (FOR UPDATE on PostgreSQL; SQLite already holds the write lock from
     # BEGIN IMMEDIATE) serialises writers so two processes never fork the chain.
-    stmt = select(_meta.c.value).where(_meta.c.key == HEAD_KEY)
+    key = _head_key(chain)
+    stmt = select(_meta.c.value).where(_meta.c.key == key)
     if conn.dialect.name != "sqlite":
         stmt = stmt.with_for_update()
     value = conn.execute(stmt).scalar()
     if value is None:
         if conn.dialect.name == "sqlite":
-            conn.execute(insert(_meta).values(key=HEAD_KEY, value=GENESIS))
+            conn.execute(insert(_meta).values(key=key, value=GENESIS))
             return GENESIS
         # Two lines writing their first entry at once on a fresh plant database: one inserts
         # the head, the other's insert does nothing, and both then lock the same row.
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        conn.execute(pg_insert(_meta).values(key=HEAD_KEY, value=GENESIS).on_conflict_do_nothing())
+        conn.execute(pg_insert(_meta).values(key=key, value=GENESIS).on_conflict_do_nothing())
         return conn.execute(stmt).scalar_one()
     return value
+
+
+_PG_COLS = (
+    *("time", "user", "action", "subject", "old", "new", "reason", "batch_id", "prev_hash"),
+    *("hash", "chain"),
+)
+_PG_TYPES = ("timestamp", *["text"] * 10)
+_PG_INSERT = text(
+    'INSERT INTO audit (time, "user", action, subject, old, new, reason, batch_id, prev_hash, '
+    "hash, chain) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(_PG_COLS, _PG_TYPES, strict=True))
+    + ")"
+)
 
 
 def record(
@@ -78,7 +110,8 @@ def record(
 ) -> int:
     """Append `changes` to the trail inside the caller's transaction; returns how many."""
     when = when or now()
-    prev = _head(conn)
+    chain = _chains.get(conn.engine) if conn.dialect.name == "postgresql" else None
+    prev = _head(conn, chain)
     rows = []
     for c in changes:
         h = entry_hash(prev, when, user, c)
@@ -98,8 +131,13 @@ def record(
         )
         prev = h
     if rows:
-        conn.execute(insert(_audit), rows)
-        conn.execute(update(_meta).where(_meta.c.key == HEAD_KEY).values(value=prev))
+        if conn.dialect.name == "postgresql":
+            # One INSERT … SELECT unnest(arrays): psycopg's executemany sends one per entry.
+            cols = {k: [r[k] for r in rows] for k in _PG_COLS if k != "chain"}
+            conn.execute(_PG_INSERT, {**cols, "chain": [chain] * len(rows)})
+        else:
+            conn.execute(insert(_audit), rows)
+        conn.execute(update(_meta).where(_meta.c.key == _head_key(chain)).values(value=prev))
     return len(rows)
 
 
@@ -112,30 +150,50 @@ class ChainBreak:
 
 
 def verify(conn: Connection, batch_size: int = 50000) -> tuple[int, ChainBreak | None]:
-    """Walk the chain from the start; (entries checked, first break or None)."""
-    prev = GENESIS
+    """Walk every chain from the start; (entries checked, first break or None).
+
+    Entries of one chain link by prev_hash; a gap in ids is a deletion only when the next entry
+    does not link (PostgreSQL sequences skip ids on rollback, and chains interleave).
+    """
+    prevs: dict[str | None, str] = {}
     expected_id: int | None = None
     checked = 0
     last_id = 0
+    chain_col = column("chain") if _has_chain(conn) else null().label("chain")
     while True:
         rows = conn.execute(
-            select(_audit).where(_audit.c.id > last_id).order_by(_audit.c.id).limit(batch_size)
+            select(_audit, chain_col)
+            .where(_audit.c.id > last_id)
+            .order_by(_audit.c.id)
+            .limit(batch_size)
         ).all()
         if not rows:
             break
         for r in rows:
-            if expected_id is not None and r.id != expected_id:
-                return checked, ChainBreak(expected_id, f"entries {expected_id}…{r.id - 1} deleted")
+            prev = prevs.get(r.chain, GENESIS)
             if r.prev_hash != prev:
+                if expected_id is not None and r.id != expected_id:
+                    gap = f"entries {expected_id}…{r.id - 1} deleted"
+                    return checked, ChainBreak(expected_id, gap)
                 return checked, ChainBreak(r.id, "prev_hash does not match the previous entry")
             change = Change(r.action, r.subject, r.old, r.new, r.reason, r.batch_id)
             if entry_hash(prev, r.time, r.user, change) != r.hash:
                 return checked, ChainBreak(r.id, "fields were edited after they were written")
-            prev = r.hash
+            prevs[r.chain] = r.hash
             expected_id = r.id + 1
             checked += 1
             last_id = r.id
-    head = conn.execute(select(_meta.c.value).where(_meta.c.key == HEAD_KEY)).scalar()
-    if head is not None and head != prev:
-        return checked, ChainBreak(last_id + 1, "entries after the last one were deleted")
+    heads = conn.execute(
+        select(_meta.c.key, _meta.c.value).where(
+            (_meta.c.key == HEAD_KEY) | _meta.c.key.like(HEAD_KEY + ":%")
+        )
+    ).all()
+    for key, head in heads:
+        chain = key[len(HEAD_KEY) + 1 :] or None
+        if head != prevs.get(chain, GENESIS):
+            return checked, ChainBreak(last_id + 1, "entries after the last one were deleted")
     return checked, None
+
+
+def _has_chain(conn: Connection) -> bool:
+    return any(c["name"] == "chain" for c in inspect(conn).get_columns("audit"))

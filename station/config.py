@@ -14,6 +14,7 @@ from station.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
 ENV_CONFIG = "LINESTATION_CONFIG"
+ENV_DATABASE = "LINESTATION_DATABASE"
 LEVEL_ORDER = ("inner", "outer", "box", "case", "pallet")
 AMBIGUOUS = set("0O1Il")
 
@@ -299,8 +300,8 @@ class Settings(_Frozen):
 
     @property
     def database_url(self) -> str:
-        """The database URL with a relative SQLite path made absolute."""
-        url = self.station.database
+        """The database URL ($LINESTATION_DATABASE wins: a plant's lines share one database)."""
+        url = os.environ.get(ENV_DATABASE) or self.station.database
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.path(url[len(prefix) :]))

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, column, func, select
 
-from station import batches, closing, pools
+from station import batches, closing, plant, pools
 from station.batches import BatchState
 from station.build import open_devices, sim_device_urls, start_simulators
 from station.config import Settings
@@ -21,6 +21,7 @@ from station.events import LineSignals
 from station.line import LineDevices, LineRunner
 from station.linestore import LineStore
 from station.models import Batch, Code, Reject
+from station.plant_status import LivePublisher
 from station.simworld import World, physical_duplicates, world_mismatches
 
 log = logging.getLogger("station.demo")
@@ -49,23 +50,24 @@ def _plan_path(settings: Settings) -> Path:
 def _ensure_codes(engine: Engine, settings: Settings, level: str, need: int, user: str) -> None:
     with engine.connect() as conn:
         have = conn.execute(
-            select(func.count()).where(_codes.c.level == level, _codes.c.state == "available")
+            select(func.count()).where(
+                _codes.c.level == level,
+                _codes.c.state == "available",
+                column("holder").is_(None) | (column("holder") == settings.station.id),
+            )
         ).scalar_one()
     if have < need:
         scheme = "sscc" if level == "pallet" else "random"
         pools.generate(engine, settings, level, need - have, scheme, user=user)
 
 
-def _caps(engine: Engine, n: int) -> list[str]:
+def _caps(engine: Engine, n: int, holder: str | None = None) -> list[str]:
+    stmt = select(_codes.c.code).where(_codes.c.level == "inner", _codes.c.state == "available")
+    if holder is not None:  # plant: the caps come from this line's own block
+        plant.top_up(engine, holder, "inner", n, user=holder)
+        stmt = stmt.where(column("holder") == holder)
     with engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(_codes.c.code)
-                .where(_codes.c.level == "inner", _codes.c.state == "available")
-                .order_by(_codes.c.id)
-                .limit(n)
-            ).scalars()
-        )
+        return list(conn.execute(stmt.order_by(_codes.c.id).limit(n)).scalars())
 
 
 def run_batch(
@@ -110,7 +112,9 @@ def run_batch(
         defects=plan.defects,
         seed=plan.seed + zlib.crc32(batch_id.encode()) % 1000,
         journal=journal,
-        caps=_caps(engine, plan.items + 100) if "inner" in settings.level_names else [],
+        caps=_caps(engine, plan.items + 100, store.holder)
+        if "inner" in settings.level_names
+        else [],
         decoder=devs["decoder"],
         prerender=prerender,
     )
@@ -145,9 +149,12 @@ def run_batch(
     wt.start()
     if on_start is not None:  # tests inject faults into the simulators through this
         on_start(sims, runner, world)
+    live = LivePublisher(engine, store.holder) if store.holder else None
     try:
         faulted_since = None
         while not world.done.wait(0.5):
+            if live:  # plant: `station plant status` shows this line's state and alarms
+                live.update(runner.state.value, runner.status().alarms)
             if runner.state.value == "faulted":
                 # The simulated operator reads the alarm and clears it after a second.
                 faulted_since = faulted_since or time.monotonic()
@@ -176,6 +183,8 @@ def run_batch(
                 except Exception:
                     pass
         sims.stop()
+    if live:
+        live.update("stopped", (), force=True)
     elapsed = time.monotonic() - t0
     closing.close_batch(engine, settings, batch_id, user=user)
     summary = summarize(engine, batch_id, journal)
@@ -300,7 +309,7 @@ def run_demo(
             r.id
             for r in conn.execute(
                 select(_batches.c.id, _batches.c.state)
-                .where(_batches.c.note == "demo")
+                .where(_batches.c.note == "demo", _batches.c.station_id == settings.station.id)
                 .order_by(_batches.c.created_at)
             )
         ]
@@ -308,7 +317,9 @@ def run_demo(
             r
             for r in conn.execute(
                 select(_batches.c.id).where(
-                    _batches.c.note == "demo", _batches.c.state.in_(("ready", "running"))
+                    _batches.c.note == "demo",
+                    _batches.c.station_id == settings.station.id,
+                    _batches.c.state.in_(("ready", "running")),
                 )
             ).scalars()
         ]

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BigInteger, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from station import audit
@@ -103,15 +104,27 @@ def move(
     values = {"state": new.value, "updated_at": audit.now()}
     if extra:
         values.update(extra)
-    stmt = (
-        update(_codes)
-        .where(_codes.c.id == bindparam("_id"), _codes.c.state == bindparam("_old"))
-        .values(**values)
-    )
-    result = conn.execute(stmt, [{"_id": i, "_old": o} for i, o in zip(ids, olds, strict=True)])
-    if result.rowcount != len(ids):
+    if expect is not None and conn.dialect.name == "postgresql":
+        # One statement per chunk instead of one per code: on a plant database shared by many
+        # lines the per-row round trips, not the rows, were the cost (~10x at 10 lines).
+        stmt = (
+            update(_codes)
+            .where(_codes.c.id == any_(bindparam("_ids", type_=ARRAY(BigInteger))))
+            .where(_codes.c.state == expect.value)
+            .values(**values)
+        )
+        changed = conn.execute(stmt, {"_ids": list(ids)}).rowcount
+    else:
+        stmt = (
+            update(_codes)
+            .where(_codes.c.id == bindparam("_id"), _codes.c.state == bindparam("_old"))
+            .values(**values)
+        )
+        rows = [{"_id": i, "_old": o} for i, o in zip(ids, olds, strict=True)]
+        changed = conn.execute(stmt, rows).rowcount
+    if changed != len(ids):
         raise TransitionError(
-            f"{len(ids) - result.rowcount} of {len(ids)} codes changed state underneath us "
+            f"{len(ids) - changed} of {len(ids)} codes changed state underneath us "
             f"(moving to {new}); another process touched them; retry"
         )
     audit.record(

@@ -58,6 +58,8 @@ class LineStore:
         self.pending = 0
         # On a plant database the line reserves only from blocks it holds (station.plant).
         self.holder = plant.holder_for(engine, batch_id)
+        if self.holder is not None:
+            audit.use_chain(engine, self.holder)
         self._held: dict[str, int] = {}
 
     # -- reservation (write-ahead, committed at once) ---------------------------------------

@@ -146,3 +146,27 @@ def render(status: dict) -> str:
         for b in ln["batches"][:3]:
             out.append(f"  {b['batch']} {b['state']} {b['product']} lot {b['lot']}")
     return "\n".join(out)
+
+
+class LivePublisher:
+    """Publishes a running line's state and alarms to the plant database, at most every few s."""
+
+    def __init__(self, engine: Engine, station_id: str, every_s: float = 2.0) -> None:
+        self.engine, self.station_id, self.every_s = engine, station_id, every_s
+        self._last = 0.0
+
+    def update(self, state: str, alarms, *, force: bool = False) -> None:
+        """Record `state` and the open alarms (events.Alarm objects) unless published just now."""
+        import time
+
+        if not force and time.monotonic() - self._last < self.every_s:
+            return
+        self._last = time.monotonic()
+        items = [
+            {"code": a.code, "device": a.device, "message": a.message, "severity": a.severity}
+            for a in alarms
+        ]
+        try:
+            publish(self.engine, self.station_id, state, items)
+        except Exception:  # the plant view is best effort; the line never stops for it
+            pass

@@ -22,6 +22,7 @@ GROUPS = (
     "station.cli.devices_cmd",
     "station.cli.sync_cmd",
     "station.cli.export_cmd",
+    "station.cli.plant_cmd",
 )
 
 

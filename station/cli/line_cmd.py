@@ -19,6 +19,9 @@ def register(subs, add) -> None:
     p.add_argument(
         "--upstream", metavar="URL", help="deliver closed batches here while the line runs"
     )
+    p.add_argument(
+        "--database", metavar="URL", help="store URL (overrides config; a plant's PostgreSQL)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=demo)
     p = add(subs, "check", help="reconcile a batch: counts, links, duplicates")
@@ -32,9 +35,18 @@ def register(subs, add) -> None:
 
 
 def demo(app, args) -> int:
-    """Run the simulated line."""
+    """Run the simulated line (every line of a plant file at once)."""
+    import os
+
+    from station.cli import plant_cmd
+    from station.config import ENV_DATABASE
     from station.demo import DemoPlan, run_demo
 
+    plant = plant_cmd.plant_of(app)
+    if plant is not None:
+        return plant_cmd.demo(app, args, plant)
+    if args.database:
+        os.environ[ENV_DATABASE] = args.database
     user = app.require("line.run")
     s = app.settings
     plan = DemoPlan(
@@ -88,9 +100,13 @@ def demo(app, args) -> int:
 
 
 def check(app, args) -> int:
-    """Integrity check of one batch or all."""
+    """Integrity check of one batch or all (of every line, given a plant file)."""
     from station.check import check_batches
+    from station.cli import plant_cmd
 
+    plant = plant_cmd.plant_of(app)
+    if plant is not None:
+        return plant_cmd.check(app, args, plant)
     app.require("view")
     result = check_batches(app.engine, args.batch)
     if args.json:
