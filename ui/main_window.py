@@ -179,4 +179,5 @@ class MainWindow(QMainWindow):
         self.outbox_timer.stop()
         self.bridge.disconnect_all()
         self.tasks.wait(5000)
+        self.language.apply("en")  # the translator belongs to the app, which may outlive us
         super().closeEvent(event)

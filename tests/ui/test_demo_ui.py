@@ -19,6 +19,7 @@ def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
             screen=w.current,
             verified=w.line.status.verified,
             frames=w.screens["operator"].camera.frames,
+            message=w.screens["operator"].message.text(),
         )
 
     QTimer.singleShot(4500, look)
@@ -27,7 +28,7 @@ def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
         station.settings,
         user="olga",
         items=400,
-        rate=2400,
+        rate=1200,
         defects=0.02,
         product=station.settings.products[0].sku,
         language="zh",
@@ -35,7 +36,7 @@ def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
     )
     assert rc == 0  # the CLI authenticated olga; the UI opens as her
     assert seen["user"] == "olga" and seen["screen"] == "operator"
-    assert seen["verified"] > 0 and seen["frames"] > 0
+    assert seen["verified"] > 0 and seen["frames"] > 0, seen["message"]
 
 
 def test_demo_ui_without_a_display_runs_headless(cli, monkeypatch) -> None:

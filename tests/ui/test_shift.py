@@ -98,9 +98,11 @@ def test_shift(qtbot, window, station) -> None:
     assert not op.close_btn.isEnabled()
     assert w.status_bar.state.text() == "Running"
     frames0, t0 = op.camera.frames, time.monotonic()
-    qtbot.waitUntil(lambda: op.camera.frames >= frames0 + 10, timeout=5000)
+    qtbot.wait(1500)
     fps = (op.camera.frames - frames0) / (time.monotonic() - t0)
-    assert fps >= 5  # repainted on the 100 ms timer: ~10/s, never once per item
+    # The 100 ms timer caps repaints at ~10/s whatever the line's rate (40 items/s here); on a
+    # quiet machine it reaches ~10/s, on a loaded 2-core box the UI thread gets fewer turns.
+    assert 1 <= fps <= 11
 
     # Pause and resume.
     op.pause_btn.click()
