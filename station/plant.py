@@ -86,6 +86,15 @@ def held_available(conn: Connection, holder: str, level: str) -> int:
     ).scalar_one()
 
 
+def free_count(conn: Connection, level: str) -> int:
+    """Available codes of `level` no line holds (the plant pool)."""
+    return conn.execute(
+        select(func.count()).where(
+            held.c.holder.is_(None), held.c.level == level, held.c.state == "available"
+        )
+    ).scalar_one()
+
+
 def claim(engine: Engine, holder: str, level: str, n: int = BLOCK, *, user: str) -> int:
     """Claim up to `n` unheld available codes of `level` for `holder` in one transaction.
 
@@ -136,12 +145,15 @@ def claim(engine: Engine, holder: str, level: str, n: int = BLOCK, *, user: str)
 def top_up(engine: Engine, holder: str, level: str, need: int, *, user: str) -> int:
     """Make sure `holder` holds at least `need` available codes of `level` if the plant has them.
 
-    Claims blocks of max(BLOCK, shortfall); returns what the line holds afterwards.
+    A block is BLOCK codes, or an eighth of what is still free when the pool runs low, so the
+    first line to start never takes a small pool from the others; never less than the
+    shortfall. Returns what the line holds afterwards.
     """
     with engine.connect() as conn:
         have = held_available(conn, holder, level)
+        free = 0 if have >= need else free_count(conn, level)
     while have < need:
-        got = claim(engine, holder, level, max(BLOCK, need - have), user=user)
+        got = claim(engine, holder, level, max(need - have, min(BLOCK, free // 8)), user=user)
         if not got:
             break
         have += got

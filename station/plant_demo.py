@@ -71,10 +71,10 @@ def with_database(plant: PlantConfig, url: str | None) -> PlantConfig:
 
 
 def prepare(plant: PlantConfig, items: int, batches: int, user: str) -> None:
-    """Migrate the plant database and generate every line's codes up front, one line at a time.
+    """Migrate the plant database and generate every line's codes up front, in one go.
 
     Generation writes serial counters; doing it before the lines start keeps two lines from
-    generating at once.
+    generating at once (each line's own check then finds enough free codes).
     """
     from station.db import make_engine
     from station.demo import DemoPlan, ensure_pools
@@ -82,10 +82,9 @@ def prepare(plant: PlantConfig, items: int, batches: int, user: str) -> None:
     os.environ[ENV_DATABASE] = plant.database
     engine = make_engine(plant.database)
     try:
-        for cfg in plant.lines:
-            s = load_settings(cfg)
-            plan = DemoPlan(items * batches, batches, 0, 0.0, 0, s.products[0].sku)
-            ensure_pools(engine, s, plan, user)
+        s = load_settings(plant.lines[0])
+        total = (items + 200) * batches * len(plant.lines)
+        ensure_pools(engine, s, DemoPlan(total, batches, 0, 0.0, 0, s.products[0].sku), user)
     finally:
         engine.dispose()
 
@@ -125,7 +124,7 @@ def run_lines(plant: PlantConfig, demo_args: list[str]) -> dict:
                 "station_id": load_settings(cfg).station.id,
                 "rc": p.returncode,
                 "summary": summary,
-                "error": err.strip().splitlines()[-1] if p.returncode and err.strip() else None,
+                "error": _error(err) if p.returncode else None,
             }
         )
     return {
@@ -140,3 +139,10 @@ def _hide_password(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _error(stderr: str) -> str:
+    """The `error: …` line a failed line printed, else its last lines."""
+    lines = stderr.strip().splitlines()
+    told = [ln for ln in lines if ln.startswith(("error:", "Traceback", "RuntimeError"))]
+    return "\n".join(told[-3:] or lines[-8:])

@@ -57,7 +57,8 @@ def test_concurrent_claims_are_disjoint_and_audited(pg_url: str) -> None:
 
 def test_reserve_draws_only_from_the_lines_own_block(pg_url: str, tmp_path) -> None:
     engine = make_engine(pg_url)
-    fill_pool(engine, 12_000)
+    total = 12 * plant.BLOCK
+    fill_pool(engine, total)
     stores = []
     for sid in ("LA", "LB"):
         s = _line_settings(tmp_path, sid)
@@ -71,17 +72,24 @@ def test_reserve_draws_only_from_the_lines_own_block(pg_url: str, tmp_path) -> N
     with engine.connect() as conn:
         assert plant.held_available(conn, "LA", "outer") == plant.BLOCK - 8
         assert plant.held_available(conn, "LB", "outer") == plant.BLOCK - 8
-    # LA's block ends: the next claim takes what is left of the plant pool, nothing of LB's.
+    # LA's block ends: its next claim comes from the free pool, nothing of LB's.
     a.reserve("outer", plant.BLOCK - 8)
-    assert len(a.reserve("outer", 3000)) == 12_000 - 2 * plant.BLOCK
+    assert len(a.reserve("outer", 300)) == 300
+    # Another line takes every free code; LA empties its block, then finds the plant empty.
+    assert plant.claim(engine, "LZ", "outer", total, user="t") > 0
+    with engine.connect() as conn:
+        left = plant.held_available(conn, "LA", "outer")
+        assert plant.free_count(conn, "outer") == 0
+    assert len(a.reserve("outer", left + 50)) == left
+    with pytest.raises(PoolEmpty):
+        a.reserve("outer", 1)
     with engine.connect() as conn:
         owners = conn.execute(
             select(plant.held.c.holder, func.count())
             .where(plant.held.c.state == "reserved")
             .group_by(plant.held.c.holder)
         ).all()
-    assert dict(owners) == {"LA": 12_000 - plant.BLOCK, "LB": 8}
-    with pytest.raises(PoolEmpty):
-        a.reserve("outer", 1)
+        assert dict(owners) == {"LA": plant.BLOCK + 300 + left, "LB": 8}
+        assert plant.held_available(conn, "LB", "outer") == plant.BLOCK - 8
     assert len(b.reserve("outer", 100)) == 100
     engine.dispose()
