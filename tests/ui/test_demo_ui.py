@@ -11,8 +11,10 @@ def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
     from ui.main_window import MainWindow
 
     seen: dict = {}
+    poll = QTimer()
 
     def look() -> None:
+        """Every 200 ms: once codes are verified and frames painted, close the window."""
         w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow))
         seen.update(
             user=w.session.user,
@@ -21,8 +23,12 @@ def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
             frames=w.screens["operator"].camera.frames,
             message=w.screens["operator"].message.text(),
         )
+        if (seen["verified"] > 0 and seen["frames"] > 0) or seen["message"]:
+            poll.stop()
+            w.close()
 
-    QTimer.singleShot(4500, look)
+    poll.timeout.connect(look)
+    poll.start(200)
     rc = run_demo(
         station.engine,
         station.settings,
@@ -32,7 +38,7 @@ def test_demo_ui_runs_the_simulated_line(qapp, station) -> None:
         defects=0.02,
         product=station.settings.products[0].sku,
         language="zh",
-        quit_after_s=5.0,
+        quit_after_s=30.0,  # at most; look() closes it as soon as the line moves
     )
     assert rc == 0  # the CLI authenticated olga; the UI opens as her
     assert seen["user"] == "olga" and seen["screen"] == "operator"

@@ -141,6 +141,7 @@ def test_shift(qtbot, window, station) -> None:
     assert op.dialog.items.count() == len(partial)
     assert all(c.code in op.dialog.items.item(i).text() for i, c in enumerate(partial))
     op.dialog.ok.click()
+    qtbot.waitUntil(lambda: any(k in ("closed", "error") for _, k, _ in LOG), timeout=10000)
     qtbot.waitUntil(lambda: station.batch_id not in [b.id for b in w.line.batches], timeout=10000)
     assert op.message.text() == "Batch closed.", (LOG, w.line.last_summary)
 
