@@ -1,8 +1,10 @@
 """Translations: Qt Linguist .ts sources compiled to .qm by pyside6-lrelease, loaded at run time.
 
 English is the source language (no file); Chinese is translations/linestation_zh_CN.qm.
-Update after changing UI strings (then translate the new entries in the .ts):
-    .venv/bin/pyside6-lupdate ui -ts ui/translations/linestation_zh_CN.ts -no-obsolete
+Update after changing UI strings (lupdate wants the files, not the folder), translate the new
+entries in the .ts (Qt Linguist or by hand), then compile; tests/ui/test_i18n.py checks all three:
+    .venv/bin/pyside6-lupdate $(find ui -name '*.py') -ts ui/translations/linestation_zh_CN.ts \
+        -no-obsolete -locations none
     .venv/bin/pyside6-lrelease ui/translations/linestation_zh_CN.ts
 Reject reasons come translated from aggregation.reasons.reason_text.
 """
