@@ -689,15 +689,18 @@ class LineRunner:
             if kids and kids == set(items):  # seen again after a restart: already closed
                 self.signals.case_accepted.emit(p.slot, label)
                 return
+        # The case packer's infeed count, when it sends one: an item without a readable code is
+        # still an item, so a last (partial) case must hold as many codes as items counted.
+        counted = p.slot[2] if isinstance(p.slot, tuple) and len(p.slot) > 2 else None
         res = check_layer(
             items,
             label,
-            expected=self.case_cap,
+            expected=counted if counted else self.case_cap,
             case_level=self.case_level,
             batch_id=self.store.batch_id,
             product=self.store.product,
             lookup=lambda c: self.store.info(rows.get(c)),
-            allow_partial=p.final,
+            allow_partial=p.final and not counted,
         )
         if not res.ok:
             out = []

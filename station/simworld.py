@@ -346,7 +346,8 @@ class World:
         rows = (len(slots) + cols - 1) // cols
         slots += [None] * (rows * cols - len(slots))
         frame = render_layer(slots, rows=rows, cols=cols, module_px=LAYER_PX, seed=self._slot)
-        self.case_frames.put((self._slot, final), frame)
+        # The last case: the packer's infeed count (a blank item counts) is what it must hold.
+        self.case_frames.put((self._slot, final, len(items) if final else None), frame)
 
     def _station_events(self) -> None:
         while True:

@@ -30,29 +30,42 @@ def tr(context: str, text: str) -> str:
 
 
 class Language:
-    """Installs the Chinese translator or removes it; English needs none."""
+    """Installs the Chinese translator or removes it; English needs none.
+
+    One translator and one current language per application, shared by every Language object:
+    two windows (or a window a test left behind) can never leave a second translator installed.
+    """
+
+    _translator: QTranslator | None = None
+    _loaded = False
+    _current = "en"
 
     def __init__(self) -> None:
-        self.translator = QTranslator()
-        self.loaded = False
-        self.current = "en"
+        if Language._translator is None:
+            Language._translator = QTranslator()
+        self.translator = Language._translator
+
+    @property
+    def current(self) -> str:
+        """The language in force: 'zh' or 'en'."""
+        return Language._current
 
     def apply(self, lang: str) -> None:
         """Switch the application's language ('zh' or 'en'); widgets then retranslate."""
         app = QCoreApplication.instance()
         if app is None:
             raise RuntimeError("create the QApplication first")
-        if lang == self.current:
+        if lang == Language._current:
             return
         if lang == "zh":
-            if not self.loaded:
+            if not Language._loaded:
                 if not self.translator.load(str(QM_FILE)):
                     raise FileNotFoundError(f"{QM_FILE}: run pyside6-lrelease on {TS_FILE.name}")
-                self.loaded = True
+                Language._loaded = True
             app.installTranslator(self.translator)
         else:
             app.removeTranslator(self.translator)
-        self.current = lang
+        Language._current = lang
 
 
 def ui_font(point_size: int = 14) -> QFont:
