@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aggregation.layer import check_layer
@@ -492,7 +492,6 @@ class LineRunner:
             else {}
         )
         inner_row = next((r for r in known.values() if r.level == self.pair_level), None)
-        views = []
         if outer is None:
             other = next(
                 (known[t] for t in texts if t in known and known[t].level == self.item_level), None
@@ -549,7 +548,6 @@ class LineRunner:
         self._rate_window.append(time.monotonic())
         self.stats.latencies_ms.append((time.monotonic() - item.t0) * 1000)
         self.signals.item_verified.emit(seq, outer)
-        views.append(outer)
         self._view(item, decoded, True)
 
     def _sent_remove(self, row: CodeRow) -> None:
@@ -896,4 +894,4 @@ class LineRunner:
         return self
 
 
-__all__ = ["FrameSource", "LineDevices", "LineRunner", "replace"]
+__all__ = ["FrameSource", "LineDevices", "LineRunner"]
