@@ -111,3 +111,14 @@ def test_audit_chain_detects_an_edited_and_a_deleted_row(db_url: str) -> None:
     with engine.connect() as conn:
         _, brk = audit.verify(conn)
     assert brk is not None and brk.entry_id == 10 and "deleted" in brk.problem
+
+
+def test_head_revision_matches_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from station.db import MIGRATIONS, head_revision
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
