@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from drivers.labels.simmodel import ZplPrinterModel, ZplStream
-from drivers.labels.simserver import PtySimPort, TcpSimServer
+from drivers.labels.simserver import PtySimPort, TcpSimLifecycle, TcpSimServer
 from drivers.labels.ticket_sim import SimTicketPrinter
 
 __all__ = ["SimTicketPrinter", "SimZplPrinter", "SimZplSerialPrinter"]
@@ -80,7 +80,7 @@ class _ZplSimBase:
         return self.model.render(zpl)
 
 
-class SimZplPrinter(_ZplSimBase):
+class SimZplPrinter(TcpSimLifecycle, _ZplSimBase):
     """A ZPL printer on 127.0.0.1 raw TCP; restartable on the same port."""
 
     def __init__(
@@ -91,30 +91,6 @@ class SimZplPrinter(_ZplSimBase):
 
     def _wait(self, seconds: float) -> bool:
         return self._server.stop_event.wait(seconds)
-
-    @property
-    def url(self) -> str:
-        """tcp://host:port for open_label_printer."""
-        return f"tcp://{self._server.host}:{self._server.port}"
-
-    def start(self) -> SimZplPrinter:
-        """Start listening (again, on the same port after a stop)."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening and close every client."""
-        self._server.stop()
-
-    def drop_connections(self) -> None:
-        """Close client connections now, as a printer reboot or cable pull would."""
-        self._server.drop_clients()
-
-    def __enter__(self) -> SimZplPrinter:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class SimZplSerialPrinter(_ZplSimBase):

@@ -8,6 +8,7 @@ import socket
 import threading
 import tty
 from collections.abc import Callable
+from typing import Self
 
 # A session gets each chunk of bytes and a `send` to answer through; it returns False to hang up.
 Session = Callable[[bytes, Callable[[bytes], None]], bool]
@@ -174,3 +175,33 @@ class PtySimPort:
                 continue
             if data:
                 session(data, send)
+
+
+class TcpSimLifecycle:
+    """url / start / stop / drop_connections / context manager of a simulator on a TcpSimServer."""
+
+    _server: TcpSimServer
+
+    @property
+    def url(self) -> str:
+        """tcp://host:port for the driver."""
+        return f"tcp://{self._server.host}:{self._server.port}"
+
+    def start(self) -> Self:
+        """Start listening (again, on the same port after a stop)."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and close every client."""
+        self._server.stop()
+
+    def drop_connections(self) -> None:
+        """Close client connections now, as a printer reboot or cable pull would."""
+        self._server.drop_clients()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 
 from drivers.labels.escpos_decode import EscposDecoder, Ticket
-from drivers.labels.simserver import TcpSimServer
+from drivers.labels.simserver import TcpSimLifecycle, TcpSimServer
 
 
-class SimTicketPrinter:
+class SimTicketPrinter(TcpSimLifecycle):
     """Raw-TCP ESC/POS printer; `tickets()` gives each cut ticket's text lines."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -29,30 +29,6 @@ class SimTicketPrinter:
             return True
 
         return on_bytes
-
-    @property
-    def url(self) -> str:
-        """tcp://host:port for TicketPrinter."""
-        return f"tcp://{self._server.host}:{self._server.port}"
-
-    def start(self) -> SimTicketPrinter:
-        """Start listening (same port after a stop)."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening and close clients."""
-        self._server.stop()
-
-    def drop_connections(self) -> None:
-        """Close client connections now."""
-        self._server.drop_clients()
-
-    def __enter__(self) -> SimTicketPrinter:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def tickets(self) -> list[list[str]]:
         """Text lines of every ticket completed by a cut, in order."""
