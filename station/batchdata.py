@@ -14,9 +14,9 @@ from sqlalchemy import Engine, String, select, type_coerce
 
 from station import batches
 from station.config import Settings
+from station.db import read_engine
 from station.errors import BatchStateError
 from station.models import Code, Link
-from station.qa_store import reader
 from sync.model import BatchData, BatchInfo, CodeRecord, ContainerRecord, LinkRecord, PairRecord
 
 DESTROYED_PREFIX = "destroyed:"  # station.qa marks a destroyed code's reason this way
@@ -36,7 +36,7 @@ def code_prefix(settings: Settings) -> str:
 
 def batch_info(engine: Engine, settings: Settings, batch_id: str) -> BatchInfo:
     """The batch's header for the files; BatchStateError unless the batch is closed."""
-    b = batches.get(reader(engine), batch_id)
+    b = batches.get(read_engine(engine), batch_id)
     if b.closed_at is None:
         raise BatchStateError(
             f"batch {batch_id} is {b.state}; only a closed batch is exported "
@@ -60,7 +60,7 @@ def batch_info(engine: Engine, settings: Settings, batch_id: str) -> BatchInfo:
 def batch_data(engine: Engine, settings: Settings, batch_id: str) -> BatchData:
     """The closed batch `batch_id` as BatchData; every factory call is a fresh streamed query."""
     info = batch_info(engine, settings, batch_id)
-    eng = reader(engine)
+    eng = read_engine(engine)
     closed = info.closed_at
 
     def rows(stmt) -> Iterator:

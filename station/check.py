@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, func, select
 
 from station.config import LEVEL_ORDER
+from station.db import read_engine
 from station.models import Batch, Code, Link, Reject
 
 _codes = Code.__table__
@@ -92,7 +93,7 @@ def check_batch(conn, batch_id: str) -> list[str]:
 
 def check_batches(engine: Engine, batch_id: str | None = None) -> dict:
     """Check one batch or every batch; {'ok', 'batches': [{batch, ok, problems}]}."""
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         ids = (
             [batch_id]
             if batch_id

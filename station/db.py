@@ -31,6 +31,28 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_readers: dict[str, Engine] = {}
+
+
+def read_engine(engine: Engine) -> Engine:
+    """An engine for read-only work that never holds SQLite's write lock.
+
+    make_engine starts every SQLite transaction with BEGIN IMMEDIATE, reads included, so a read
+    (the line's lookups, a code's trail, a report, the audit walk, `station check`) would queue
+    behind the writer and stall it in turn. Here reads use a plain (deferred) BEGIN: in WAL mode a
+    reader keeps a consistent snapshot and blocks no writer. Other databases use the engine as is.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _readers:
+        eng = create_engine(url, connect_args={"timeout": 30})
+        event.listen(eng, "connect", _sqlite_pragmas)
+        event.listen(eng, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        _readers[url] = eng
+    return _readers[url]
+
+
 def make_engine(url: str, *, migrate: bool = True, synchronous: str = "FULL") -> Engine:
     """An engine for `url` with the station's settings, schema migrated to the newest version."""
     if url.startswith("sqlite"):

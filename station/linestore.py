@@ -15,6 +15,7 @@ from sqlalchemy import Engine, bindparam, column, func, insert, select, update
 
 from aggregation.rules import CodeInfo
 from station import audit, lifecycle, plant
+from station.db import read_engine
 from station.errors import StationError
 from station.lifecycle import State
 from station.models import Batch, Code, Link, Reject
@@ -46,6 +47,7 @@ class LineStore:
 
     def __init__(self, engine: Engine, batch_id: str, product_sku: str, user: str) -> None:
         self.engine = engine
+        self._reader = read_engine(engine)  # lookups never queue behind (or block) the writer
         self.batch_id = batch_id
         self.product = product_sku
         self.user = user
@@ -207,7 +209,7 @@ class LineStore:
     def find(self, code: str) -> CodeRow | None:
         """A code by its text, with its parent's text."""
         parent = _codes.alias("p")
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             r = conn.execute(
                 select(
                     _codes.c.id,
@@ -226,7 +228,7 @@ class LineStore:
         """Several codes at once."""
         parent = _codes.alias("p")
         out: dict[str, CodeRow] = {}
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             for i in range(0, len(codes), 500):
                 for r in conn.execute(
                     select(
@@ -252,14 +254,14 @@ class LineStore:
 
     def children_of(self, parent: CodeRow) -> list[str]:
         """Codes currently linked to `parent`."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return list(
                 conn.execute(select(_codes.c.code).where(_codes.c.parent_id == parent.id)).scalars()
             )
 
     def open_containers(self) -> list[CodeRow]:
         """This batch's containers still open (for resume)."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(
                 select(
                     _codes.c.id, _codes.c.code, _codes.c.level, _codes.c.state, _codes.c.batch_id
@@ -274,12 +276,12 @@ class LineStore:
         ).where(_codes.c.batch_id == self.batch_id, _codes.c.state == state.value)
         if level:
             stmt = stmt.where(_codes.c.level == level)
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [CodeRow(r.id, r.code, r.level, r.state, r.batch_id) for r in conn.execute(stmt)]
 
     def counts(self) -> dict[str, int]:
         """Items of this batch by state, for the status snapshot after a resume."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(
                 select(_codes.c.level, _codes.c.state, func.count())
                 .where(_codes.c.batch_id == self.batch_id)

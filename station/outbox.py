@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 
 from station import audit
 from station.config import Settings
+from station.db import read_engine
 from station.errors import ConfigError, InputError, NotFound
 from station.fileset import seal
 from station.models import OutboxItem
-from station.qa_store import reader
 from sync.outbox import OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class SqlOutboxStore:
         """Claim and return up to `limit` due entries (pending, or sending a crash left)."""
         at = _naive(now)
         # A cheap look first, on a reader: an idle sender must not take the write lock each poll.
-        with reader(self.engine).connect() as conn:
+        with read_engine(self.engine).connect() as conn:
             if conn.execute(self._due_query(at, 1)).first() is None:
                 return []
         claimed = []
@@ -167,7 +167,7 @@ class Queued:
 
 def find(engine: Engine, batch_id: str):
     """The outbox row of `batch_id`, or None."""
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         return conn.execute(select(_outbox).where(_outbox.c.batch_id == batch_id)).first()
 
 
@@ -215,7 +215,7 @@ def queue_missing(engine: Engine, settings: Settings, *, user: str) -> list[Queu
     from station.models import Batch
 
     b = Batch.__table__
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         ids = conn.execute(
             select(b.c.id)
             .where(b.c.closed_at.is_not(None), b.c.id.not_in(select(_outbox.c.batch_id)))
@@ -266,7 +266,7 @@ def entries(engine: Engine, batch_ids: list[str] | None = None) -> list[dict]:
     stmt = select(_outbox).order_by(_outbox.c.id)
     if batch_ids is not None:
         stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         rows = conn.execute(stmt).all()
     out = []
     for r in rows:
@@ -279,7 +279,7 @@ def entries(engine: Engine, batch_ids: list[str] | None = None) -> list[dict]:
 
 def counts(engine: Engine) -> dict[str, int]:
     """Outbox entries by state."""
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         rows = conn.execute(select(_outbox.c.state, func.count()).group_by(_outbox.c.state)).all()
     return dict(sorted((s, n) for s, n in rows))
 
@@ -289,7 +289,7 @@ def settled(engine: Engine, batch_ids: list[str] | None = None) -> bool:
     stmt = select(func.count()).where(_outbox.c.state.in_(ACTIVE))
     if batch_ids is not None:
         stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         return conn.execute(stmt).scalar_one() == 0
 
 

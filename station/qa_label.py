@@ -8,9 +8,10 @@ unreachable or reports a fault is said so plainly and nothing is recorded.
 from __future__ import annotations
 
 from station import audit, lifecycle
+from station.db import read_engine
 from station.errors import ConfigError, InputError, StationError, TransitionError
 from station.lifecycle import State
-from station.qa_store import after_close, children, get, reader, shown
+from station.qa_store import after_close, children, get, shown
 
 
 class PrinterUnavailable(StationError):
@@ -24,7 +25,7 @@ def relabel(engine, settings, container: str, *, user: str, reveal: bool = False
     from drivers.labels.templates import case_label, pallet_label
     from station import batches
 
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         row = get(conn, container)
         n = len(children(conn, row.id))
         b = batches.get(conn, row.batch_id) if row.batch_id else None

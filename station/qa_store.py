@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from station import audit
@@ -25,28 +25,6 @@ _links = Link.__table__
 _rejects = Reject.__table__
 _batches = Batch.__table__
 REASON_COLUMN = 32  # codes.reason is String(32); the audit keeps the full text
-_readers: dict[str, Engine] = {}
-
-
-def reader(engine: Engine) -> Engine:
-    """An engine for read-only work that never holds SQLite's write lock.
-
-    db.make_engine starts every SQLite transaction with BEGIN IMMEDIATE, reads included, so a
-    long read (a code's trail, a report, walking the audit chain) would stall the running line's
-    writes. Here reads use a plain (deferred) BEGIN: in WAL mode a reader keeps a consistent
-    snapshot and blocks no writer. Other databases use the engine as it is.
-    """
-    if engine.dialect.name != "sqlite":
-        return engine
-    url = engine.url.render_as_string(hide_password=False)
-    if url not in _readers:
-        from station.db import _sqlite_pragmas
-
-        eng = create_engine(url, connect_args={"timeout": 30})
-        event.listen(eng, "connect", _sqlite_pragmas)
-        event.listen(eng, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        _readers[url] = eng
-    return _readers[url]
 
 
 @dataclass(frozen=True, slots=True)

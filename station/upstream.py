@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 
 from station import outbox
 from station.config import Settings
+from station.db import read_engine
 from station.errors import ConfigError
 from station.models import OutboxItem
-from station.qa_store import reader
 from sync.outbox import OutboxSender
 from sync.transports import Transport
 
@@ -107,7 +107,7 @@ def _next_due_in(engine: Engine, batch_ids: list[str] | None) -> float:
     stmt = select(func.min(_outbox.c.next_attempt_at)).where(_outbox.c.state.in_(outbox.ACTIVE))
     if batch_ids is not None:
         stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
-    with reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         at = conn.execute(stmt).scalar()
     if at is None:
         return 0.0

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from station import audit, users
+from station.db import read_engine
 from station.errors import CheckFailed, InputError
 from station.models import AuditEntry, Code
-from station.qa_store import reader
 from station.secrets_mask import SECRET_LEVELS, mask
 
 _audit = AuditEntry.__table__
@@ -37,7 +37,7 @@ def register(subs, add) -> None:
 def verify(app, args) -> int:
     """Verify the chain."""
     app.require("audit.view")
-    with reader(app.engine).connect() as conn:
+    with read_engine(app.engine).connect() as conn:
         checked, brk = audit.verify(conn)
     if args.json:
         app.json(
@@ -102,7 +102,7 @@ def show(app, args) -> int:
     since = parse_since(args.since)
     if since is not None:
         stmt = stmt.where(_audit.c.time >= since)
-    with reader(app.engine).connect() as conn:
+    with read_engine(app.engine).connect() as conn:
         rows = conn.execute(stmt.limit(max(1, args.limit))).all()[::-1]
         secrets = {} if reveal else secret_subjects(conn, {r.subject for r in rows})
     entries = [

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from station import qa, qa_label, qa_rework, users
+from station.db import read_engine
 from station.qa_rework import capacities
-from station.qa_store import reader
 
 
 def register(subs, add) -> None:
@@ -78,7 +78,7 @@ def _t(value) -> str:
 def scan(app, args) -> int:
     """Print a code's history."""
     app.require("qa.scan")
-    with reader(app.engine).connect() as conn:
+    with read_engine(app.engine).connect() as conn:
         h = qa.history(conn, args.code, reveal=_reveal(app))
     if args.json:
         app.json(h.to_json())
@@ -113,7 +113,7 @@ def scan(app, args) -> int:
 def rejects(app, args) -> int:
     """Print the reject queue."""
     app.require("qa.scan")
-    with reader(app.engine).connect() as conn:
+    with read_engine(app.engine).connect() as conn:
         rows = qa.reject_queue(conn, args.batch, reveal=_reveal(app))
     if args.json:
         app.json({"rejects": rows, "count": len(rows)})

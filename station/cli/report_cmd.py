@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from station import report, users
+from station.db import read_engine
 from station.errors import InputError
-from station.qa_store import reader
 
 
 def register(subs, add) -> None:
@@ -32,7 +32,7 @@ def run(app, args) -> int:
     """Build and write the report."""
     app.require("report")
     reveal = app._auth[1] in users.SECRET_VIEWERS
-    with reader(app.engine).connect() as conn:
+    with read_engine(app.engine).connect() as conn:
         data = report.gather(conn, app.settings, args.batch, reveal=reveal)
     if args.format == "json":
         if args.out:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from psygnal import Signal
 
 from station import qa, qa_label, qa_rework
-from station.qa_store import reader
+from station.db import read_engine
 from ui.viewmodels import Runner, run_now
 from ui.viewmodels.session import SessionModel
 
@@ -47,7 +47,7 @@ class QAViewModel:
         reveal = self.session.reveal
 
         def work() -> list[dict]:
-            with reader(self.engine).connect() as conn:
+            with read_engine(self.engine).connect() as conn:
                 return qa.reject_queue(conn, batch_id, reveal=reveal)
 
         self.run(work, self._got_rejects, self._error)
@@ -65,7 +65,7 @@ class QAViewModel:
         reveal = self.session.reveal
 
         def work():
-            with reader(self.engine).connect() as conn:
+            with read_engine(self.engine).connect() as conn:
                 return qa.history(conn, code, reveal=reveal)
 
         self.run(work, self._got_history, self._no_history)

@@ -124,9 +124,9 @@ def test_qa_reads_leave_the_write_lock_to_the_line(store) -> None:
     from sqlalchemy import text
 
     from station import audit
-    from station.qa_store import reader
+    from station.db import read_engine
 
-    with reader(store.engine).connect() as conn:
+    with read_engine(store.engine).connect() as conn:
         assert audit.verify(conn)[1] is None
         conn.execute(text("SELECT count(*) FROM codes")).scalar()  # still inside the read
         writer = sqlite3.connect(_db(store), timeout=0)
