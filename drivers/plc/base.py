@@ -36,6 +36,11 @@ class RegisterMap:
     reject_coil: int | None = None
     line_stop_coil: int | None = 0
     line_stop_register: int | None = None
+    case_result: int | None = 100
+    """Two registers the station writes in one FC16: the case number its camera frame carried and
+    the verdict (CASE_ACCEPTED, CASE_REJECTED or CASE_LABEL_REFUSED) that opens the case gate."""
+    cases_placed: int | None = 102
+    """Cases the station linked to a pallet (u16, wraps): the palletizer places one per count."""
 
     def __post_init__(self) -> None:
         for ring_len, key in (
@@ -73,6 +78,10 @@ class RegisterMap:
         }
         if self.line_stop_register is not None:
             registers["line_stop_register"] = (self.line_stop_register, 1)
+        if self.case_result is not None:
+            registers["case_result"] = (self.case_result, 2)
+        if self.cases_placed is not None:
+            registers["cases_placed"] = (self.cases_placed, 1)
         coils = {"reject_coil": self.reject_coil, "line_stop_coil": self.line_stop_coil}
         owner: dict[tuple[str, int], str] = {}
         spans = [("register", k, a, n) for k, (a, n) in registers.items()]
@@ -136,6 +145,12 @@ class StackLight(StrEnum):
     AMBER = "amber"
     RED = "red"
 
+
+CASE_ACCEPTED = 1
+CASE_REJECTED = 2
+CASE_LABEL_REFUSED = 3
+"""Case verdicts in `case_result`: pass the case on; take it off and rework it; and the same with
+its label taken off too (the station will not accept that label again)."""
 
 STACK_BITS = {StackLight.OFF: 0, StackLight.GREEN: 1, StackLight.AMBER: 2, StackLight.RED: 4}
 BUZZER_BIT = 8
@@ -208,6 +223,14 @@ class LinePLC(Protocol):
 
     def heartbeat(self) -> None:
         """Write ours, read theirs; DeviceFault when theirs has not changed for the timeout."""
+        ...
+
+    def report_case(self, case_no: int, verdict: int) -> None:
+        """Tell the case gate the verdict on the case its camera frame numbered case_no."""
+        ...
+
+    def case_placed(self) -> None:
+        """Count one more case linked to the open pallet (the palletizer places it)."""
         ...
 
     def __enter__(self) -> LinePLC:

@@ -58,6 +58,7 @@ class ModbusPLC:
         self._plc_hb: int | None = None
         self._plc_hb_at = time.monotonic()
         self._synced_connects = -1
+        self._placed: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def connect(self) -> None:
@@ -230,6 +231,27 @@ class ModbusPLC:
             else:
                 assert self.map.line_stop_register is not None
                 self.link.write(self.map.line_stop_register, [int(stop)], what)
+
+    # -- case gate and palletizer ---------------------------------------------------------------
+    def report_case(self, case_no: int, verdict: int) -> None:
+        """Write [case number, verdict] in one FC16 (no-op when the map has no case_result)."""
+        if self.map.case_result is None:
+            return
+        with self._lock:
+            self.link.write(
+                self.map.case_result, [case_no % U16, verdict], f"case {case_no} verdict {verdict}"
+            )
+
+    def case_placed(self) -> None:
+        """Bump the cases-placed counter (no-op when the map has no cases_placed)."""
+        m = self.map
+        if m.cases_placed is None:
+            return
+        with self._lock:
+            if self._placed is None:  # continue the PLC's count across station restarts
+                self._placed = self.link.read(m.cases_placed, 1, "read cases placed")[0]
+            self._placed = (self._placed + 1) % U16
+            self.link.write(m.cases_placed, [self._placed], f"case placed ({self._placed})")
 
     # -- heartbeat ----------------------------------------------------------------------------
     def _see_plc_heartbeat(self, value: int) -> None:

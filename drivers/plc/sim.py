@@ -79,6 +79,8 @@ class SimPLC:
             m.reject_write_ptr,
             m.reject_ring + m.reject_ring_len - 1,
             m.line_stop_register or 0,
+            (m.case_result or 0) + 1,
+            m.cases_placed or 0,
         ]
         self._hr = [0] * (max(addrs) + 1)
         self._coils = [False] * (max(m.reject_coil or 0, m.line_stop_coil or 0) + 1)
@@ -322,6 +324,23 @@ class SimPLC:
         if self.map.line_stop_coil is not None:
             return self._coils[self.map.line_stop_coil]
         return bool(self._hr[self.map.line_stop_register or 0])
+
+    @property
+    def case_result(self) -> tuple[int, int] | None:
+        """(case number, verdict) the station wrote last, or None before its first verdict."""
+        a = self.map.case_result
+        if a is None:
+            return None
+        with self._lock:
+            no, verdict = self._hr[a], self._hr[a + 1]
+        return (no, verdict) if verdict else None
+
+    @property
+    def cases_placed(self) -> int:
+        """The station's cases-placed counter (u16)."""
+        a = self.map.cases_placed
+        with self._lock:
+            return self._hr[a] if a is not None else 0
 
     def register(self, address: int) -> int:
         """One holding register of the image, for tests and the demo."""
