@@ -37,6 +37,12 @@ class StationSettings(_Frozen):
         "sqlite:///var/station.db",
         description="SQLAlchemy URL; a relative sqlite path resolves against the config folder",
     )
+    plant_database: str | None = Field(
+        None,
+        description="Plant-link mode: the plant's postgresql:// URL. The line runs on its own "
+        "`database` (SQLite), claims blocks of codes from the plant and reports back what it did "
+        "with them, so losing the plant does not stop printing (station/plantlink.py)",
+    )
     language: Literal["zh", "en"] = "zh"
     data_dir: str = Field("var", description="Folder for logs, exports and the outbox")
     signing_key: str = Field(

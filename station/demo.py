@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, column, func, select
 
-from station import batches, closing, plant, pools
+from station import batches, closing, plant, plantlink, pools
 from station.batches import BatchState
 from station.build import open_devices, sim_device_urls, start_simulators
 from station.config import Settings
@@ -192,6 +192,10 @@ def run_batch(
     summary["latency_ms"] = _percentiles(runner.snapshot_latencies())
     summary["late"] = runner.stats.late
     summary["faults_cleared"] = len(faults)
+    if plantlink.plant_url(settings) is not None:  # report back now; a lost plant is a note
+        from station.plantlink_run import after_batch
+
+        summary["plant_link"] = after_batch(engine, settings)
     return summary
 
 
@@ -275,6 +279,12 @@ def ensure_pools(engine: Engine, settings: Settings, plan: DemoPlan, user: str) 
         "case": plan.items // max(per_case // 2, 1) + 50,
         "pallet": plan.items // 50 + 10,
     }
+    if plantlink.plant_url(settings) is not None:  # plant link: claimed blocks, not generation
+        from station.plantlink_run import prepare
+
+        prepare(engine, settings, {lv: n for lv, n in need.items() if lv in settings.level_names},
+                user=user)  # fmt: skip
+        return
     for level, n in need.items():
         if level in settings.level_names:
             _ensure_codes(engine, settings, level, n, user)

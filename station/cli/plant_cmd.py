@@ -1,7 +1,14 @@
-"""`station plant status|claim|release`, and the plant side of `station demo` and `check`."""
+"""`station plant status|claim|release|report|check`, the plant side of `demo` and `check`.
+
+Plant link (a line on its own SQLite with [station] plant_database): `claim` copies the claimed
+block into the local store, `report` pushes the line's local work to the plant, `check` checks
+the line's batches on the plant database, `status` shows the plant and what the line has not
+reported yet (station/plantlink.py).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 
 from station.config import ENV_DATABASE, resolve_config_path
@@ -24,6 +31,14 @@ def register(subs, add) -> None:
     q.add_argument("--level")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=release)
+    q = add(psub, "report", help="plant link: push what this line did locally to the plant")
+    q.add_argument("--max-rounds", type=int, default=None, help="stop after N transactions")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=report)
+    q = add(psub, "check", help="plant link: check this line's batches on the plant database")
+    q.add_argument("--batch")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=check_line)
 
 
 def plant_of(app):
@@ -54,6 +69,8 @@ def status(app, args) -> int:
     elif args.database:
         os.environ[ENV_DATABASE] = args.database
     app.require("view")
+    if args.database is None and _linked(app):
+        return _link_status(app, args)
     if app.engine.dialect.name != "postgresql":
         raise InputError(
             "station.database is not a PostgreSQL plant database; a plant shares one "
@@ -67,13 +84,49 @@ def status(app, args) -> int:
     return 0
 
 
+def _linked(app) -> bool:
+    from station.plantlink import plant_url
+
+    return plant_url(app.settings) is not None
+
+
+def _link_status(app, args) -> int:
+    """The plant snapshot seen from a plant-link line, with what it holds and has not reported."""
+    from station.plant_status import plant_status, render
+    from station.plantlink import local_available, plant_engine
+    from station.plantlink_report import pending
+
+    snap = plant_status(plant_engine(app.settings))
+    snap["link"] = {
+        "station_id": app.settings.station.id,
+        "local_available": local_available(app.engine),
+        "unreported": pending(app.engine, app.settings),
+    }
+    if args.json:
+        app.json(snap)
+    else:
+        app.out(render(snap))
+        link = snap["link"]
+        app.out(
+            f"this line ({link['station_id']}, plant link): local codes "
+            f"{json.dumps(link['local_available'])}; not yet reported "
+            f"{json.dumps(link['unreported'])}"
+        )
+    return 0
+
+
 def claim(app, args) -> int:
-    """Top up this line's block of `level`."""
+    """Top up this line's block of `level` (plant link: claimed in the plant, copied here)."""
     from station import plant
 
     user = app.require("codes.manage")
     want = args.count or plant.BLOCK
-    held = plant.top_up(app.engine, app.settings.station.id, args.level, want, user=user)
+    if _linked(app):
+        from station.plantlink import claim_to
+
+        held = claim_to(app.engine, app.settings, args.level, want, user=user)
+    else:
+        held = plant.top_up(app.engine, app.settings.station.id, args.level, want, user=user)
     result = {"line": app.settings.station.id, "level": args.level, "held": held}
     app.json(result) if args.json else app.out(f"{result['line']} holds {held} {args.level} codes")
     return 0 if held >= want else 1
@@ -84,16 +137,84 @@ def release(app, args) -> int:
     from station import plant
 
     user = app.require("codes.manage")
+    if _linked(app):
+        from station.errors import InputError
+
+        raise InputError(
+            "plant link: this line's held codes are copied into its local store and may be "
+            "printed there; releasing them in the plant would let another line print them too. "
+            "Run the line's codes down, `station plant report`, then release"
+        )
     n = plant.release(app.engine, app.settings.station.id, args.level, user=user)
     result = {"line": app.settings.station.id, "released": n}
     app.json(result) if args.json else app.out(f"released {n} codes to the plant pool")
     return 0
 
 
+def report(app, args) -> int:
+    """Push this plant-link line's local work to the plant until nothing is left (or N rounds)."""
+    from station.errors import InputError
+    from station.plantlink_report import report as push
+
+    app.require("view")
+    if not _linked(app):
+        raise InputError(
+            "station plant report needs a plant-link line config: [station] database = a local "
+            "sqlite:/// store and plant_database = the plant's postgresql:// URL"
+        )
+    result = push(app.engine, app.settings, max_rounds=args.max_rounds)
+    if args.json:
+        app.json(result)
+    else:
+        app.out(
+            f"reported to the plant: {result['codes']} code(s), {result['links']} link(s), "
+            f"{result['rejects']} reject(s), {result['batches']} batch(es), "
+            f"{result['audit']} audit entries" + ("" if result["done"] else "; more to report")
+        )
+        if result["not_in_plant"]:
+            app.out(f"{result['not_in_plant']} local code(s) are not this line's in the plant")
+    return 0
+
+
+def check_line(app, args) -> int:
+    """`station plant check`: this plant-link line's batches, checked on the plant database."""
+    from sqlalchemy import select
+
+    from station.check import check_batches
+    from station.errors import InputError
+    from station.models import Batch
+    from station.plantlink import plant_engine
+
+    app.require("view")
+    if not _linked(app):
+        raise InputError("station plant check needs a plant-link line config (plant_database)")
+    peng = plant_engine(app.settings)
+    if args.batch:
+        ids = [args.batch]
+    else:
+        t = Batch.__table__
+        with peng.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(t.c.id)
+                    .where(t.c.station_id == app.settings.station.id)
+                    .order_by(t.c.created_at)
+                ).scalars()
+            )
+    found = [check_batches(peng, b)["batches"][0] for b in ids]
+    result = {"ok": all(b["ok"] for b in found), "batches": found}
+    if args.json:
+        app.json(result)
+    else:
+        for b in found:
+            app.out(f"{b['batch']}: {'OK' if b['ok'] else 'FAILED'} (plant)")
+            for p in b["problems"][:50]:
+                app.out(f"  - {p}")
+    return 0 if result["ok"] else 1
+
+
 def demo(app, args, plant) -> int:
     """`station demo --config plant-config.toml`: every line at once on the plant database."""
-    import json
-
     from station.plant_demo import prepare, run_lines, with_database
 
     plant = with_database(plant, args.database)

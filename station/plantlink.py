@@ -1,0 +1,311 @@
+"""Plant link: a line on its own SQLite store that draws codes from the plant and reports back.
+
+A line config with both `[station] database` (its local SQLite) and `plant_database` (the plant's
+PostgreSQL) runs on the local store exactly as a single line does; this module is the plant side.
+
+Claim: `plant.claim` commits a block in the plant (SKIP LOCKED, holder = station id); copying its
+codes here is a second, local transaction that records the plant's block id in the local
+code_blocks table. A kill between the two loses nothing: `sync_blocks` copies every block the
+plant says this line holds and the local store does not know yet, so a re-run is idempotent. The
+line keeps RESERVE_BLOCKS blocks of every level ahead, so a lost plant does not stop printing for
+a long time; station.plantlink_run.PlantLink, the background side, warns when a level runs low
+while the plant is unreachable and says so plainly when nothing is left (the line then stops on
+an empty pool).
+
+Report (station.plantlink_report) pushes what happened locally back to the plant.
+
+```
+ plant PostgreSQL              this line's SQLite
+ code_blocks ── claim ──►  copy (block id recorded) ──► LineStore reserves, prints, links …
+ codes/links/rejects/
+ batches/audit  ◄── report (watermarks in the plant's meta, same transaction) ───┘
+```
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    bindparam,
+    column,
+    create_engine,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from station import audit, plant
+from station.config import Settings
+from station.db import read_engine, upgrade
+from station.errors import ConfigError, StationError
+from station.models import Code, Pool
+
+log = logging.getLogger("station.plantlink")
+_codes = Code.__table__
+_pools = Pool.__table__
+RESERVE_BLOCKS = 2  # blocks of every level kept ahead locally: the line outlives the plant
+CONNECT_TIMEOUT_S = 3  # an unreachable plant is told in seconds, never hangs a caller
+STATEMENT_TIMEOUT_MS = 60_000
+_BLOCK_ID = column("block_id")  # the plant columns of codes (migration 0002; not in models.Code)
+_COPY = text(
+    "INSERT OR IGNORE INTO codes (code, level, state, pool_id, updated_at, holder, block_id) "
+    "VALUES (:code, :level, :state, :pool_id, :updated_at, :holder, :block_id)"
+).bindparams(bindparam("updated_at", type_=DateTime))
+_engines: dict[str, Engine] = {}
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+
+class PlantUnreachable(StationError):
+    """The plant database did not answer (or failed); the line goes on from its local block."""
+
+    exit_code = 1
+
+
+def plant_url(settings: Settings) -> str | None:
+    """The plant database when this line runs in plant-link mode, else None.
+
+    None also when the line's own store is not SQLite ($LINESTATION_DATABASE pointing the line
+    straight at the plant): then the line works on the plant itself (station.plant).
+    """
+    url = settings.station.plant_database
+    if not url:
+        return None
+    if not url.startswith("postgresql://"):
+        raise ConfigError(f"station.plant_database must be a postgresql:// URL, got {url!r}")
+    return url if settings.database_url.startswith("sqlite") else None
+
+
+def hidden(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def plant_engine(settings: Settings) -> Engine:
+    """The plant database of a plant-link line (short connect timeout; audit on its own chain)."""
+    url = plant_url(settings)
+    if url is None:
+        raise ConfigError(
+            "this line is not in plant-link mode: set [station] plant_database (postgresql://…) "
+            "beside a sqlite `database`"
+        )
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(
+                url.replace("postgresql://", "postgresql+psycopg://", 1),
+                pool_pre_ping=True,
+                connect_args={
+                    "connect_timeout": CONNECT_TIMEOUT_S,
+                    "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                },
+            )
+            audit.use_chain(engine, settings.station.id)
+            _engines[url] = engine
+    if url not in _migrated:
+        with talking(url):
+            with engine.connect() as conn:  # reachable first: upgrade's message names config
+                conn.execute(text("SELECT 1"))
+            upgrade(engine)
+        _migrated.add(url)
+    return engine
+
+
+@contextmanager
+def talking(url: str) -> Iterator[None]:
+    """Turn a lost or refused plant connection into PlantUnreachable (told once, plainly)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        why = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else "no answer"
+        raise PlantUnreachable(
+            f"plant database {hidden(url)} unreachable: {why}; the line goes on from its local "
+            "block and reports back when the plant answers (`station plant report`)"
+        ) from None
+
+
+def block_size(settings: Settings, level: str, block: int = plant.BLOCK) -> int:
+    """Codes per claim for `level`: a block of items, in containers for the container levels."""
+    per = 1
+    for lv in settings.levels:  # child first: a case holds `capacity` items, a pallet cases
+        if lv.name == level:
+            break
+        per *= lv.capacity
+    return max(block // per, 50)
+
+
+def local_available(local: Engine) -> dict[str, int]:
+    """Available codes in the local store by level."""
+    with read_engine(local).connect() as conn:
+        return dict(
+            conn.execute(
+                select(_codes.c.level, func.count())
+                .where(_codes.c.state == "available")
+                .group_by(_codes.c.level)
+            ).all()
+        )
+
+
+def sync_blocks(local: Engine, settings: Settings, *, user: str) -> int:
+    """Copy every block the plant says this line holds that is not local yet; codes copied."""
+    sid = settings.station.id
+    peng = plant_engine(settings)
+    with read_engine(local).connect() as conn:
+        known = set(conn.execute(select(plant.blocks.c.id)).scalars())
+    url = str(plant_url(settings))
+    with talking(url), peng.connect() as pc:
+        new = [
+            b
+            for b in pc.execute(
+                select(plant.blocks).where(plant.blocks.c.holder == sid).order_by(plant.blocks.c.id)
+            )
+            if b.id not in known
+        ]
+        if not new:
+            return 0
+        rows = pc.execute(
+            select(_codes.c.code, _codes.c.level, _codes.c.id, _BLOCK_ID, _pools.c.scheme)
+            .select_from(_codes.outerjoin(_pools, _pools.c.id == _codes.c.pool_id))
+            .where(
+                _BLOCK_ID.in_([b.id for b in new]),
+                column("holder") == sid,
+                _codes.c.state == "available",
+            )
+            .order_by(_codes.c.id)
+        ).all()
+    by_block: dict[int, list] = {b.id: [] for b in new}
+    for r in rows:
+        by_block[r.block_id].append(r)
+    copied = 0
+    now = audit.now()
+    with local.begin() as conn:  # one local transaction: every new block or none
+        for b in new:
+            codes = by_block[b.id]
+            for scheme in sorted({r.scheme or "imported" for r in codes}):
+                part = [r for r in codes if (r.scheme or "imported") == scheme]
+                pool_id = conn.execute(
+                    insert(_pools)
+                    .values(
+                        level=b.level,
+                        source="plant",
+                        scheme=scheme,
+                        origin=f"plant block {b.id}",
+                        count=len(part),
+                        pairs=False,
+                        created_at=now,
+                        created_by=user,
+                    )
+                    .returning(_pools.c.id)
+                ).scalar_one()
+                # OR IGNORE: a code already here (imported by hand) is never a second row; it
+                # stays held in the plant, unused, and shows as a shortfall in the block count.
+                conn.execute(
+                    _COPY,
+                    [
+                        {
+                            "code": r.code,
+                            "level": r.level,
+                            "state": "available",
+                            "pool_id": pool_id,
+                            "updated_at": now,
+                            "holder": sid,
+                            "block_id": b.id,
+                        }
+                        for r in part
+                    ],
+                )
+            n = conn.execute(select(func.count()).where(plant.held.c.block_id == b.id)).scalar_one()
+            conn.execute(
+                insert(plant.blocks).values(
+                    id=b.id,
+                    holder=sid,
+                    level=b.level,
+                    count=n,
+                    first_id=b.first_id,
+                    last_id=b.last_id,
+                    claimed_at=b.claimed_at,
+                    claimed_by=b.claimed_by,
+                )
+            )
+            audit.record(
+                conn,
+                user,
+                [audit.Change("block.copy", f"plant block {b.id}", None, sid, f"{n} {b.level}")],
+            )
+            copied += n
+    log.info("plant link: copied %d codes of %d plant block(s)", copied, len(new))
+    return copied
+
+
+def claim_to(
+    local: Engine,
+    settings: Settings,
+    level: str,
+    want: int,
+    *,
+    user: str,
+    block: int = plant.BLOCK,
+    generate: bool = False,
+) -> int:
+    """Hold at least `want` available `level` codes locally, claiming from the plant; returns
+    what the line holds locally afterwards (less when the plant pool is short).
+
+    With `generate` (the demo) the plant pool is first filled up with what the claim needs.
+    """
+    sync_blocks(local, settings, user=user)  # a kill between an earlier claim and its copy
+    have = local_available(local).get(level, 0)
+    if have >= want:
+        return have
+    size = max(want - have, block_size(settings, level, block))
+    peng = plant_engine(settings)
+    with talking(str(plant_url(settings))):
+        if generate:
+            with peng.connect() as conn:
+                free = plant.free_count(conn, level)
+            if free < size:
+                from station import pools
+
+                scheme = "sscc" if level == "pallet" else "random"
+                pools.generate(peng, settings, level, size - free, scheme, user=user)
+        got = plant.claim(peng, settings.station.id, level, size, user=user)
+    if got < size:
+        log.warning("plant pool short of %s codes: claimed %d of %d", level, got, size)
+    sync_blocks(local, settings, user=user)
+    return local_available(local).get(level, 0)
+
+
+def top_up(
+    local: Engine,
+    settings: Settings,
+    *,
+    user: str,
+    need: dict[str, int] | None = None,
+    block: int = plant.BLOCK,
+    generate: bool = False,
+) -> dict[str, int]:
+    """Keep RESERVE_BLOCKS blocks (or `need`) of every level locally; local counts afterwards."""
+    need = need or {}
+    for level in settings.level_names:
+        low = RESERVE_BLOCKS * block_size(settings, level, block)
+        if local_available(local).get(level, 0) < max(low, need.get(level, 0)):
+            claim_to(
+                local,
+                settings,
+                level,
+                max(low, need.get(level, 0)),
+                user=user,
+                block=block,
+                generate=generate,
+            )
+    sync_blocks(local, settings, user=user)
+    return local_available(local)
