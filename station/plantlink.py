@@ -43,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from station import audit, plant
-from station.config import Settings
+from station.config import LEVEL_ORDER, Settings
 from station.db import read_engine, upgrade
 from station.errors import ConfigError, StationError
 from station.models import Code, Pool
@@ -51,7 +51,8 @@ from station.models import Code, Pool
 log = logging.getLogger("station.plantlink")
 _codes = Code.__table__
 _pools = Pool.__table__
-RESERVE_BLOCKS = 2  # blocks of every level kept ahead locally: the line outlives the plant
+RESERVE_BLOCKS = 2  # at least this many blocks of every level ahead locally (refilled to one more)
+COPY_CHUNK = 1000  # codes per local transaction while copying a block
 CONNECT_TIMEOUT_S = 3  # an unreachable plant is told in seconds, never hangs a caller
 STATEMENT_TIMEOUT_MS = 60_000
 _BLOCK_ID = column("block_id")  # the plant columns of codes (migration 0002; not in models.Code)
@@ -61,6 +62,7 @@ _COPY = text(
 ).bindparams(bindparam("updated_at", type_=DateTime))
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
+_short: set[str] = set()  # levels whose last claim the plant pool could not fill
 _lock = threading.Lock()
 
 
@@ -138,22 +140,22 @@ def block_size(settings: Settings, level: str, block: int = plant.BLOCK) -> int:
     """Codes per claim for `level`: a block of items, in containers for the container levels."""
     per = 1
     for lv in settings.levels:  # child first: a case holds `capacity` items, a pallet cases
+        per *= lv.capacity
         if lv.name == level:
             break
-        per *= lv.capacity
     return max(block // per, 50)
 
 
 def local_available(local: Engine) -> dict[str, int]:
-    """Available codes in the local store by level."""
+    """Available codes in the local store by level (one index range per level)."""
     with read_engine(local).connect() as conn:
-        return dict(
-            conn.execute(
-                select(_codes.c.level, func.count())
-                .where(_codes.c.state == "available")
-                .group_by(_codes.c.level)
-            ).all()
-        )
+        counts = {
+            lv: conn.execute(
+                select(func.count()).where(_codes.c.level == lv, _codes.c.state == "available")
+            ).scalar_one()
+            for lv in LEVEL_ORDER
+        }
+    return {lv: n for lv, n in counts.items() if n}
 
 
 def sync_blocks(local: Engine, settings: Settings, *, user: str) -> int:
@@ -188,42 +190,31 @@ def sync_blocks(local: Engine, settings: Settings, *, user: str) -> int:
         by_block[r.block_id].append(r)
     copied = 0
     now = audit.now()
-    with local.begin() as conn:  # one local transaction: every new block or none
-        for b in new:
-            codes = by_block[b.id]
-            for scheme in sorted({r.scheme or "imported" for r in codes}):
-                part = [r for r in codes if (r.scheme or "imported") == scheme]
-                pool_id = conn.execute(
-                    insert(_pools)
-                    .values(
-                        level=b.level,
-                        source="plant",
-                        scheme=scheme,
-                        origin=f"plant block {b.id}",
-                        count=len(part),
-                        pairs=False,
-                        created_at=now,
-                        created_by=user,
-                    )
-                    .returning(_pools.c.id)
-                ).scalar_one()
-                # OR IGNORE: a code already here (imported by hand) is never a second row; it
-                # stays held in the plant, unused, and shows as a shortfall in the block count.
-                conn.execute(
-                    _COPY,
-                    [
-                        {
-                            "code": r.code,
-                            "level": r.level,
-                            "state": "available",
-                            "pool_id": pool_id,
-                            "updated_at": now,
-                            "holder": sid,
-                            "block_id": b.id,
-                        }
-                        for r in part
-                    ],
-                )
+    for b in new:
+        codes = by_block[b.id]
+        for scheme in sorted({r.scheme or "imported" for r in codes}):
+            part = [r for r in codes if (r.scheme or "imported") == scheme]
+            pool_id = _local_pool(local, b, scheme, len(part), user)
+            # Small transactions: the running line writes to this store too and must never
+            # wait long for SQLite's write lock. OR IGNORE makes a copy cut short by a kill
+            # harmless to redo, and a code already here (imported by hand) never a second row:
+            # it stays held in the plant, unused, and shows as a shortfall in the block count.
+            for i in range(0, len(part), COPY_CHUNK):
+                rows = [
+                    {
+                        "code": r.code,
+                        "level": r.level,
+                        "state": "available",
+                        "pool_id": pool_id,
+                        "updated_at": now,
+                        "holder": sid,
+                        "block_id": b.id,
+                    }
+                    for r in part[i : i + COPY_CHUNK]
+                ]
+                with local.begin() as conn:
+                    conn.execute(_COPY, rows)
+        with local.begin() as conn:  # the block is local once its row is: the copy's commit
             n = conn.execute(select(func.count()).where(plant.held.c.block_id == b.id)).scalar_one()
             conn.execute(
                 insert(plant.blocks).values(
@@ -242,9 +233,34 @@ def sync_blocks(local: Engine, settings: Settings, *, user: str) -> int:
                 user,
                 [audit.Change("block.copy", f"plant block {b.id}", None, sid, f"{n} {b.level}")],
             )
-            copied += n
+        copied += n
     log.info("plant link: copied %d codes of %d plant block(s)", copied, len(new))
     return copied
+
+
+def _local_pool(local: Engine, b, scheme: str, count: int, user: str) -> int:
+    """The local pool of plant block `b`'s codes of `scheme` (the one a cut-short copy made)."""
+    origin = f"plant block {b.id}"
+    with local.begin() as conn:
+        found = conn.execute(
+            select(_pools.c.id).where(_pools.c.origin == origin, _pools.c.scheme == scheme)
+        ).scalar()
+        if found is not None:
+            return found
+        return conn.execute(
+            insert(_pools)
+            .values(
+                level=b.level,
+                source="plant",
+                scheme=scheme,
+                origin=origin,
+                count=count,
+                pairs=False,
+                created_at=audit.now(),
+                created_by=user,
+            )
+            .returning(_pools.c.id)
+        ).scalar_one()
 
 
 def claim_to(
@@ -278,8 +294,9 @@ def claim_to(
                 scheme = "sscc" if level == "pallet" else "random"
                 pools.generate(peng, settings, level, size - free, scheme, user=user)
         got = plant.claim(peng, settings.station.id, level, size, user=user)
-    if got < size:
+    if got < size and level not in _short:  # once until a claim is whole again
         log.warning("plant pool short of %s codes: claimed %d of %d", level, got, size)
+    _short.discard(level) if got >= size else _short.add(level)
     sync_blocks(local, settings, user=user)
     return local_available(local).get(level, 0)
 
@@ -293,19 +310,16 @@ def top_up(
     block: int = plant.BLOCK,
     generate: bool = False,
 ) -> dict[str, int]:
-    """Keep RESERVE_BLOCKS blocks (or `need`) of every level locally; local counts afterwards."""
+    """Below RESERVE_BLOCKS blocks (or `need`) of a level locally, claim up to one block more;
+    returns the local counts afterwards. A refill is then a block at a time, not a code."""
     need = need or {}
+    have = local_available(local)
     for level in settings.level_names:
-        low = RESERVE_BLOCKS * block_size(settings, level, block)
-        if local_available(local).get(level, 0) < max(low, need.get(level, 0)):
+        size = block_size(settings, level, block)
+        floor = max(RESERVE_BLOCKS * size, need.get(level, 0))
+        if have.get(level, 0) < floor:
             claim_to(
-                local,
-                settings,
-                level,
-                max(low, need.get(level, 0)),
-                user=user,
-                block=block,
-                generate=generate,
+                local, settings, level, floor + size, user=user, block=block, generate=generate
             )
     sync_blocks(local, settings, user=user)
     return local_available(local)

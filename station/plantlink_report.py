@@ -155,13 +155,12 @@ def _round(local: Engine, peng: Engine, sid: str, chunk: int) -> dict:
         if local_batches:
             ins = pg_insert(_batches).values([dict(b._mapping) for b in local_batches])
             cols = [c.name for c in _batches.c if c.name != "id"]
-            n["batches"] = pc.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["id"],
-                    set_={c: ins.excluded[c] for c in cols},
-                    where=or_(*(_batches.c[c].is_distinct_from(ins.excluded[c]) for c in cols)),
-                )
-            ).rowcount
+            changed = ins.on_conflict_do_update(
+                index_elements=["id"],
+                set_={c: ins.excluded[c] for c in cols},
+                where=or_(*(_batches.c[c].is_distinct_from(ins.excluded[c]) for c in cols)),
+            )
+            n["batches"] = len(pc.execute(changed.returning(_batches.c.id)).all())
         subjects = sorted({e.subject for e in entries})
         rows = []
         for i in range(0, len(subjects), _IN):

@@ -44,10 +44,11 @@ class PlantLink:
         max_backoff_s: float = 30.0,
         block: int = plant.BLOCK,
         need: dict[str, int] | None = None,
+        generate: bool = False,
     ) -> None:
         self.local, self.settings, self.user = local, settings, user
         self.every_s, self.max_backoff_s, self.block = every_s, max_backoff_s, block
-        self.need = need or {}
+        self.need, self.generate = need or {}, generate
         self.reachable: bool | None = None
         self.last_report: dict | None = None
         self.last_error: str | None = None
@@ -89,7 +90,14 @@ class PlantLink:
     def round(self) -> None:
         """One top-up and report; PlantUnreachable when the plant does not answer."""
         try:
-            top_up(self.local, self.settings, user=self.user, need=self.need, block=self.block)
+            top_up(
+                self.local,
+                self.settings,
+                user=self.user,
+                need=self.need,
+                block=self.block,
+                generate=self.generate,
+            )
             self.last_report = report(self.local, self.settings)
         except PlantUnreachable as exc:
             self.reachable, self.last_error = False, str(exc)
@@ -179,7 +187,7 @@ def prepare(local: Engine, settings: Settings, need: dict[str, int], *, user: st
         log.warning(
             "%s; local codes %s%s", exc, have, f", short of the plan: {short}" * bool(short)
         )
-    return start_background(local, settings, user=user, need=need)
+    return start_background(local, settings, user=user, need=need, generate=True)
 
 
 def after_batch(local: Engine, settings: Settings) -> dict:
