@@ -20,6 +20,8 @@ class Simulators:
     reader: Any | None
     ticket: Any | None = None
     scanner: Any | None = None
+    verify_camera: Any | None = None
+    case_camera: Any | None = None
 
     def all(self) -> list[tuple[str, Any]]:
         """(name, simulator) for each one present."""
@@ -99,10 +101,47 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
             host, port = _port(d.ticket.url, fixed_ports)
             sims.ticket = SimTicketPrinter(host, port)
             sims.ticket.start()
+        for name in ("verify_camera", "case_camera"):
+            cam = getattr(d, name)
+            if cam is not None and is_stream(cam.source):
+                from drivers.camera.stream import FrameStreamServer
+
+                host, port = _port(cam.source, fixed_ports)
+                setattr(sims, name, FrameStreamServer(None, host, port, name=name).start())
     except Exception:
         sims.stop()
         raise
     return sims
+
+
+def is_stream(source: str) -> bool:
+    """True for a tagged frame stream URL (what `station sim` serves for a camera)."""
+    return source.startswith("http://") and source.split("?")[0].endswith("/frames")
+
+
+def open_frame_source(name: str, source: str) -> Any:
+    """The FrameSource of a camera: a tagged frame stream, or a hardware-triggered camera.
+
+    'sim' is the in-process world of `station demo`, not a device: refused here with the fix.
+    """
+    from drivers.camera.stream import CameraFrameSource, FrameStreamClient
+
+    if source == "sim":
+        raise ConfigError(
+            f"devices.{name}.source is 'sim' (the in-process world of `station demo`); a "
+            "production run needs a camera: the frame stream URL `station sim` prints "
+            "(http://127.0.0.1:PORT/frames), an RTSP/HTTP URL, a device index or genicam:CTI"
+        )
+    if is_stream(source):
+        return FrameStreamClient(source, name=name)
+    if source.startswith("genicam:"):
+        from drivers.camera.genicam import HarvesterCamera
+
+        cti, _, serial = source[len("genicam:") :].partition("?serial=")
+        return CameraFrameSource(HarvesterCamera(cti, serial or None, name=name))
+    from drivers.camera.opencv import OpenCVCamera
+
+    return CameraFrameSource(OpenCVCamera(int(source) if source.isdigit() else source, name=name))
 
 
 def sim_url(sim: Any, scheme: str | None = None) -> str:
@@ -176,4 +215,7 @@ def sim_device_urls(sims: Simulators) -> dict[str, str]:
             urls[name] = sim_url(sim, "tcp")
     if sims.reader is not None:
         urls["reader"] = sim_url(sims.reader, "tcp")
+    for name in ("verify_camera", "case_camera"):
+        if getattr(sims, name) is not None:
+            urls[name] = getattr(sims, name).url
     return urls

@@ -22,6 +22,7 @@ from aggregation.levels import Hierarchy
 from aggregation.packer import ContainerClosed, Linked, Packer
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
+from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED, CASE_REJECTED
 from station.config import Settings
 from station.events import Alarm, FinishReason, FrameView, LineSignals, LineStatus, RunState
 from station.lifecycle import State
@@ -441,11 +442,18 @@ class LineRunner:
     def _take_frames(self, now: float) -> None:
         src = self.dev.verify_frames
         while True:
-            got = src.get(0.0)
+            try:
+                got = src.get(0.0)
+            except DriverError as exc:
+                self._fault("verify_camera", str(exc), "check the camera, its cable and light")
+                return
             if got is None:
                 return
             seq, frame = got
-            item = next((i for i in self._items if i.seq == seq), None)
+            if seq is None:  # an untagged camera: frames come in trigger order
+                item = next((i for i in self._items if i.future is None), None)
+            else:
+                item = next((i for i in self._items if i.seq == seq), None)
             if item is None:
                 continue  # frame of an item already decided late
             n = 2 if self.pair_level else 1
@@ -629,7 +637,11 @@ class LineRunner:
             return
         self._keep_labels()
         while True:
-            got = self.dev.case_frames.get(0.0)
+            try:
+                got = self.dev.case_frames.get(0.0)
+            except DriverError as exc:
+                self._fault("case_camera", str(exc), "check the case camera and its light")
+                break
             if got is None:
                 break
             slot, frame = got
@@ -685,6 +697,7 @@ class LineRunner:
         if label_row is not None and label_row.state in ("verified", "linked"):
             kids = set(self.store.children_of(label_row))
             if kids and kids == set(items):  # seen again after a restart: already closed
+                self._gate(p.slot, CASE_ACCEPTED)
                 self.signals.case_accepted.emit(p.slot, label)
                 return
         # The case packer's infeed count, when it sends one: an item without a readable code is
@@ -715,10 +728,12 @@ class LineRunner:
                     detail=f"case {label}: {v.detail}",
                 )
                 self.stats.reasons[reason.value] += 1
-            if label_row is not None and any(
+            refused = label_row is not None and any(
                 code == label and why != R.COUNT_MISMATCH.value for why, code in out
-            ):
+            )
+            if refused:
                 self._drop_label(label_row)
+            self._gate(p.slot, CASE_LABEL_REFUSED if refused else CASE_REJECTED)
             self.signals.case_rejected.emit(p.slot, label, tuple(out))
             return
         case = label_row
@@ -732,7 +747,25 @@ class LineRunner:
         self.store.flush()  # the case exists before anyone is told so
         self.stats.cases += 1
         self.signals.container_closed.emit(self.case_level, case.code, len(items), partial)
+        self._gate(p.slot, CASE_ACCEPTED)
         self.signals.case_accepted.emit(p.slot, case.code)
+
+    def _gate(self, slot: Any, verdict: int) -> None:
+        """Open the case gate (pass on, or off to rework) for the case its frame numbered."""
+        no = slot[0] if isinstance(slot, tuple) else slot
+        if not isinstance(no, int):
+            return
+        try:
+            self.dev.plc.report_case(no, verdict)
+        except DriverError as exc:
+            self._fault("plc", f"case {no}: verdict not delivered: {exc}", "check the PLC")
+
+    def _placed(self) -> None:
+        """The palletizer may place the case: its link is stored."""
+        try:
+            self.dev.plc.case_placed()
+        except DriverError as exc:
+            self._fault("plc", f"case placement not signalled: {exc}", "check the PLC")
 
     # -- pallets ---------------------------------------------------------------------------------
     def _next_pallet_code(self, level: str) -> str:
@@ -765,6 +798,7 @@ class LineRunner:
                 )
                 continue
             if self._open_pallet is not None and row.parent == self._open_pallet.code:
+                self._placed()
                 self.signals.case_palletized.emit(code, row.parent)  # seen again after restart
                 continue
             if row.parent is not None and self._reread_closed_pallet(row):
@@ -793,6 +827,7 @@ class LineRunner:
         if pallet is None or pallet.level != self.pallet_level:
             return False
         kids = self.store.children_of(pallet)
+        self._placed()
         self.signals.case_palletized.emit(case.code, pallet.code)
         lab = self.dev.pallet_labeler
         if lab is not None:
@@ -814,6 +849,7 @@ class LineRunner:
                 self.store.container(pallet, "open", len(self._open_pallet_children))
                 self.store.flush()
                 # The palletizer places the case once the link is stored, before any closing.
+                self._placed()
                 self.signals.case_palletized.emit(case.code, pallet.code)
             elif isinstance(ev, ContainerClosed):
                 self._close_pallet(pallet, ev.partial)

@@ -149,8 +149,12 @@ class World:
         caps: list[str],
         decoder,
         prerender: dict | None = None,
+        remote: bool = False,
     ) -> None:
         self.s = settings
+        # remote: the station is another process, heard only through the devices (the PLC's
+        # case gate and cases-placed registers, the pallet labeler); frames leave by the cameras.
+        self.remote = remote
         self.sims = sims
         self.total = items
         self.interval = 60.0 / rate_per_min
@@ -162,8 +166,13 @@ class World:
         self.to_kicker = (line.trigger_to_camera_mm + line.camera_to_kicker_mm) / mm_s
         self.case_cap = settings.level("case").capacity
         self.pallet_cap = settings.level("pallet").capacity
-        self.verify = FrameQueue()
-        self.case_frames = FrameQueue()
+        self.verify = sims.verify_camera if remote else FrameQueue()
+        self.case_frames = sims.case_camera if remote else FrameQueue()
+        if remote and (self.verify is None or self.case_frames is None):
+            raise ValueError("a remote world needs verify_camera and case_camera frame streams")
+        self._gate_seen = sims.plc.case_result
+        self._placed_seen = sims.plc.cases_placed
+        self._returned: set[str] = set()
         self.decoder = decoder
         self.prerender = prerender or {}
         self.ph = Journal.replay(journal)
@@ -215,6 +224,13 @@ class World:
             self.done.set()
 
     def _run(self) -> None:
+        if self.remote:  # the conveyor starts when the station shows green and fills its printer
+            from drivers.plc.base import StackLight
+
+            while self.sims.plc.stack_light != StackLight.GREEN:
+                if self.stop_flag.wait(0.01):
+                    return
+            time.sleep(0.3)
         start = time.monotonic()
         next_item = start
         pending = self.ph.pending_case
@@ -233,12 +249,41 @@ class World:
             while self._heap and self._heap[0][0] <= now:
                 _, _, fn, args = heapq.heappop(self._heap)
                 fn(*args)
+            if self.remote:
+                self._hear_devices()
             self._station_events()
             self._case_packer()
             self._pallet_entry()
             if self.produced >= self.total and not self._heap and self._idle():
                 break
             time.sleep(0.0005)
+        while self.remote and not self.stop_flag.wait(0.01):
+            self._hear_devices()  # the last pallet closes (and is labelled) when the batch ends
+
+    def _hear_devices(self) -> None:
+        """Remote: what the station said through the PLC and the pallet labeler."""
+        from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED
+
+        gate = self.sims.plc.case_result
+        if gate is not None and gate != self._gate_seen and self._inspect is not None:
+            no, verdict = gate
+            if no == self._inspect[0] % 65536:
+                self._gate_seen = gate
+                slot = (self._inspect[0],)
+                if verdict == CASE_ACCEPTED:
+                    self._events.put(("accepted", slot, self._inspect[1]))
+                else:
+                    label = self._inspect[1]
+                    why = [("label_refused", label)] if verdict == CASE_LABEL_REFUSED else []
+                    self._events.put(("rejected", slot, label, why))
+        placed = self.sims.plc.cases_placed
+        while placed != self._placed_seen and self._entry_busy is not None:
+            self._placed_seen = (self._placed_seen + 1) % 65536
+            self._events.put(("palletized", self._entry_busy, None))
+            self._station_events()
+        zpl = self.sims.pallet_labeler.pop_label() if self.sims.pallet_labeler else None
+        if zpl is not None:
+            self._pallet_labelled(zpl, None)
 
     def _idle(self) -> bool:
         return (
@@ -367,6 +412,9 @@ class World:
                 self.journal.write(t="case_rejected", label=label, bad=sorted(bad))
                 # The operator takes out what the station named, unreadable and foreign items.
                 keep = [m for m in items if m and m not in bad and not m.startswith("FOREIGN-")]
+                if self.remote:  # no list on a PLC gate: what comes back twice goes to QA
+                    keep = [m for m in keep if m not in self._returned]
+                    self._returned.update(keep)
                 for m in reversed(keep):  # good items go back to the head of the packer
                     self._acc.appendleft((m, ""))
                 if label not in bad:
@@ -382,13 +430,21 @@ class World:
                     if zpl is not None:
                         break
                     time.sleep(0.005)
-                sscc = ev[2]
-                if zpl is not None:
-                    found = self.decoder.decode(self.sims.pallet_labeler.render(zpl), 2)
-                    sscc = next(
-                        (f.text.replace("(00)", "") for f in found if f.symbology != "QRCode"), sscc
-                    )
-                self.journal.write(t="pallet_closed", label=sscc)
+                self._pallet_labelled(zpl, ev[2])
+
+    def _pallet_labelled(self, zpl: str | None, sscc: str | None) -> None:
+        """The labeler applied a pallet label: the cases stacked so far form that pallet."""
+        if zpl is not None:
+            found = self.decoder.decode(self.sims.pallet_labeler.render(zpl), 2)
+            texts = [f.text for f in sorted(found, key=lambda f: f.symbology == "QRCode")]
+            for text in texts:  # the GS1-128 (AI 00) first, else the QR's "00" + SSCC
+                digits = text.replace("(00)", "")
+                if len(digits) == 20 and digits.startswith("00"):
+                    digits = digits[2:]
+                if len(digits) == 18 and digits.isdigit():
+                    sscc = digits
+                    break
+        self.journal.write(t="pallet_closed", label=sscc)
 
     def _pallet_entry(self) -> None:
         if self._entry_busy is not None or not self._entry:

@@ -59,14 +59,15 @@ def decode_tag(value: str | None) -> Tag:
 class FrameStreamServer:
     """Serve tagged frames at ``http://host:port/frames``; one client at a time takes them.
 
-    ``next_frame(timeout_s)`` returns ``(tag, frame)`` or None when there is none yet. Frames are
+    ``next_frame(timeout_s)`` returns ``(tag, frame)`` or None when there is none yet; without it
+    the server keeps its own queue, fed with ``put(tag, frame)``. Frames are
     handed to the connected client in order; with no client connected they wait (a camera with
     nobody reading its stream keeps its buffer). Works as a context manager.
     """
 
     def __init__(
         self,
-        next_frame: Callable[[float], tuple[Tag, numpy.ndarray] | None],
+        next_frame: Callable[[float], tuple[Tag, numpy.ndarray] | None] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -75,7 +76,8 @@ class FrameStreamServer:
     ) -> None:
         if fmt not in ("png", "jpeg"):
             raise ValueError(f"fmt must be png or jpeg, got {fmt!r}")
-        self._next = next_frame
+        self._queue: queue.Queue[tuple[Tag, numpy.ndarray]] = queue.Queue()
+        self._next = next_frame or self._take
         self._fmt = fmt
         self.name = name
         self._stopping = threading.Event()
@@ -110,6 +112,16 @@ class FrameStreamServer:
             name=f"{name}-server",
             daemon=True,
         )
+
+    def put(self, tag: Tag, frame: numpy.ndarray) -> None:
+        """Queue a frame for the client (when built without next_frame): the camera fired."""
+        self._queue.put((tag, frame))
+
+    def _take(self, timeout_s: float) -> tuple[Tag, numpy.ndarray] | None:
+        try:
+            return self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
 
     def _stream(self, handler: BaseHTTPRequestHandler) -> None:
         ext, ctype = (".png", b"image/png") if self._fmt == "png" else (".jpg", b"image/jpeg")

@@ -16,6 +16,21 @@ def register(subs, add) -> None:
         help="items per minute the simulated PLC triggers (0: only on demand)",
     )
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: until ^C)")
+    p.add_argument(
+        "--world",
+        type=int,
+        default=0,
+        metavar="ITEMS",
+        help="also run the simulated world: ITEMS items along the conveyor once the station "
+        "shows green, marked by the inkjet, seen by the cameras, packed and palletized",
+    )
+    p.add_argument("--rate", type=int, default=1200, help="world: items per minute")
+    p.add_argument("--defects", type=float, default=0.03, help="world: share of defective items")
+    p.add_argument("--seed", type=int, default=1, help="world: random seed")
+    p.add_argument("--caps", metavar="FILE", help="world: inner cap codes, one per line")
+    p.add_argument(
+        "--journal", metavar="FILE", help="world: where it writes what physically happened"
+    )
     p.set_defaults(func=sim)
     g = add(subs, "devices", help="configured devices")
     s = g.add_subparsers(dest="cmd", required=True)
@@ -30,11 +45,13 @@ def sim(app, args) -> int:
 
     app.require("devices")
     sims = start_simulators(app.settings, fixed_ports=True)
+    world = None
     try:
         for name, dev in sims.all():
             app.out(f"{name:<15} {dev.url}")
         if args.conveyor:
             sims.plc.conveyor(args.conveyor)
+        world = _world(app, args, sims) if args.world else None
         app.out("simulators up; Ctrl-C stops them")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -43,8 +60,45 @@ def sim(app, args) -> int:
         except KeyboardInterrupt:
             pass
     finally:
+        if world is not None:
+            world.close()
         sims.stop()
+    if world is not None and world.error is not None:
+        app.console.print(f"[red]the simulated world failed: {world.error!r}[/]")
+        return 1
     return 0
+
+
+def _world(app, args, sims):
+    """The simulated world in this process, heard by the station only through its devices."""
+    from pathlib import Path
+
+    from drivers.camera.decode import make_decoder
+    from station.simworld import World
+
+    s = app.settings
+    caps: list[str] = []
+    if args.caps:
+        lines = Path(args.caps).read_text(encoding="utf-8").splitlines()
+        caps = [ln.split(",")[0].strip() for ln in lines if ln.strip()]
+    if "inner" in s.level_names and not caps:
+        app.console.print("[yellow]sim --world: no --caps file; items get no inner cap code[/]")
+    journal = Path(args.journal) if args.journal else s.data_dir / "world-sim.jsonl"
+    world = World(
+        s,
+        sims,
+        items=args.world,
+        rate_per_min=args.rate,
+        defects=args.defects,
+        seed=args.seed,
+        journal=journal,
+        caps=caps,
+        decoder=make_decoder(),
+        remote=True,
+    )
+    threading.Thread(target=world.run, name="world", daemon=True).start()
+    app.out(f"world          {args.world} items at {args.rate}/min, journal {journal}")
+    return world
 
 
 def _probe(name: str, dev) -> tuple[bool, str]:

@@ -1,4 +1,4 @@
-"""`station demo`, `station check`, `station decode`."""
+"""`station demo`, `station run`, `station check`, `station decode`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,18 @@ def register(subs, add) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=demo)
+    p = add(subs, "run", help="run a batch on the configured devices (real, or `station sim`)")
+    p.add_argument("--batch", help="batch id (default: the only released or running batch)")
+    p.add_argument("--headless", action="store_true", help="no UI, even with a display")
+    p.add_argument(
+        "--finish-idle",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="after the planned quantity, end the batch once the line is quiet this long",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
     p = add(subs, "check", help="reconcile a batch: counts, links, duplicates")
     p.add_argument("--batch")
     p.add_argument("--json", action="store_true")
@@ -97,6 +109,60 @@ def demo(app, args) -> int:
         app.out(json.dumps(summary, ensure_ascii=False, indent=2))
     ok = summary.get("world_mismatches", 1) == 0 and summary.get("duplicates", 1) == 0
     return 0 if ok else 1
+
+
+def run(app, args) -> int:
+    """A production run: the batch on the configured devices until done (or a fault)."""
+    import signal
+    import threading
+    import time
+
+    from station.run import pick_batch, run_production
+
+    user = app.require("line.run")
+    batch_id = pick_batch(app.engine, args.batch)
+    if not args.headless:
+        from ui.display import has_display
+
+        if has_display():
+            from station.controller import LineController
+            from ui.app import run as run_ui
+
+            ctl = LineController(app.settings, app.engine, user, simulate=False)
+            return run_ui(ctl)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, lambda *_: stop.set())
+        except ValueError:  # not the main thread (in-process tests): ^C is theirs
+            pass
+    last = [0.0]
+
+    def progress(st: dict) -> None:
+        if time.monotonic() - last[0] > 5:
+            last[0] = time.monotonic()
+            app.console.print(
+                f"run {batch_id}: {st['state']}, {st['triggered']} items, {st['verified']} "
+                f"verified, {st['rejected']} rejected, {st['cases']} cases, {st['pallets']} pallets"
+            )
+
+    summary = run_production(
+        app.engine,
+        app.settings,
+        batch_id,
+        user=user,
+        on_progress=progress,
+        finish_idle_s=args.finish_idle,
+        stop=stop,
+    )
+    if args.json:
+        app.json(summary)
+    else:
+        app.out(json.dumps(summary, ensure_ascii=False, indent=2))
+    if "fault" in summary:
+        app.console.print(f"[red]the line stopped: {summary['fault']}[/]")
+        return 1
+    return 0
 
 
 def check(app, args) -> int:

@@ -1,0 +1,203 @@
+"""`station run`: a batch on the configured line's devices (real ones, or `station sim`'s).
+
+The same LineRunner as the demo, fed only by devices: triggers and kicks through the PLC, codes
+to the inkjet, frames from the verify and case cameras (tagged frame streams or hardware-triggered
+cameras), labels to the ZPL printers, case reads from the pallet reader; case verdicts and pallet
+placements go back through the PLC's case gate and cases-placed registers.
+
+The run ends when the batch's planned quantity has passed the photocell and the line has been
+quiet (no trigger, frame or case read) for `finish_idle_s`: in-flight items are decided, the open
+pallet is closed as partial and the batch is closed. A device fault stops the run with the alarm
+(exit 1); the batch stays running, and `station run` again resumes it. SIGTERM/SIGINT stop the
+run the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from station import batches, closing
+from station.batches import BatchState
+from station.build import open_devices, open_frame_source
+from station.config import Settings
+from station.errors import ConfigError
+from station.events import LineSignals
+from station.line import LineDevices, LineRunner
+from station.linestore import LineStore
+
+log = logging.getLogger("station.run")
+
+
+def pick_batch(engine: Engine, batch_id: str | None) -> str:
+    """The batch to run: the one given, else the only released or running one."""
+    if batch_id:
+        return batches.get(engine, batch_id).id
+    open_ = [b for b in batches.list_all(engine) if b.state in ("ready", "running", "held")]
+    if len(open_) != 1:
+        names = ", ".join(f"{b.id} ({b.state})" for b in open_) or "none"
+        raise ConfigError(f"name the batch with --batch: released or running batches: {names}")
+    return open_[0].id
+
+
+def _close_all(things) -> None:
+    for dev in things:
+        close = getattr(dev, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # closing on the way out: the run's own error is what matters
+                log.debug("close failed", exc_info=True)
+
+
+def run_production(
+    engine: Engine,
+    settings: Settings,
+    batch_id: str,
+    *,
+    user: str,
+    signals: LineSignals | None = None,
+    on_progress: Callable[[dict], None] | None = None,
+    finish_idle_s: float = 3.0,
+    stop: threading.Event | None = None,
+    on_start: Callable[[LineRunner], None] | None = None,
+) -> dict:
+    """Run (or resume) `batch_id` on the configured devices until done; returns a summary."""
+    d = settings.devices
+    if d.plc is None or d.verify_camera is None:
+        raise ConfigError("a production run needs [devices.plc] and [devices.verify_camera]")
+    b = batches.get(engine, batch_id)
+    if b.state not in ("ready", "running", "held"):
+        raise ConfigError(f"batch {batch_id} is {b.state}: only a released batch can run")
+    stop = stop or threading.Event()
+    opened: list = []
+    try:
+        devs = open_devices(settings)
+        opened += list(devs.values())
+        verify = open_frame_source("verify_camera", d.verify_camera.source)
+        opened.append(verify)
+        case = None
+        if d.case_camera is not None and "case" in settings.level_names:
+            case = open_frame_source("case_camera", d.case_camera.source)
+            opened.append(case)
+        for src in (verify, case):
+            if src is not None:
+                src.connect()  # a camera that is not there fails here, before anything prints
+        return _run(engine, settings, b, devs, verify, case, user, signals, on_progress,
+                    finish_idle_s, stop, on_start)  # fmt: skip
+    finally:
+        _close_all(opened)
+
+
+def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, idle_s, stop,
+         on_start) -> dict:  # fmt: skip
+    signals = signals or LineSignals()
+    store = LineStore(engine, b.id, b.product_sku, user)
+    runner = LineRunner(
+        settings,
+        store,
+        LineDevices(
+            plc=devs["plc"],
+            inkjet=devs.get("inkjet"),
+            decoder=devs["decoder"],
+            verify_frames=verify,
+            case_frames=case,
+            case_labeler=devs.get("case_labeler"),
+            pallet_labeler=devs.get("pallet_labeler"),
+            pallet_reader=devs.get("reader"),
+        ),
+        planned=b.quantity,
+        signals=signals,
+    ).with_lot(b.lot)
+    activity = [time.monotonic()]
+    for sig in (signals.item_verified, signals.item_rejected, signals.case_accepted,
+                signals.case_rejected, signals.case_palletized):  # fmt: skip
+        sig.connect(lambda *_: activity.__setitem__(0, time.monotonic()))
+    with engine.begin() as conn:
+        batches.set_state(conn, b.id, BatchState.RUNNING, user=user)
+    todo = b.quantity - _decided(engine, b.id, settings.line.printed_level)
+    t0 = time.monotonic()
+    runner.start()
+    if on_start is not None:
+        on_start(runner)
+    failed: str | None = None
+    finished = False
+    try:
+        while not runner.wait(0.2):
+            st = runner.status()
+            if on_progress is not None:
+                on_progress({"state": st.state.value, "triggered": st.triggered,
+                             "verified": st.verified, "rejected": st.rejected,
+                             "cases": st.cases, "pallets": st.pallets})  # fmt: skip
+            if st.state.value == "faulted":
+                failed = "; ".join(f"{a.device}: {a.message} ({a.action})" for a in st.alarms)
+                break
+            if stop.is_set():
+                break
+            done = st.triggered >= todo
+            if done and time.monotonic() - activity[0] > idle_s and not finished:
+                runner.finish()
+                finished = True
+        if finished and not runner.wait(120):
+            failed = "the line did not finish within 120 s"
+    finally:
+        runner.stop()
+        runner.wait(10)
+    elapsed = time.monotonic() - t0
+    if (
+        failed is None
+        and runner.finish_reason is not None
+        and str(runner.finish_reason) == ("completed")
+    ):
+        closed = closing.close_batch(engine, settings, b.id, user=user)
+    else:
+        closed = None
+        with engine.begin() as conn:  # resumable: `station run` again continues the batch
+            batches.set_state(conn, b.id, BatchState.HELD, user=user, reason=failed or "stopped")
+    st = runner.status()
+    from station.demo import _percentiles
+
+    summary = {
+        "batch": b.id,
+        "planned": b.quantity,
+        "triggered": st.triggered,
+        "printed": st.printed,
+        "verified": st.verified,
+        "rejected": st.rejected,
+        "rejected_by_reason": dict(sorted(st.rejects_by_reason.items())),
+        "cases": st.cases,
+        "pallets": st.pallets,
+        "late": st.late,
+        "latency_ms": _percentiles(runner.snapshot_latencies()),
+        "seconds": round(elapsed, 1),
+        "closed": closed is not None,
+        "finish": str(runner.finish_reason or "stopped"),
+    }
+    if failed:
+        summary["fault"] = failed
+    return summary
+
+
+def _decided(engine: Engine, batch_id: str, item_level: str) -> int:
+    """Items of the batch already decided by earlier runs: verified ones and item rejects."""
+    from sqlalchemy import func, select
+
+    from station.models import Code, Reject
+
+    codes, rejects = Code.__table__, Reject.__table__
+    with engine.connect() as conn:
+        good = conn.execute(
+            select(func.count()).where(
+                codes.c.batch_id == batch_id,
+                codes.c.level == item_level,
+                codes.c.state.in_(("verified", "linked")),
+            )
+        ).scalar_one()
+        bad = conn.execute(
+            select(func.count()).where(rejects.c.batch_id == batch_id, rejects.c.seq.is_not(None))
+        ).scalar_one()
+    return good + bad

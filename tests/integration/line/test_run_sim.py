@@ -1,0 +1,149 @@
+"""`station sim --world` and `station run --headless` as two processes for a whole batch.
+
+The production path over real sockets: triggers, kicks, the case gate and the palletizer over
+Modbus TCP, codes to the inkjet over TCP, frames from the cameras as tagged HTTP streams, labels
+over TCP to the ZPL printers, case reads from the reader. The world lives in the sim process and
+journals what physically happened; afterwards the store is compared with it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from station.config import load_settings
+from station.db import make_engine
+from station.demo import summarize
+
+STATION = str(Path(sys.executable).with_name("station"))
+PORTS = ["19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502"]
+EXPECT = {
+    "smudge": "no_read",
+    "missing": "no_read",
+    "wrong": "misprint",
+    "duplicate": "duplicate",
+    "nocap": "missing_pair",
+    "case_foreign": "foreign_item",
+    "case_short": "count_mismatch",
+}
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def _station(cfg: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [STATION, "--config", str(cfg), *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_station_run_against_station_sim_for_a_whole_batch(station_dir: Path) -> None:
+    cfg = station_dir / "config.toml"
+    text = cfg.read_text(encoding="utf-8")
+    for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
+        text = text.replace(old, new)
+    cfg.write_text(text, encoding="utf-8")
+    items = 600
+    for level, n, scheme in (
+        ("inner", 700, "random"),
+        ("outer", 700, "random"),
+        ("case", 60, "random"),
+        ("pallet", 10, "sscc"),
+    ):
+        r = _station(cfg, "codes", "generate", "--level", level, "--count", str(n),
+                     "--scheme", scheme)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+    r = _station(cfg, "batch", "create", "--product", "WATER-550", "--lot", "RUN1",
+                 "--quantity", str(items), "--json")  # fmt: skip
+    batch = json.loads(r.stdout.strip().splitlines()[-1])["id"]
+    caps = station_dir / "caps.txt"  # the cap maker's file: the same codes the station imported
+    assert _station(cfg, "codes", "export", "--level", "inner", "--out", str(caps)).returncode == 0
+    journal = station_dir / "world.jsonl"
+    sim_log = station_dir / "sim.log"  # a file, not a pipe nobody reads: the sim never blocks
+    log_fh = sim_log.open("w")
+    sim = subprocess.Popen(
+        [STATION, "--config", str(cfg), "sim", "--world", str(items), "--rate", "1200",
+         "--defects", "0.04", "--seed", "11", "--caps", str(caps), "--journal", str(journal),
+         "--seconds", "240"],
+        stdout=subprocess.PIPE, stderr=log_fh, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = sim.stdout.readline()
+            if "simulators up" in line or not line:
+                break
+        assert sim.poll() is None, sim_log.read_text(errors="replace")
+        run = _station(cfg, "run", "--headless", "--batch", batch, "--json", timeout=200)
+    finally:
+        sim.terminate()
+        sim.wait(timeout=30)
+        sim.stdout.close()
+        log_fh.close()
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert sim.returncode == 0, sim_log.read_text(errors="replace")[-2000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["batch"] == batch and got["closed"] and got["finish"] == "completed"
+    assert got["triggered"] == items
+    # A late decision is the fail-safe (the item is kicked); on a quiet machine there are none,
+    # a loaded CI box may see one or two. They must be counted as late_decision rejects.
+    assert got["late"] <= items // 200
+    assert got["rejected_by_reason"].get("late_decision", 0) == got["late"]
+    assert got["verified"] + got["rejected"] >= items  # items, plus case rejects
+    assert got["cases"] >= (items - got["rejected"]) // 24 and got["pallets"] >= 1
+
+    settings = load_settings(cfg)
+    s = summarize(make_engine(settings.database_url), batch, journal)
+    assert s["items"] == items
+    assert s["world_mismatches"] == 0, s["mismatch_examples"]
+    assert s["duplicates"] == 0
+    assert s["links"] > items // 2
+    injected = s["defects_injected"]
+    assert sum(injected.values()) > 0
+    for kind, reason in EXPECT.items():
+        if injected.get(kind):
+            assert s["rejected_by_reason"].get(reason, 0) > 0, (kind, reason, s)
+    # Every verified item is in a case (but those a foreign item pushed off the line): full cases,
+    # and the last one partial unless the count came out even.
+    cases = s["containers"]["case"]
+    packed = s["verified"] - injected.get("case_foreign", 0)
+    assert cases["normal"] == packed // 24, (packed, cases)
+    assert cases.get("partial", 0) == (1 if packed % 24 else 0), (packed, cases)
+    assert s["containers"]["pallet"].get("partial", 0) == 1
+    chk = _station(cfg, "check", "--batch", batch, "--json")
+    assert chk.returncode == 0, chk.stdout[-2000:]
+
+
+def test_run_refuses_the_in_process_sim_camera_with_the_fix(station_dir: Path) -> None:
+    cfg = station_dir / "config.toml"
+    text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:19107/frames", "sim")
+    cfg.write_text(text, encoding="utf-8")
+    _station(cfg, "batch", "create", "--product", "WATER-550", "--lot", "X", "--quantity", "5")
+    r = _station(cfg, "run", "--headless")
+    assert r.returncode == 2
+    assert "devices.verify_camera.source is 'sim'" in r.stdout + r.stderr
+    assert "station sim" in r.stdout + r.stderr
+
+
+def test_run_without_devices_stops_with_the_device_and_port(station_dir: Path) -> None:
+    cfg = station_dir / "config.toml"
+    text = cfg.read_text(encoding="utf-8")
+    for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
+        text = text.replace(old, new)  # nobody listens on these
+    cfg.write_text(text, encoding="utf-8")
+    _station(cfg, "batch", "create", "--product", "WATER-550", "--lot", "X", "--quantity", "5")
+    r = _station(cfg, "run", "--headless", timeout=60)
+    assert r.returncode in (1, 2)
+    out = r.stdout + r.stderr
+    assert "verify_camera" in out and "cannot open the frame stream" in out
