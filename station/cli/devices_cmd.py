@@ -126,10 +126,14 @@ def _probe(name: str, dev) -> tuple[bool, str]:
 
 def check(app, args) -> int:
     """One line per device: name, URL, status; exit 1 if any is not ready."""
-    from station.build import open_devices
+    from station.build import open_devices, open_frame_source
 
     app.require("devices")
     devs = open_devices(app.settings)
+    for name in ("verify_camera", "case_camera"):
+        cam = getattr(app.settings.devices, name)
+        if cam is not None and cam.source != "sim":  # 'sim': the demo's in-process world
+            devs[name] = open_frame_source(name, cam.source)
     results = []
     for name, dev in devs.items():
         if name == "decoder":

@@ -26,8 +26,8 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
     cfg = station_dir / "config.toml"
     text = cfg.read_text(encoding="utf-8")
     for old, new in zip(
-        ["19101", "19102", "19103", "19104", "19105", "19106", "19502"],
-        map(str, _free_ports(7)),
+        ["19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502"],
+        map(str, _free_ports(9)),
         strict=True,
     ):
         text = text.replace(old, new)
@@ -57,6 +57,7 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
         res = json.loads(r.stdout.strip().splitlines()[-1])
         names = {d["device"] for d in res["devices"]}
         assert {"plc", "inkjet", "case_labeler", "pallet_labeler", "reader"} <= names
+        assert {"verify_camera", "case_camera"} <= names  # the frame streams answer too
         assert all(d["ok"] for d in res["devices"])
     finally:
         sim.terminate()
