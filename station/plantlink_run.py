@@ -128,10 +128,7 @@ class PlantLink:
                 self._told.pop(level, None)
                 continue
             if n == 0:
-                msg = (
-                    f"plant database unreachable and no {level} codes left locally: the line "
-                    f"stops on its next {level} code; local codes left: {left or 'none'}"
-                )
+                msg = shortage(level, left)
                 self._tell(level, "empty", log.error, msg)
             else:
                 msg = (
@@ -148,6 +145,16 @@ class PlantLink:
         if self._told.get(key) != state:  # once per change, not every round
             self._told[key] = state
             say(msg)
+
+
+def shortage(level: str, left: dict[str, int]) -> str:
+    """The words for a plant-link line out of `level` codes while the plant is unreachable
+    (for the line's PoolEmpty alarm too)."""
+    return (
+        f"plant database unreachable and no {level} codes left locally: the line stops on its "
+        f"next {level} code until the plant answers; local codes left: "
+        + (", ".join(f"{lv} {n}" for lv, n in sorted(left.items())) or "none")
+    )
 
 
 _links: dict[str, PlantLink] = {}

@@ -24,7 +24,7 @@ from station.check import check_batches
 from station.config import load_settings
 from station.db import make_engine
 from station.lifecycle import State
-from station.linestore import LineStore
+from station.linestore import LineStore, PoolEmpty
 from station.models import Code, Link, Reject
 from station.plantlink import (
     PlantUnreachable,
@@ -336,6 +336,18 @@ def test_line_prints_on_while_the_plant_server_is_down_and_reports_later(
             link.round()
         assert link.reachable is False
         assert any("only" in w and "outer codes left locally" in w for w in link.warnings)
+        # The last pallet codes go; the next reservation finds none and the link says why.
+        b2 = batches.create(local, settings, product="WATER-550", lot="L2", quantity=1, user="t")
+        store = LineStore(local, b2.id, b2.product_sku, "t")
+        store.reserve("pallet", local_available(local)["pallet"])
+        with pytest.raises(PoolEmpty):
+            store.reserve("pallet", 1)
+        with pytest.raises(PlantUnreachable):
+            link.round()
+        assert any(
+            "unreachable and no pallet codes left locally" in w and "outer " in w
+            for w in link.warnings
+        ), link.warnings
         assert check_batches(local, s["batch"])["ok"]
     finally:
         if stopped:
