@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from station.events import FrameView
 from ui import style
+
+BACKGROUND = QColor("#3A3A3A")
 
 
 def to_qimage(frame: np.ndarray) -> QImage:
@@ -25,7 +27,13 @@ def to_qimage(frame: np.ndarray) -> QImage:
 
 
 class CameraView(QWidget):
-    """Paints the latest FrameView scaled to fit; the operator screen feeds it on a timer."""
+    """Paints the latest FrameView scaled to fit; the operator screen feeds it on a timer.
+
+    The picture (frame scaled to the widget, codes outlined) is composed once per new frame, at
+    most 10 times a second; paintEvent only blits it. PySide holds the GIL through every QPainter
+    call made from Python, so scaling inside paintEvent (which Qt calls again for every expose,
+    resize or overlapping repaint) took the line's threads off the GIL for no new picture.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,8 +41,10 @@ class CameraView(QWidget):
         self.codes: tuple = ()
         self.frames = 0
         self.placeholder = ""
+        self._picture: QImage | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 200)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
 
     def show_frame(self, view: FrameView) -> None:
         """Take a new frame (UI thread) and repaint."""
@@ -44,27 +54,43 @@ class CameraView(QWidget):
         self.image = to_qimage(frame)
         self.codes = view.codes
         self.frames += 1
+        self._picture = None
         self.update()
 
-    def paintEvent(self, _event) -> None:
+    def resizeEvent(self, event) -> None:
+        """The picture is composed for one size; a new size composes it again."""
+        self._picture = None
+        super().resizeEvent(event)
+
+    def _compose(self) -> QImage:
         """The frame letterboxed on dark grey, each code's corners as a polygon."""
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#3A3A3A"))
-        if self.image is None:
-            p.setPen(QColor("#D0D0D0"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
-            p.end()
-            return
-        iw, ih = self.image.width(), self.image.height()
+        pic = QImage(self.width(), self.height(), QImage.Format.Format_RGB32)
+        pic.fill(BACKGROUND)
+        img = self.image
+        iw, ih = img.width(), img.height()
         scale = min(self.width() / iw, self.height() / ih)
-        ox, oy = (self.width() - iw * scale) / 2, (self.height() - ih * scale) / 2
-        p.drawImage(QRectF(ox, oy, iw * scale, ih * scale), self.image)
+        sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
+        ox, oy = (self.width() - sw) / 2, (self.height() - sh) / 2
+        p = QPainter(pic)
+        p.drawImage(QPointF(ox, oy), img.scaled(sw, sh))
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         for _text, corners, good in self.codes:
             if not corners:
                 continue
-            pen = QPen(QColor(style.GOOD if good else style.ALARM), 4)
-            p.setPen(pen)
-            poly = QPolygonF([QPointF(ox + x * scale, oy + y * scale) for x, y in corners])
-            p.drawPolygon(poly)
+            p.setPen(QPen(QColor(style.GOOD if good else style.ALARM), 4))
+            p.drawPolygon(QPolygonF([QPointF(ox + x * scale, oy + y * scale) for x, y in corners]))
+        p.end()
+        return pic
+
+    def paintEvent(self, _event) -> None:
+        """Blit the composed picture (or the placeholder text while there is no frame)."""
+        p = QPainter(self)
+        if self.image is None:
+            p.fillRect(self.rect(), BACKGROUND)
+            p.setPen(QColor("#D0D0D0"))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+        else:
+            if self._picture is None:
+                self._picture = self._compose()
+            p.drawImage(0, 0, self._picture)
         p.end()

@@ -142,6 +142,7 @@ class OperatorScreen(QWidget):
         self.rejects.verticalHeader().setDefaultSectionSize(34)
         right.addWidget(self.rejects, 2)
 
+        self._shown_rejects: tuple = ()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._paint_frame)
@@ -219,8 +220,12 @@ class OperatorScreen(QWidget):
         self.rate.set(round(s.rate_per_min))
         set_severity(self.counters["rejected"], "")
         rows = sorted(s.rejects_by_reason.items(), key=lambda kv: -kv[1])
-        self.rejects.setRowCount(len(rows))
         lang = self.session.language
+        if (rows, lang) == self._shown_rejects:  # twice a second while the line runs
+            self._buttons()
+            return
+        self._shown_rejects = (rows, lang)
+        self.rejects.setRowCount(len(rows))
         for i, (reason, n) in enumerate(rows):
             self.rejects.setItem(i, 0, QTableWidgetItem(reason_text(reason, lang)))
             item = QTableWidgetItem(f"{n:,}")
@@ -246,8 +251,8 @@ class OperatorScreen(QWidget):
         self.batches.setEnabled(not on_line)
 
     def _paint_frame(self) -> None:
-        view = self.line.take_frame()
-        if view is not None:
+        view = self.line.take_frame()  # taken even when hidden: the newest frame is all we keep
+        if view is not None and self.camera.isVisible():
             self.camera.show_frame(view)
 
     def _message(self, kind: str, text: str) -> None:
