@@ -22,6 +22,7 @@ from drivers.camera.preprocess import DEFAULT_PASSES, Pass
 from drivers.camera.zbar import PyzbarDecoder, zbar_formats
 
 Roi = tuple[int, int, int, int]
+_GS1 = zxingcpp.ContentType.GS1
 
 
 def to_gray(image: numpy.ndarray) -> numpy.ndarray:
@@ -131,25 +132,36 @@ class ZxingDecoder:
 
     def _convert(
         self,
-        barcode: zxingcpp.Barcode,
+        barcodes: list[zxingcpp.Barcode],
         gray: numpy.ndarray,
         scale: float,
         offset: tuple[int, int],
         enhanced: bool,
-    ) -> DecodedCode:
-        pos = barcode.position
-        corners = tuple(
-            (round(p.x / scale) + offset[0], round(p.y / scale) + offset[1])
-            for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
+    ) -> list[DecodedCode]:
+        """One read's barcodes as DecodedCodes in frame pixels, graded together."""
+        dx, dy = offset
+        boxes = []
+        for barcode in barcodes:
+            pos = barcode.position
+            a, b, c, d = pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left
+            if scale == 1.0:
+                box = ((a.x, a.y), (b.x, b.y), (c.x, c.y), (d.x, d.y))
+            else:
+                box = tuple((round(p.x / scale), round(p.y / scale)) for p in (a, b, c, d))
+            if dx or dy:
+                box = tuple((x + dx, y + dy) for x, y in box)
+            boxes.append(box)
+        letters = (
+            grading.grade_many(gray, boxes, enhanced=enhanced) if self.grade else [""] * len(boxes)
         )
-        symbology_id = barcode.symbology_identifier
-        gs1 = (
-            split_gs1(symbology_id, barcode.bytes)
-            if barcode.content_type == zxingcpp.ContentType.GS1
-            else None
-        )
-        letter = grading.grade(gray, corners, enhanced=enhanced) if self.grade else ""
-        return DecodedCode(barcode.text, barcode.format.name, symbology_id, corners, letter, gs1)
+        out = []
+        for barcode, corners, letter in zip(barcodes, boxes, letters, strict=True):
+            symbology_id = barcode.symbology_identifier
+            gs1 = split_gs1(symbology_id, barcode.bytes) if barcode.content_type == _GS1 else None
+            out.append(
+                DecodedCode(barcode.text, barcode.format.name, symbology_id, corners, letter, gs1)
+            )
+        return out
 
     def decode(self, image: numpy.ndarray, expected: int | None = None) -> list[DecodedCode]:
         """Codes in ``image``; enhancement passes run only while fewer than ``expected`` (or 1)."""
@@ -163,11 +175,15 @@ class ZxingDecoder:
             for x, y, w, h in rois:
                 crop = gray[y : y + h, x : x + w]
                 better, scale = (crop, 1.0) if enhance is None else enhance(crop)
-                codes = (
-                    self._convert(b, gray, scale, (x, y), helped)
-                    for b in self._read(better, helped)
-                )
-                found = merge(found, codes)
+                barcodes = self._read(better, helped)
+                if not barcodes:
+                    continue
+                codes = self._convert(barcodes, gray, scale, (x, y), helped)
+                # One read holds no code twice at one place, so the first one needs no merge
+                # unless a text repeats (then merge decides: same place or a real duplicate).
+                if found or len({code.text for code in codes}) < len(codes):
+                    codes = merge(found, codes)
+                found = codes
             self.last_pass = name
             if len(found) >= want or want == 0:
                 break
