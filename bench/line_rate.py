@@ -1,8 +1,13 @@
 """The simulated line at rising rates: the highest rate with 0 mismatches and 0 late decisions.
 
-Item frames are rendered before the run (the simulator's own cost is not counted); case-layer
-frames and labels are still rendered live. Each rate runs a fresh temporary station.
-Prints one JSON line at the end with the figures and whether the targets were met.
+As on a real line, the station and its devices are separate processes: the station runs
+`station run`'s path (station.run.run_production) and a second process serves every simulator
+and the simulated world (`station sim --world`'s path), so the simulators' Python does not share
+the station's interpreter lock. Item frames are rendered before the run (the simulator's own
+cost is not counted); case-layer frames and labels are still rendered live. `--in-process` runs
+the old way, world and simulators inside the station's process (`station demo`'s path). Each
+rate runs a fresh temporary station. Prints one JSON line at the end with the figures and
+whether the targets were met.
 """
 
 from __future__ import annotations
@@ -61,8 +66,121 @@ def prerender(engine, n: int) -> dict:
     }
 
 
+PORTS = ["19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502"]
+
+
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for sk in socks:
+        sk.bind(("127.0.0.1", 0))
+    ports = [sk.getsockname()[1] for sk in socks]
+    for sk in socks:
+        sk.close()
+    return ports
+
+
+def _devices(cfg: str, items: int, rate: int, caps: list[str], outers: list[str], journal: str,
+             ready, stop) -> None:  # fmt: skip
+    """The second process: every simulator and the world, heard only through the devices."""
+    import threading
+
+    from drivers.camera.decode import make_decoder
+    from station.build import start_simulators
+    from station.config import load_settings
+    from station.simworld import World
+
+    s = load_settings(cfg)
+    frames = _render(caps, outers)
+    sims = start_simulators(s, fixed_ports=True)
+    try:
+        world = World(s, sims, items=items, rate_per_min=rate, defects=0.01, seed=3,
+                      journal=Path(journal), caps=caps, decoder=make_decoder(),
+                      prerender=frames, remote=True)  # fmt: skip
+        t = threading.Thread(target=world.run, name="world", daemon=True)
+        t.start()
+        ready.set()
+        stop.wait(600)
+        world.close()
+    finally:
+        sims.stop()
+
+
+def _render(caps: list[str], outers: list[str]) -> dict:
+    from drivers.camera.sim import render_layer
+
+    return {
+        (cap, out): render_layer([cap, out], rows=1, cols=2, module_px=3, seed=i)
+        for i, (cap, out) in enumerate(zip(caps, outers, strict=False))
+    }
+
+
+def run_split(rate: int, items: int) -> dict:
+    """One batch at `rate` items/min: the station here, devices and world in another process."""
+    import multiprocessing as mp
+
+    from sqlalchemy import select
+
+    from station import batches, demo
+    from station.config import load_settings
+    from station.db import make_engine
+    from station.models import Code
+    from station.run import run_production
+
+    tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
+    ctx = mp.get_context("spawn")
+    stop, ready = ctx.Event(), ctx.Event()
+    child = None
+    try:
+        text = (ROOT / "config.toml").read_text(encoding="utf-8")
+        for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
+            text = text.replace(old, new)
+        (tmp / "config.toml").write_text(text, encoding="utf-8")
+        s = load_settings(tmp / "config.toml")
+        engine = make_engine(s.database_url)
+        plan = demo.DemoPlan(
+            items=items, batches=1, rate=rate, defects=0.01, seed=3, product=s.products[0].sku
+        )
+        demo.ensure_pools(engine, s, plan, "bench")
+        c = Code.__table__
+        with engine.connect() as conn:
+            caps, outers = (
+                list(conn.execute(select(c.c.code).where(c.c.level == lv, c.c.state == "available")
+                                  .order_by(c.c.id).limit(items + 50)).scalars())
+                for lv in ("inner", "outer")
+            )  # fmt: skip
+        b = batches.create(
+            engine, s, product=plan.product, lot="BENCH", quantity=items, user="bench"
+        )
+        journal = tmp / "world.jsonl"
+        child = ctx.Process(
+            target=_devices,
+            args=(str(tmp / "config.toml"), items, rate, caps, outers, str(journal), ready, stop),
+            daemon=True,
+        )
+        child.start()
+        if not ready.wait(120):
+            raise RuntimeError("the device process did not start")
+        t0 = time.monotonic()
+        run = run_production(engine, s, b.id, user="bench", finish_idle_s=1.0)
+        wall = time.monotonic() - t0
+        summary = demo.summarize(engine, b.id, journal)
+        summary.update(late=run["late"], latency_ms=run["latency_ms"], wall_s=round(wall, 1))
+        if "fault" in run:
+            summary["fault"] = run["fault"]
+        return summary
+    finally:
+        stop.set()
+        if child is not None:
+            child.join(30)
+            if child.is_alive():
+                child.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_rate(rate: int, items: int) -> dict:
-    """One batch at `rate` items/min on a fresh station; its summary."""
+    """One batch at `rate` items/min on a fresh station, all in this process; its summary."""
     from station import batches, demo
     from station.config import load_settings
     from station.db import make_engine
@@ -93,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer rates and items (< 60 s)")
     ap.add_argument("--rates", default="", help="comma-separated items/min to try")
+    ap.add_argument(
+        "--in-process", action="store_true", help="world and simulators in the station's process"
+    )
     args = ap.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r] or (
         [1200, 3000, 6000] if args.quick else [1200, 2400, 3600, 4800, 6000, 7200]
@@ -100,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     best, rows = 0, []
     for rate in rates:
         items = max(300 if args.quick else 600, int(rate * (0.1 if args.quick else 0.25)))
-        s = run_rate(rate, items)
+        s = run_rate(rate, items) if args.in_process else run_split(rate, items)
         ok = s["world_mismatches"] == 0 and s["late"] == 0 and s["duplicates"] == 0
+        ok = ok and "fault" not in s
         lat = s.get("latency_ms", {})
         row = {
             "rate_per_min": rate,
@@ -128,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "bench": "line_rate",
         "quick": args.quick,
+        "processes": 1 if args.in_process else 2,
         "best_rate_per_min": best,
         "runs": rows,
         "p99_ms_at_best": at_best.get("p99_ms"),
