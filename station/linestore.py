@@ -130,8 +130,11 @@ class LineStore:
             self._flush(conn)
             rows = conn.execute(stmt.order_by(_codes.c.id).limit(n)).all()
             if not rows:
+                from station.plantlink_run import empty_reason
+
                 raise PoolEmpty(
-                    f"no available {level} codes left; import or generate more "
+                    empty_reason(self.engine, level)
+                    or f"no available {level} codes left; import or generate more "
                     f"(`station codes generate --level {level} --count N`)"
                 )
             lifecycle.move(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import weakref
 
 from sqlalchemy import Engine
 
@@ -56,6 +57,7 @@ class PlantLink:
         self._told: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        _known[local.url.render_as_string(hide_password=False)] = self
 
     def start(self) -> PlantLink:
         """Start the background thread (once)."""
@@ -158,6 +160,15 @@ def shortage(level: str, left: dict[str, int]) -> str:
 
 
 _links: dict[str, PlantLink] = {}
+_known: weakref.WeakValueDictionary[str, PlantLink] = weakref.WeakValueDictionary()
+
+
+def empty_reason(local: Engine, level: str) -> str | None:
+    """Why `level` ran out on this local store when its plant is unreachable (else None)."""
+    link = _known.get(local.url.render_as_string(hide_password=False))
+    if link is None or link.reachable is not False:
+        return None
+    return shortage(level, local_available(local))
 
 
 def start_background(local: Engine, settings: Settings, **kw) -> PlantLink:
