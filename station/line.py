@@ -8,6 +8,7 @@ and group-commit. Blocking decoding runs in executor threads. State machine: see
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -154,6 +155,11 @@ class LineRunner:
         """Start the loop in its worker thread (resuming whatever the store says is open)."""
         self.state = RunState.STARTING
         self._restore()
+        # A full collection walks every tracked object with all threads stopped: tens of ms with
+        # SQLAlchemy, pymodbus and OpenCV loaded, longer than an item's margin. Frozen objects
+        # are skipped by later collections; the run's own garbage is still collected.
+        gc.collect()
+        gc.freeze()
         self._thread = threading.Thread(target=self._run, name="line", daemon=True)
         self._thread.start()
 
@@ -247,6 +253,7 @@ class LineRunner:
                 self.store.flush()
             finally:
                 self.state = RunState.IDLE
+                gc.unfreeze()  # back to normal collection once the line is still
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self.signals.status_changed.emit(self.status())
                 self.signals.run_finished.emit(str(self.finish_reason or FinishReason.STOPPED))
