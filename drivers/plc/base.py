@@ -101,7 +101,14 @@ class RegisterMap:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"plc register map: unknown key(s) {unknown}; known: {sorted(known)}")
-        return cls(**dict(data))
+        # TOML has no null: -1 (or "none") switches an optional address off.
+        optional = {"reject_coil", "line_stop_coil", "line_stop_register", "case_result",
+                    "cases_placed"}  # fmt: skip
+        values = {
+            k: None if k in optional and (v == -1 or str(v).lower() == "none") else v
+            for k, v in data.items()
+        }
+        return cls(**values)
 
     @property
     def trigger_span(self) -> tuple[int, int]:

@@ -38,3 +38,11 @@ def test_a_map_without_the_gate_writes_nothing() -> None:
 def test_gate_registers_must_not_overlap_others() -> None:
     with pytest.raises(ValueError, match="case_result and"):
         RegisterMap(case_result=21)  # on top of the stack light
+
+
+def test_minus_one_in_config_switches_an_address_off() -> None:
+    m = RegisterMap.from_dict({"case_result": -1, "cases_placed": "none", "line_stop_coil": -1,
+                               "line_stop_register": 60})  # fmt: skip
+    assert (m.case_result, m.cases_placed, m.line_stop_coil, m.line_stop_register) == (
+        None, None, None, 60,
+    )  # fmt: skip
