@@ -18,7 +18,7 @@ import zxingcpp
 from drivers.camera import grade as grading
 from drivers.camera.base import CameraError, DecodedCode, Decoder
 from drivers.camera.gs1 import split_gs1
-from drivers.camera.preprocess import DEFAULT_PASSES, Pass
+from drivers.camera.preprocess import DEFAULT_PASSES, Pass, inverted, third
 from drivers.camera.zbar import PyzbarDecoder, zbar_formats
 
 Roi = tuple[int, int, int, int]
@@ -115,19 +115,28 @@ class ZxingDecoder:
         first = [step for step in steps if step[0] == first_pass]
         if not first:
             raise CameraError("decoder", "zxing-cpp", f"unknown first_pass {first_pass!r}")
-        self._steps = first + [step for step in steps if step[0] != first_pass]
+        ordered = first + [step for step in steps if step[0] != first_pass]
+        # zxing-cpp's try_invert and try_downscale always run, even when the full-size read
+        # found every code: half the time of a clean read. When the caller says how many codes
+        # the frame holds, "plain" reads without them, and these two steps make the same reads
+        # only when it found fewer (the cheap 1/3 layer first). Not on a dot-matrix line: its
+        # plain read comes after the erosion pass and stays one more pass, as before.
+        self._layered = first_pass == "plain" and try_harder
+        if self._layered:
+            ordered[1:1] = [("third", third), ("inverted", inverted)]
+        self._steps = ordered
         self.pass_budget_ms = pass_budget_ms
         self.last_pass = ""
 
-    def _read(self, image: numpy.ndarray, enhanced: bool) -> list[zxingcpp.Barcode]:
+    def _read(self, image: numpy.ndarray, harder: bool, invert: bool) -> list[zxingcpp.Barcode]:
         if image.size == 0:
             return []
         return zxingcpp.read_barcodes(
             image,
             formats=self._formats,
             try_rotate=self.try_harder,
-            try_downscale=self.try_harder,
-            try_invert=self.try_harder and not enhanced,
+            try_downscale=self.try_harder and harder,
+            try_invert=self.try_harder and invert,
         )
 
     def _convert(
@@ -164,18 +173,34 @@ class ZxingDecoder:
         return out
 
     def decode(self, image: numpy.ndarray, expected: int | None = None) -> list[DecodedCode]:
-        """Codes in ``image``; enhancement passes run only while fewer than ``expected`` (or 1)."""
+        """Codes in ``image``; harder reads run only while fewer than ``expected`` (or 1).
+
+        With ``expected`` the first read skips zxing-cpp's inverted and downscaled reads and the
+        "third" and "inverted" steps make them only if it found fewer; so a code beyond the
+        expected count that only those reads would find is not looked for (as with the
+        enhancement passes). Without ``expected`` the first read is zxing-cpp's full one.
+        """
         gray = to_gray(image)
         want = 1 if expected is None else expected
+        fast = expected is not None and self._layered
         found: list[DecodedCode] = []
         rois = _clip_rois(self.rois, gray.shape)
         started = time.perf_counter()
         for index, (name, enhance) in enumerate(self._steps):
-            helped = index > 0  # read only after help: the grade is capped at C
+            layer = name in ("third", "inverted")
+            if layer and not fast:
+                continue  # the plain read already made zxing-cpp's own harder reads
+            helped = index > 0 and not layer  # read only after help: the grade is capped at C
+            if index == 0:  # plain (or a dot-matrix line's erosion pass)
+                harder = invert = not fast
+            elif layer:  # the 1/3 layer as zxing-cpp reads it; the inverted image as it is
+                harder = invert = name == "third"
+            else:
+                harder, invert = True, False
             for x, y, w, h in rois:
                 crop = gray[y : y + h, x : x + w]
                 better, scale = (crop, 1.0) if enhance is None else enhance(crop)
-                barcodes = self._read(better, helped)
+                barcodes = self._read(better, harder, invert)
                 if not barcodes:
                     continue
                 codes = self._convert(barcodes, gray, scale, (x, y), helped)

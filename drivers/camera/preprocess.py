@@ -18,6 +18,7 @@ Pass = Callable[[numpy.ndarray], tuple[numpy.ndarray, float]]
 _DISK3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _DISK5 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 _UPSCALE_MAX_PIXELS = 1_400_000
+_ZXING_DOWNSCALE_FROM = 500  # zxing-cpp ReaderOptions: downscaleThreshold 500, downscaleFactor 3
 
 
 def half_close(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
@@ -62,6 +63,24 @@ def upscale(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
     if gray.shape[0] * gray.shape[1] > _UPSCALE_MAX_PIXELS:
         return gray[:0, :0], 2.0
     return cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), 2.0
+
+
+def third(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
+    """zxing-cpp's own downscale layer: 3×3 block means, only for frames over 500 px a side.
+
+    Same threshold and factor as zxing-cpp's ``try_downscale`` pyramid, so reading this layer
+    (with ``try_downscale`` for any further layers) finds what zxing-cpp's pyramid would.
+    """
+    h, w = gray.shape[:2]
+    if max(h, w) <= _ZXING_DOWNSCALE_FROM or min(h, w) < 3:
+        return gray[:0, :0], 1.0 / 3.0
+    exact = gray[: h - h % 3, : w - w % 3]
+    return cv2.resize(exact, (w // 3, h // 3), interpolation=cv2.INTER_AREA), 1.0 / 3.0
+
+
+def inverted(gray: numpy.ndarray) -> tuple[numpy.ndarray, float]:
+    """Light codes on a dark ground (laser marks, white ink) as dark on light."""
+    return cv2.bitwise_not(gray), 1.0
 
 
 DEFAULT_PASSES: tuple[tuple[str, Pass], ...] = (
