@@ -154,12 +154,13 @@ def run_split(rate: int, items: int) -> dict:
             engine, s, product=plan.product, lot="BENCH", quantity=items, user="bench"
         )
         journal = tmp / "world.jsonl"
-        child = ctx.Process(
+        proc = ctx.Process(
             target=_devices,
             args=(str(tmp / "config.toml"), items, rate, caps, outers, str(journal), ready, stop),
             daemon=True,
         )
-        child.start()
+        proc.start()
+        child = proc
         if not ready.wait(120):
             raise RuntimeError("the device process did not start")
         t0 = time.monotonic()

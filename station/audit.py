@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, column, insert, inspect, null, select, text, update
 from sqlalchemy.engine import Connection
 
+from station.db import raw_sqlite, sqlite_time
 from station.models import AuditEntry, Meta
 
 GENESIS = "0" * 64
@@ -75,6 +76,11 @@ def _head(conn: Connection, chain: str | None = None) -> str:
     # Locking the head row (FOR UPDATE on PostgreSQL; SQLite already holds the write lock from
     # BEGIN IMMEDIATE) serialises writers so two processes never fork the chain.
     key = _head_key(chain)
+    raw = raw_sqlite(conn)
+    if raw is not None:
+        row = raw.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return row[0]
     stmt = select(_meta.c.value).where(_meta.c.key == key)
     if conn.dialect.name != "sqlite":
         stmt = stmt.with_for_update()
@@ -92,6 +98,10 @@ def _head(conn: Connection, chain: str | None = None) -> str:
     return value
 
 
+_SQLITE_INSERT = (
+    'INSERT INTO audit (time, "user", action, subject, old, new, reason, batch_id, prev_hash, '
+    "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _PG_COLS = (
     *("time", "user", "action", "subject", "old", "new", "reason", "batch_id", "prev_hash"),
     *("hash", "chain"),
@@ -131,6 +141,16 @@ def record(
         )
         prev = h
     if rows:
+        raw = raw_sqlite(conn)
+        if raw is not None:
+            cur = raw.cursor()
+            cur.executemany(_SQLITE_INSERT, [
+                (sqlite_time(r["time"]), r["user"], r["action"], r["subject"], r["old"],
+                 r["new"], r["reason"], r["batch_id"], r["prev_hash"], r["hash"])
+                for r in rows
+            ])  # fmt: skip
+            cur.execute("UPDATE meta SET value = ? WHERE key = ?", (prev, _head_key(chain)))
+            return len(rows)
         if conn.dialect.name == "postgresql":
             # One INSERT … SELECT unnest(arrays): psycopg's executemany sends one per entry.
             cols = {k: [r[k] for r in rows] for k in _PG_COLS if k != "chain"}

@@ -11,6 +11,7 @@ available → reserved → printed → verified → linked
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, any_, bindparam, select, update
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from station import audit
+from station.db import raw_sqlite, sqlite_time
 from station.errors import TransitionError
 from station.models import Code
 
@@ -104,7 +106,15 @@ def move(
     values = {"state": new.value, "updated_at": audit.now()}
     if extra:
         values.update(extra)
-    if expect is not None and conn.dialect.name == "postgresql":
+    raw = raw_sqlite(conn)
+    if raw is not None:
+        cols = list(values)
+        sql = f"UPDATE codes SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ? AND state = ?"
+        fixed = tuple(sqlite_time(v) if isinstance(v, datetime) else v for v in values.values())
+        cur = raw.cursor()
+        cur.executemany(sql, [(*fixed, i, str(o)) for i, o in zip(ids, olds, strict=True)])
+        changed = cur.rowcount
+    elif expect is not None and conn.dialect.name == "postgresql":
         # One statement per chunk instead of one per code: on a plant database shared by many
         # lines the per-row round trips, not the rows, were the cost (~10x at 10 lines).
         stmt = (

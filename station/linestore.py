@@ -17,7 +17,7 @@ from sqlalchemy import Engine, bindparam, column, func, insert, select, update
 
 from aggregation.rules import CodeInfo
 from station import audit, lifecycle, plant
-from station.db import read_engine
+from station.db import raw_sqlite, read_engine, sqlite_time
 from station.errors import StationError
 from station.lifecycle import State
 from station.models import Batch, Code, Link, Reject
@@ -241,19 +241,36 @@ class LineStore:
                 expect=State(old),
                 labels=[c for _, c in items],
             )
+        raw = raw_sqlite(conn)
         if self._extra:
             by_keys: dict[tuple, list[dict]] = defaultdict(list)
             for e in self._extra:
                 by_keys[tuple(sorted(e))].append(e)
             for keys, rows in by_keys.items():
-                cols = {k: bindparam(k) for k in keys if k != "_id"}
+                names = [k for k in keys if k != "_id"]
+                if raw is not None:
+                    sql = f"UPDATE codes SET {', '.join(f'{k} = ?' for k in names)} WHERE id = ?"
+                    raw.executemany(sql, [(*(r[k] for k in names), r["_id"]) for r in rows])
+                    continue
+                cols = {k: bindparam(k) for k in names}
                 conn.execute(
                     update(_codes).where(_codes.c.id == bindparam("_id")).values(cols), rows
                 )
-        if self._links:
-            conn.execute(insert(_links), self._links)
-        if self._rejects:
-            conn.execute(insert(_rejects), self._rejects)
+        for table, rows in ((_links, self._links), (_rejects, self._rejects)):
+            if not rows:
+                continue
+            if raw is None:
+                conn.execute(insert(table), rows)
+                continue
+            names = list(rows[0])
+            sql = (
+                f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{k}{chr(34)}' for k in names)})"
+                f" VALUES ({', '.join('?' * len(names))})"
+            )
+            raw.executemany(
+                sql,
+                [tuple(sqlite_time(r[k]) if k == "time" else r[k] for k in names) for r in rows],
+            )
         if self._audit:
             audit.record(conn, self.user, self._audit)
         self._moves.clear()

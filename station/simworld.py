@@ -160,6 +160,9 @@ class World:
         self.interval = 60.0 / rate_per_min
         self.defect_rate = defects
         self.rng = random.Random(seed)
+        # The case packer draws from its own stream: when a case is formed depends on timing,
+        # and sharing one stream made the items' defects differ from run to run.
+        self.case_rng = random.Random(seed + 1)
         line = settings.line
         mm_s = line.speed_m_per_s * 1000
         self.to_camera = line.trigger_to_camera_mm / mm_s
@@ -366,12 +369,12 @@ class World:
         n = min(self.case_cap, len(self._acc))
         take = [self._acc.popleft() for _ in range(n)]
         items = [m for m, _ in take]
-        if self.rng.random() < self.defect_rate * 3 and n == self.case_cap and not final:
-            kind = self.rng.choice(CASE_DEFECTS)
+        if self.case_rng.random() < self.defect_rate * 3 and n == self.case_cap and not final:
+            kind = self.case_rng.choice(CASE_DEFECTS)
             self._case_defect = kind
             if kind == "foreign":
-                items[self.rng.randrange(n)] = "FOREIGN-" + "".join(
-                    self.rng.choice("ABCDEFGHJK23456789") for _ in range(12)
+                items[self.case_rng.randrange(n)] = "FOREIGN-" + "".join(
+                    self.case_rng.choice("ABCDEFGHJK23456789") for _ in range(12)
                 )
             else:
                 self._acc.appendleft(take.pop())
@@ -412,9 +415,11 @@ class World:
                 self.journal.write(t="case_rejected", label=label, bad=sorted(bad))
                 # The operator takes out what the station named, unreadable and foreign items.
                 keep = [m for m in items if m and m not in bad and not m.startswith("FOREIGN-")]
-                if self.remote:  # no list on a PLC gate: what comes back twice goes to QA
-                    keep = [m for m in keep if m not in self._returned]
-                    self._returned.update(keep)
+                if self.remote:  # no list on a PLC gate: the same case refused twice goes to QA
+                    again = set(keep) == self._returned
+                    self._returned = set(keep)
+                    if again:
+                        keep = []
                 for m in reversed(keep):  # good items go back to the head of the packer
                     self._acc.appendleft((m, ""))
                 if label not in bad:

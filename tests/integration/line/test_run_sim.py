@@ -101,7 +101,8 @@ def test_station_run_against_station_sim_for_a_whole_batch(station_dir: Path) ->
     assert got["late"] <= items // 200
     assert got["rejected_by_reason"].get("late_decision", 0) == got["late"]
     assert got["verified"] + got["rejected"] >= items  # items, plus case rejects
-    assert got["cases"] >= (items - got["rejected"]) // 24 and got["pallets"] >= 1
+    # (a foreign item pushes one good item out of a case: the exact count is checked below)
+    assert got["cases"] >= (items - got["rejected"]) // 24 - 1 and got["pallets"] >= 1
 
     settings = load_settings(cfg)
     s = summarize(make_engine(settings.database_url), batch, journal)
