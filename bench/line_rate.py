@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r] or (
-        [1200, 3000, 6000] if args.quick else [1200, 2400, 3600, 4800, 6000, 7200]
+        [1200, 3000, 6000] if args.quick else [1200, 3000, 4800, 6000, 7200, 8400, 9600, 10800]
     )
     best, rows = 0, []
     for rate in rates:
