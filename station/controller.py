@@ -126,34 +126,38 @@ class LineController:
 
     def _run(self, b: BatchView, items: int) -> None:
         from station import demo
+        from station.run import run_production
 
-        plan = demo.DemoPlan(
-            items=items,
-            batches=1,
-            rate=self.rate,
-            defects=self.defects,
-            seed=1,
-            product=b.product_sku,
-        )
-        orig = demo.LineRunner.start
-
-        def keep(runner) -> None:
+        def keep(runner) -> None:  # the controller holds the runner it starts
             self._runner = runner
-            orig(runner)
 
         try:
-            demo.ensure_pools(self.engine, self.settings, plan, self.user)
-            settle_heap()
-            demo.LineRunner.start = keep  # the controller holds the runner it starts
-            summary = demo.run_batch(
-                self.engine, self.settings, plan, b.id, user=self.user, signals=self.line
-            )
+            if self.simulate:
+                plan = demo.DemoPlan(
+                    items=items,
+                    batches=1,
+                    rate=self.rate,
+                    defects=self.defects,
+                    seed=1,
+                    product=b.product_sku,
+                )
+                demo.ensure_pools(self.engine, self.settings, plan, self.user)
+                settle_heap()
+                summary = demo.run_batch(
+                    self.engine, self.settings, plan, b.id, user=self.user, signals=self.line,
+                    on_start=lambda _sims, runner, _world: keep(runner),
+                )  # fmt: skip
+            else:  # the configured devices; faults wait for the operator to clear them
+                settle_heap()
+                summary = run_production(
+                    self.engine, self.settings, b.id, user=self.user, signals=self.line,
+                    on_start=keep, stop_on_fault=False,
+                )  # fmt: skip
             self.events.batch_finished.emit(summary)
         except Exception as exc:  # shown to the operator, logged in full
             log.exception("batch %s failed", b.id)
             self.events.command_failed.emit("start", str(exc))
         finally:
-            demo.LineRunner.start = orig
             self._runner = None
             self.events.batches_changed.emit()
 

@@ -65,8 +65,13 @@ def run_production(
     finish_idle_s: float = 3.0,
     stop: threading.Event | None = None,
     on_start: Callable[[LineRunner], None] | None = None,
+    stop_on_fault: bool = True,
 ) -> dict:
-    """Run (or resume) `batch_id` on the configured devices until done; returns a summary."""
+    """Run (or resume) `batch_id` on the configured devices until done; returns a summary.
+
+    Headless, a fault ends the run (`stop_on_fault`); with an operator at the screen it waits
+    for them to clear it (LineRunner.resume).
+    """
     d = settings.devices
     if d.plc is None or d.verify_camera is None:
         raise ConfigError("a production run needs [devices.plc] and [devices.verify_camera]")
@@ -88,13 +93,13 @@ def run_production(
             if src is not None:
                 src.connect()  # a camera that is not there fails here, before anything prints
         return _run(engine, settings, b, devs, verify, case, user, signals, on_progress,
-                    finish_idle_s, stop, on_start)  # fmt: skip
+                    finish_idle_s, stop, on_start, stop_on_fault)  # fmt: skip
     finally:
         _close_all(opened)
 
 
 def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, idle_s, stop,
-         on_start) -> dict:  # fmt: skip
+         on_start, stop_on_fault) -> dict:  # fmt: skip
     signals = signals or LineSignals()
     store = LineStore(engine, b.id, b.product_sku, user)
     runner = LineRunner(
@@ -133,7 +138,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
                 on_progress({"state": st.state.value, "triggered": st.triggered,
                              "verified": st.verified, "rejected": st.rejected,
                              "cases": st.cases, "pallets": st.pallets})  # fmt: skip
-            if st.state.value == "faulted":
+            if st.state.value == "faulted" and stop_on_fault:
                 failed = "; ".join(f"{a.device}: {a.message} ({a.action})" for a in st.alarms)
                 break
             if stop.is_set():
