@@ -15,7 +15,7 @@ import pytest
 
 STATION = str(Path(sys.executable).with_name("station"))
 KILLS = int(os.environ.get("LINESTATION_CRASH_KILLS", "20"))
-ITEMS = int(os.environ.get("LINESTATION_CRASH_ITEMS", "3000"))
+ITEMS = int(os.environ.get("LINESTATION_CRASH_ITEMS", "5000"))  # issue 4: a 5,000-item run
 
 
 def _start(cfg: Path, *extra: str) -> subprocess.Popen:
