@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -160,6 +161,10 @@ class LineRunner:
         # are skipped by later collections; the run's own garbage is still collected.
         gc.collect()
         gc.freeze()
+        # The line thread waits on sockets a dozen times a tick; each time it wants the GIL back
+        # it may wait a whole switch interval per busy thread (decoders, a UI, simulators).
+        # With Python's 5 ms the printer ran dry at 2,000/min on a saturated 2-core machine.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self._thread = threading.Thread(target=self._run, name="line", daemon=True)
         self._thread.start()
 
