@@ -66,21 +66,6 @@ def prerender(engine, n: int) -> dict:
     }
 
 
-PORTS = ["19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502"]
-
-
-def _free_ports(n: int) -> list[int]:
-    import socket
-
-    socks = [socket.socket() for _ in range(n)]
-    for sk in socks:
-        sk.bind(("127.0.0.1", 0))
-    ports = [sk.getsockname()[1] for sk in socks]
-    for sk in socks:
-        sk.close()
-    return ports
-
-
 def _devices(cfg: str, items: int, rate: int, caps: list[str], outers: list[str], journal: str,
              ready, stop) -> None:  # fmt: skip
     """The second process: every simulator and the world, heard only through the devices."""
@@ -123,6 +108,7 @@ def run_split(rate: int, items: int) -> dict:
     from sqlalchemy import select
 
     from station import batches, demo
+    from station.build import on_free_ports
     from station.config import load_settings
     from station.db import make_engine
     from station.models import Code
@@ -133,9 +119,7 @@ def run_split(rate: int, items: int) -> dict:
     stop, ready = ctx.Event(), ctx.Event()
     child = None
     try:
-        text = (ROOT / "config.toml").read_text(encoding="utf-8")
-        for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
-            text = text.replace(old, new)
+        text = on_free_ports((ROOT / "config.toml").read_text(encoding="utf-8"))
         (tmp / "config.toml").write_text(text, encoding="utf-8")
         s = load_settings(tmp / "config.toml")
         engine = make_engine(s.database_url)

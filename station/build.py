@@ -114,6 +114,31 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
     return sims
 
 
+SAMPLE_PORTS = ("19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502")
+"""The loopback ports of the sample config.toml's devices."""
+
+
+def free_ports(n: int) -> list[int]:
+    """n loopback TCP ports free right now (for simulators beside other stations)."""
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sk in socks:
+            sk.bind(("127.0.0.1", 0))
+        return [sk.getsockname()[1] for sk in socks]
+    finally:
+        for sk in socks:
+            sk.close()
+
+
+def on_free_ports(config_text: str) -> str:
+    """The sample config's text with every device moved to a free port (tests, benchmarks)."""
+    for old, new in zip(SAMPLE_PORTS, map(str, free_ports(len(SAMPLE_PORTS))), strict=True):
+        config_text = config_text.replace(old, new)
+    return config_text
+
+
 def is_stream(source: str) -> bool:
     """True for a tagged frame stream URL (what `station sim` serves for a camera)."""
     return source.startswith("http://") and source.split("?")[0].endswith("/frames")

@@ -122,16 +122,7 @@ def run_batch(
     runner = LineRunner(
         settings,
         store,
-        LineDevices(
-            plc=devs["plc"],
-            inkjet=devs.get("inkjet"),
-            decoder=devs["decoder"],
-            verify_frames=world.verify,
-            case_frames=world.case_frames,
-            case_labeler=devs.get("case_labeler"),
-            pallet_labeler=devs.get("pallet_labeler"),
-            pallet_reader=devs.get("reader"),
-        ),
+        LineDevices.of(devs, world.verify, world.case_frames),
         planned=plan.items,
         signals=signals,
     ).with_lot(b.lot)

@@ -54,6 +54,20 @@ class LineDevices:
     pallet_labeler: Any | None = None
     pallet_reader: Any | None = None
 
+    @classmethod
+    def of(cls, devs: dict[str, Any], verify: FrameSource, case: FrameSource | None) -> LineDevices:
+        """From build.open_devices' dict and the two cameras' frame sources."""
+        return cls(
+            plc=devs["plc"],
+            inkjet=devs.get("inkjet"),
+            decoder=devs["decoder"],
+            verify_frames=verify,
+            case_frames=case,
+            case_labeler=devs.get("case_labeler"),
+            pallet_labeler=devs.get("pallet_labeler"),
+            pallet_reader=devs.get("reader"),
+        )
+
 
 @dataclass
 class Item:

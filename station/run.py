@@ -105,16 +105,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
     runner = LineRunner(
         settings,
         store,
-        LineDevices(
-            plc=devs["plc"],
-            inkjet=devs.get("inkjet"),
-            decoder=devs["decoder"],
-            verify_frames=verify,
-            case_frames=case,
-            case_labeler=devs.get("case_labeler"),
-            pallet_labeler=devs.get("pallet_labeler"),
-            pallet_reader=devs.get("reader"),
-        ),
+        LineDevices.of(devs, verify, case),
         planned=b.quantity,
         signals=signals,
     ).with_lot(b.lot)

@@ -29,6 +29,16 @@ from drivers.camera.sim import render_code, render_layer
 
 ITEM_DEFECTS = ("smudge", "missing", "wrong", "duplicate", "nocap")
 CASE_DEFECTS = ("foreign", "short")
+DEFECT_REASONS = {
+    "smudge": "no_read",
+    "missing": "no_read",
+    "wrong": "misprint",
+    "duplicate": "duplicate",
+    "nocap": "missing_pair",
+    "case_foreign": "foreign_item",
+    "case_short": "count_mismatch",
+}
+"""The reject reason the station must give each defect the world injects (as journalled)."""
 LAYER_PX = 3
 
 

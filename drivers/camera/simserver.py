@@ -14,7 +14,46 @@ from drivers.errors import DriverTimeout
 _BOUNDARY = b"linestationframe"
 
 
-class MjpegServer:
+class HttpStreamLifecycle:
+    """Start/stop of a ThreadingHTTPServer served from a background thread (both stream servers)."""
+
+    _httpd: ThreadingHTTPServer
+    _thread: threading.Thread
+    _stopping: threading.Event
+
+    def _serve_in_thread(self, name: str) -> None:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=name,
+            daemon=True,
+        )
+
+    def start(self):  # returns self, the subclass
+        """Begin serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the listening socket and join the server thread."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(timeout=2.0)
+        self._httpd.server_close()
+
+    def close(self) -> None:
+        """Same as stop()."""
+        self.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class MjpegServer(HttpStreamLifecycle):
     """``multipart/x-mixed-replace`` JPEG stream at ``http://127.0.0.1:<port>/stream.mjpg``.
 
     ``next_frame(timeout_s)`` supplies frames (e.g. ``SimCamera.grab``); each client gets the
@@ -55,12 +94,7 @@ class MjpegServer:
         self._httpd.daemon_threads = False  # server_close() joins the client threads
         self.port = self._httpd.server_address[1]
         self.url = f"http://{host}:{self.port}/stream.mjpg"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="mjpeg-server",
-            daemon=True,
-        )
+        self._serve_in_thread("mjpeg-server")
 
     def _stream(self, handler: BaseHTTPRequestHandler) -> None:
         while not self._stopping.is_set():
@@ -83,22 +117,3 @@ class MjpegServer:
                 handler.wfile.flush()
             except OSError:
                 return
-
-    def start(self) -> MjpegServer:
-        """Begin serving in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the listening socket and join the server thread."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join(timeout=2.0)
-        self._httpd.server_close()
-
-    def __enter__(self) -> MjpegServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import cv2
 import numpy
 
+from drivers.camera.simserver import HttpStreamLifecycle
 from drivers.errors import DriverConnectionError, DriverProtocolError
 
 BOUNDARY = b"linestationframe"
@@ -56,7 +57,7 @@ def decode_tag(value: str | None) -> Tag:
     return tuple(int(v) if v else None for v in value.split(";"))
 
 
-class FrameStreamServer:
+class FrameStreamServer(HttpStreamLifecycle):
     """Serve tagged frames at ``http://host:port/frames``; one client at a time takes them.
 
     ``next_frame(timeout_s)`` returns ``(tag, frame)`` or None when there is none yet; without it
@@ -106,12 +107,7 @@ class FrameStreamServer:
         self._httpd.daemon_threads = True
         self.host, self.port = self._httpd.server_address[:2]
         self.url = f"http://{self.host}:{self.port}/frames"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{name}-server",
-            daemon=True,
-        )
+        self._serve_in_thread(f"{name}-server")
 
     def put(self, tag: Tag, frame: numpy.ndarray) -> None:
         """Queue a frame for the client (when built without next_frame): the camera fired."""
@@ -144,27 +140,6 @@ class FrameStreamServer:
             except OSError:
                 return  # the client went away; this frame is lost like a dropped camera frame
             self.served += 1
-
-    def start(self) -> FrameStreamServer:
-        """Begin serving in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket and join the server thread."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join(timeout=2.0)
-        self._httpd.server_close()
-
-    close = stop
-
-    def __enter__(self) -> FrameStreamServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class FrameStreamClient:

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from station.build import on_free_ports
+
 STATION = str(Path(sys.executable).with_name("station"))
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
     cfg = station_dir / "config.toml"
-    text = cfg.read_text(encoding="utf-8")
-    for old, new in zip(
-        ["19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502"],
-        map(str, _free_ports(9)),
-        strict=True,
-    ):
-        text = text.replace(old, new)
-    cfg.write_text(text, encoding="utf-8")
+    cfg.write_text(on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8")
     sim = subprocess.Popen(
         [STATION, "--config", str(cfg), "sim", "--seconds", "60"],
         stdout=subprocess.PIPE,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from station.simworld import DEFECT_REASONS
+
 
 def test_demo_rejects_every_defect_with_its_reason_and_matches_the_world(
     cli, station_dir: Path
@@ -19,16 +21,7 @@ def test_demo_rejects_every_defect_with_its_reason_and_matches_the_world(
     assert s["items"] == 1200
     reasons = s["rejected_by_reason"]
     injected = s["defects_injected"]
-    expect = {
-        "smudge": "no_read",
-        "missing": "no_read",
-        "wrong": "misprint",
-        "duplicate": "duplicate",
-        "nocap": "missing_pair",
-        "case_foreign": "foreign_item",
-        "case_short": "count_mismatch",
-    }
-    for kind, reason in expect.items():
+    for kind, reason in DEFECT_REASONS.items():
         if injected.get(kind):
             assert reasons.get(reason, 0) > 0, (kind, reason, reasons)
     assert s["containers"]["case"]["normal"] >= 40

@@ -9,37 +9,18 @@ journals what physically happened; afterwards the store is compared with it.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from station.build import on_free_ports
 from station.config import load_settings
 from station.db import make_engine
 from station.demo import summarize
+from station.simworld import DEFECT_REASONS
 
 STATION = str(Path(sys.executable).with_name("station"))
-PORTS = ["19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502"]
-EXPECT = {
-    "smudge": "no_read",
-    "missing": "no_read",
-    "wrong": "misprint",
-    "duplicate": "duplicate",
-    "nocap": "missing_pair",
-    "case_foreign": "foreign_item",
-    "case_short": "count_mismatch",
-}
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def _station(cfg: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -50,10 +31,7 @@ def _station(cfg: Path, *args: str, timeout: float = 120) -> subprocess.Complete
 
 def test_station_run_against_station_sim_for_a_whole_batch(station_dir: Path) -> None:
     cfg = station_dir / "config.toml"
-    text = cfg.read_text(encoding="utf-8")
-    for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
-        text = text.replace(old, new)
-    cfg.write_text(text, encoding="utf-8")
+    cfg.write_text(on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8")
     items = 600
     for level, n, scheme in (
         ("inner", 700, "random"),
@@ -112,7 +90,7 @@ def test_station_run_against_station_sim_for_a_whole_batch(station_dir: Path) ->
     assert s["links"] > items // 2
     injected = s["defects_injected"]
     assert sum(injected.values()) > 0
-    for kind, reason in EXPECT.items():
+    for kind, reason in DEFECT_REASONS.items():
         if injected.get(kind):
             assert s["rejected_by_reason"].get(reason, 0) > 0, (kind, reason, s)
     # Every verified item is in a case (but those a foreign item pushed off the line): full cases,
@@ -139,10 +117,9 @@ def test_run_refuses_the_in_process_sim_camera_with_the_fix(station_dir: Path) -
 
 def test_run_without_devices_stops_with_the_device_and_port(station_dir: Path) -> None:
     cfg = station_dir / "config.toml"
-    text = cfg.read_text(encoding="utf-8")
-    for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
-        text = text.replace(old, new)  # nobody listens on these
-    cfg.write_text(text, encoding="utf-8")
+    cfg.write_text(
+        on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8"
+    )  # nobody listens
     _station(cfg, "batch", "create", "--product", "WATER-550", "--lot", "X", "--quantity", "5")
     r = _station(cfg, "run", "--headless", timeout=60)
     assert r.returncode in (1, 2)
@@ -161,10 +138,7 @@ def test_the_ui_controller_runs_a_batch_on_configured_devices(station_dir: Path)
     from station.simworld import World
 
     cfg = station_dir / "config.toml"
-    text = cfg.read_text(encoding="utf-8")
-    for old, new in zip(PORTS, map(str, _free_ports(len(PORTS))), strict=True):
-        text = text.replace(old, new)
-    cfg.write_text(text, encoding="utf-8")
+    cfg.write_text(on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8")
     s = load_settings(cfg)
     engine = make_engine(s.database_url)
     for level, n, scheme in (("inner", 250, "random"), ("outer", 250, "random"),
