@@ -125,7 +125,8 @@ def figure(r: dict) -> str:
         )
     if b == "line_rate":
         return (
-            f"best {r['best_rate_per_min']:,} items/min with 0 late and 0 mismatches, p99 "
+            f"best {r['best_rate_per_min']:,} items/min with 0 late, 0 unprinted, 0 mismatches, "
+            f"p99 "
             f"{r.get('p99_ms_at_best')} ms at best; tried "
             + ", ".join(f"{x['rate_per_min']}{'' if x['ok'] else ' ✗'}" for x in r.get("runs", []))
         )
