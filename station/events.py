@@ -36,13 +36,20 @@ class FinishReason(StrEnum):
 
 @dataclass(frozen=True)
 class Alarm:
-    """Something the operator must see: which device, what happened, what to do."""
+    """Something the operator must see: which device, what happened, what to do.
+
+    `message` and `action` are English for the log, the CLI and the plant status. `key` names the
+    message for screens that show it in another language; `args` are the values it needs
+    (("seq", "42"), ("detail", what the driver said), ...), kept as a tuple so Alarm stays hashable.
+    """
 
     code: str
     device: str
     message: str
     action: str
     severity: str = "alarm"  # alarm | warning
+    key: str = ""
+    args: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

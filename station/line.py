@@ -255,7 +255,10 @@ class LineRunner(CaseStation):
                     break
         except Exception as exc:  # the line must stop safely whatever happened
             log.exception("line loop failed")
-            self._fault("line", f"{type(exc).__name__}: {exc}", "see the log; restart the run")
+            error = f"{type(exc).__name__}: {exc}"
+            self._fault(
+                "line", error, "see the log; restart the run", "line_failed", (("detail", error),)
+            )
             self.finish_reason = FinishReason.FAULTED
         finally:
             try:
@@ -334,7 +337,13 @@ class LineRunner(CaseStation):
             try:
                 self.dev.plc.heartbeat()
             except DriverError as exc:
-                self._fault("plc", str(exc), "check the PLC and its network cable")
+                self._fault(
+                    "plc",
+                    str(exc),
+                    "check the PLC and its network cable",
+                    "plc_fault",
+                    (("detail", str(exc)),),
+                )
         if now - self._last_status > self.s.line.status_interval_ms / 1000:
             self._last_status = now
             self.signals.status_changed.emit(self.status())
@@ -352,7 +361,13 @@ class LineRunner(CaseStation):
             triggers = self.dev.plc.poll_triggers()
         except DriverError as exc:
             lost = getattr(exc, "triggers", None)
-            self._fault("plc", str(exc), "items passed unseen: clear the line up to the camera")
+            self._fault(
+                "plc",
+                str(exc),
+                "items passed unseen: clear the line up to the camera",
+                "triggers_lost",
+                (("detail", str(exc)),),
+            )
             triggers = lost or []
         for t in triggers:
             self.stats.triggered += 1
@@ -406,6 +421,7 @@ class LineRunner(CaseStation):
                     "an item passed the printer with nothing queued",
                     "the station fed the printer too late: slow the line",
                     "warning",
+                    key="printer_starved",
                 )
             )
 
@@ -440,7 +456,11 @@ class LineRunner(CaseStation):
         self._sent.clear()
         self.store.flush()
         self._fault(
-            "inkjet", str(exc), "check the printer (ink, head, cable), then clear the fault"
+            "inkjet",
+            str(exc),
+            "check the printer (ink, head, cable), then clear the fault",
+            "printer_fault",
+            (("detail", str(exc)),),
         )
 
     def _recover_printer(self) -> None:
@@ -453,7 +473,13 @@ class LineRunner(CaseStation):
             ink.connect()
             ink.select_job(self.s.devices.inkjet.job)
         except DriverError as exc:
-            self._fault("inkjet", str(exc), "check the printer and its cable, then clear")
+            self._fault(
+                "inkjet",
+                str(exc),
+                "check the printer and its cable, then clear",
+                "printer_reconnect_failed",
+                (("detail", str(exc)),),
+            )
 
     def _take_frames(self, now: float) -> None:
         src = self.dev.verify_frames
@@ -461,7 +487,13 @@ class LineRunner(CaseStation):
             try:
                 got = src.get(0.0)
             except DriverError as exc:
-                self._fault("verify_camera", str(exc), "check the camera, its cable and light")
+                self._fault(
+                    "verify_camera",
+                    str(exc),
+                    "check the camera, its cable and light",
+                    "camera_fault",
+                    (("detail", str(exc)),),
+                )
                 return
             if got is None:
                 return
@@ -503,6 +535,8 @@ class LineRunner(CaseStation):
                 f"item {item.seq}: no decision before its deadline",
                 "slow the line or check the camera",
                 "warning",
+                key="late_decision",
+                args=(("seq", str(item.seq)),),
             )
         )
 
@@ -620,6 +654,8 @@ class LineRunner(CaseStation):
                     "plc",
                     f"reject of item {seq} not delivered: {exc}",
                     "pull the item by hand and check the PLC",
+                    "reject_not_delivered",
+                    (("seq", str(seq)), ("detail", str(exc))),
                 )
         if row is not None:
             self._inflight.pop(row.code, None)
@@ -655,8 +691,15 @@ class LineRunner(CaseStation):
             log.warning("%s: %s (%s)", alarm.device, alarm.message, alarm.action)
             self.signals.alarm_raised.emit(alarm)
 
-    def _fault(self, device: str, message: str, action: str) -> None:
-        self._alarm(Alarm(f"fault:{device}", device, message, action))
+    def _fault(
+        self,
+        device: str,
+        message: str,
+        action: str,
+        key: str = "",
+        args: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self._alarm(Alarm(f"fault:{device}", device, message, action, key=key, args=args))
         if self.state in (RunState.RUNNING, RunState.PAUSED, RunState.STARTING):
             self.state = RunState.FAULTED
         self._light()

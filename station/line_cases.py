@@ -43,7 +43,13 @@ class CaseStation:
             try:
                 got = self.dev.case_frames.get(0.0)
             except DriverError as exc:
-                self._fault("case_camera", str(exc), "check the case camera and its light")
+                self._fault(
+                    "case_camera",
+                    str(exc),
+                    "check the case camera and its light",
+                    "case_camera_fault",
+                    (("detail", str(exc)),),
+                )
                 break
             if got is None:
                 break
@@ -76,7 +82,13 @@ class CaseStation:
             except DriverError as exc:
                 self.store.move(row, State.VOID, "label printer failed mid-label")
                 self.store.flush()
-                self._fault("case_labeler", str(exc), "check labels and ribbon, then clear")
+                self._fault(
+                    "case_labeler",
+                    str(exc),
+                    "check labels and ribbon, then clear",
+                    "case_labeler_fault",
+                    (("detail", str(exc)),),
+                )
                 return
             self.store.move(row, State.PRINTED)
             self._labels.append(row)
@@ -161,14 +173,26 @@ class CaseStation:
         try:
             self.dev.plc.report_case(no, verdict)
         except DriverError as exc:
-            self._fault("plc", f"case {no}: verdict not delivered: {exc}", "check the PLC")
+            self._fault(
+                "plc",
+                f"case {no}: verdict not delivered: {exc}",
+                "check the PLC",
+                "case_verdict_not_delivered",
+                (("case", str(no)), ("detail", str(exc))),
+            )
 
     def _placed(self) -> None:
         """The palletizer may place the case: its link is stored."""
         try:
             self.dev.plc.case_placed()
         except DriverError as exc:
-            self._fault("plc", f"case placement not signalled: {exc}", "check the PLC")
+            self._fault(
+                "plc",
+                f"case placement not signalled: {exc}",
+                "check the PLC",
+                "case_placement_not_signalled",
+                (("detail", str(exc)),),
+            )
 
     # -- pallets ---------------------------------------------------------------------------------
     def _next_pallet_code(self, level: str) -> str:
@@ -197,6 +221,8 @@ class CaseStation:
                         f"not a case code: {code}",
                         "take the case off and check its label",
                         "warning",
+                        key="not_a_case_code",
+                        args=(("code", code),),
                     )
                 )
                 continue
@@ -215,6 +241,8 @@ class CaseStation:
                         f"case {code} is {row.state}{where}",
                         "take the case off for QA",
                         "warning",
+                        key="case_on_a_pallet" if row.parent else "case_in_wrong_state",
+                        args=(("code", code), ("state", row.state), ("pallet", row.parent or "")),
                     )
                 )
                 continue
@@ -271,7 +299,13 @@ class CaseStation:
                     pallet_label(pallet.code, product=self.store.product, lot=self.lot, cases=n)
                 )
             except DriverError as exc:
-                self._fault("pallet_labeler", str(exc), "reprint with `station qa relabel`")
+                self._fault(
+                    "pallet_labeler",
+                    str(exc),
+                    "reprint with `station qa relabel`",
+                    "pallet_label_not_printed",
+                    (("pallet", pallet.code), ("detail", str(exc))),
+                )
         self._open_pallet = None
         self._open_pallet_children = []
         self.signals.container_closed.emit(self.pallet_level, pallet.code, n, partial)
