@@ -6,7 +6,7 @@ entries in the .ts (Qt Linguist or by hand), then compile; tests/ui/test_i18n.py
     .venv/bin/pyside6-lupdate $(find ui -name '*.py') -ts ui/translations/linestation_zh_CN.ts \
         -no-obsolete -locations none
     .venv/bin/pyside6-lrelease ui/translations/linestation_zh_CN.ts
-Reject reasons come translated from aggregation.reasons.reason_text.
+Reject reasons come translated from aggregation.reasons.reason_text; alarm texts from ui.alarms.
 """
 
 from __future__ import annotations

@@ -112,7 +112,15 @@ def test_shift(qtbot, window, station) -> None:
     qtbot.waitUntil(lambda: w.status_bar.state.text() != "Paused", timeout=5000)
 
     # An alarm raised on the runner's side reaches the banner; the operator acknowledges it.
-    alarm = Alarm("fault:case_labeler", "case_labeler", "no answer in 2 s", "check the cable")
+    detail = "case_labeler at tcp://127.0.0.1:9100: no answer in 2.0 s"
+    alarm = Alarm(
+        "fault:case_labeler",
+        "case_labeler",
+        detail,
+        "check labels and ribbon, then clear",
+        key="case_labeler_fault",
+        args=(("detail", detail),),
+    )
     threading.Thread(target=station.controller.line.alarm_raised.emit, args=(alarm,)).start()
     qtbot.waitUntil(lambda: "fault:case_labeler" in w.line.alarms, timeout=5000)
     assert op.banner.isVisible()
@@ -123,6 +131,7 @@ def test_shift(qtbot, window, station) -> None:
         shown[op.banner.current] = op.banner.text.text()
         op.banner.ack.click()
     assert "Case labeler" in shown["fault:case_labeler"] and w.line.alarms == {}
+    assert "Check labels and ribbon, then clear the fault" in shown["fault:case_labeler"]
     assert w.status_bar.lights["case_labeler"].state in ("ok", "off")
 
     # Stop, then close the batch: the dialog lists the partial containers it will close.

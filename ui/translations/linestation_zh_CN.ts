@@ -15,6 +15,137 @@
     </message>
   </context>
   <context>
+    <name>Alarms</name>
+    <message>
+      <source>Item {seq} was not decided before its deadline: rejected</source>
+      <translation>第 {seq} 件产品未能在期限前判定，已按不合格剔除</translation>
+    </message>
+    <message>
+      <source>Slow the line or check the camera</source>
+      <translation>请降低线速或检查相机</translation>
+    </message>
+    <message>
+      <source>An item passed the printer with no code queued</source>
+      <translation>有产品经过喷码机时没有待喷的码（漏喷）</translation>
+    </message>
+    <message>
+      <source>Codes reached the printer too late: slow the line</source>
+      <translation>码送到喷码机太迟，请降低线速</translation>
+    </message>
+    <message>
+      <source>The inkjet printer stopped or reported a fault; its queued codes are void</source>
+      <translation>喷码机停止响应或报故障，队列中的码已作废</translation>
+    </message>
+    <message>
+      <source>Check the printer (ink, head, cable), then clear the fault</source>
+      <translation>检查喷码机（墨水、喷头、线缆）后清除故障</translation>
+    </message>
+    <message>
+      <source>The inkjet printer could not be reconnected</source>
+      <translation>喷码机无法重新连接</translation>
+    </message>
+    <message>
+      <source>Check the printer and its cable, then clear the fault</source>
+      <translation>检查喷码机及其线缆后清除故障</translation>
+    </message>
+    <message>
+      <source>The verify camera failed</source>
+      <translation>校验相机故障</translation>
+    </message>
+    <message>
+      <source>Check the camera, its cable and its light</source>
+      <translation>检查相机、线缆和光源</translation>
+    </message>
+    <message>
+      <source>Lost contact with the PLC</source>
+      <translation>与 PLC 通信中断</translation>
+    </message>
+    <message>
+      <source>Check the PLC and its network cable</source>
+      <translation>检查 PLC 及其网线</translation>
+    </message>
+    <message>
+      <source>Triggers from the PLC were lost: items passed unseen</source>
+      <translation>PLC 触发信号丢失，有产品未经检测就通过了</translation>
+    </message>
+    <message>
+      <source>Clear the line up to the camera</source>
+      <translation>请清走输送线上相机之前的全部产品</translation>
+    </message>
+    <message>
+      <source>The reject of item {seq} did not reach the PLC</source>
+      <translation>第 {seq} 件产品的剔除指令未送达 PLC</translation>
+    </message>
+    <message>
+      <source>Pull the item off by hand and check the PLC</source>
+      <translation>请手动取下该产品并检查 PLC</translation>
+    </message>
+    <message>
+      <source>The line stopped on an internal error</source>
+      <translation>产线因内部错误停止</translation>
+    </message>
+    <message>
+      <source>See the log, then restart the run</source>
+      <translation>查看日志后重新开始生产</translation>
+    </message>
+    <message>
+      <source>The case camera failed</source>
+      <translation>箱码相机故障</translation>
+    </message>
+    <message>
+      <source>Check the case camera and its light</source>
+      <translation>检查箱码相机及其光源</translation>
+    </message>
+    <message>
+      <source>The case label printer failed; the label it was printing is void</source>
+      <translation>箱标打印机故障，正在打印的标签已作废</translation>
+    </message>
+    <message>
+      <source>Check labels and ribbon, then clear the fault</source>
+      <translation>检查标签纸和碳带后清除故障</translation>
+    </message>
+    <message>
+      <source>The verdict for case {case} did not reach the PLC</source>
+      <translation>第 {case} 箱的判定结果未送达 PLC</translation>
+    </message>
+    <message>
+      <source>Check the PLC</source>
+      <translation>检查 PLC</translation>
+    </message>
+    <message>
+      <source>The palletizer was not told to place the case</source>
+      <translation>未能通知码垛机放置该箱</translation>
+    </message>
+    <message>
+      <source>Not a case code: {code}</source>
+      <translation>读到的不是箱码：{code}</translation>
+    </message>
+    <message>
+      <source>Take the case off and check its label</source>
+      <translation>请取下该箱并检查箱标</translation>
+    </message>
+    <message>
+      <source>Case {code} is {state}: not ready for the pallet</source>
+      <translation>箱 {code} 状态为“{state}”，不能上垛</translation>
+    </message>
+    <message>
+      <source>Take the case off for QA</source>
+      <translation>请取下该箱交质检处理</translation>
+    </message>
+    <message>
+      <source>Case {code} already belongs to {pallet}</source>
+      <translation>箱 {code} 已属于 {pallet}，不能再上垛</translation>
+    </message>
+    <message>
+      <source>The label of pallet {pallet} was not printed</source>
+      <translation>垛 {pallet} 的垛标未打印</translation>
+    </message>
+    <message>
+      <source>Reprint it with `station qa relabel`</source>
+      <translation>请用 station qa relabel 补打垛标</translation>
+    </message>
+  </context>
+  <context>
     <name>ConfirmDialog</name>
     <message>
       <source>Cancel</source>

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 
 from aggregation.reasons import reason_text
 from station.events import RunState
-from ui.names import alarm_title, level_name, name
+from ui.alarms import alarm_text
+from ui.names import level_name, name
 from ui.style import set_severity
 from ui.viewmodels.line import LineViewModel
 from ui.viewmodels.session import SessionModel
@@ -63,7 +64,7 @@ class AlarmBanner(QFrame):
             return
         a = alarms[0]
         self.current = a.code
-        self.text.setText(f"{alarm_title(a.code, a.device)} — {a.message} → {a.action}")
+        self.text.setText(alarm_text(a).line())
         self.more.setText(self.tr("+%n more", "", len(alarms) - 1) if len(alarms) > 1 else "")
         set_severity(self, "alarm" if a.severity == "alarm" else "warning")
 

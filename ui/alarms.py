@@ -1,0 +1,132 @@
+"""Alarm texts in the operator's language: Alarm.key → what happened and what to do.
+
+The runner writes its alarms in English for the log, the CLI and the plant status, and names each
+message with a stable `key`. Screens show the templates below instead, translated by Qt (context
+"Alarms"), with {name} placeholders filled from Alarm.args. What a driver said (`detail`: the
+device's address and its error) stays as it is, after the sentence, for the technician. An alarm
+whose key is unknown here shows the runner's English.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from station.events import Alarm
+from ui.names import alarm_title, name
+
+CONTEXT = "Alarms"
+
+# key → (message, action); keys are the ones station/line.py and station/line_cases.py raise.
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "late_decision": (
+        QT_TRANSLATE_NOOP("Alarms", "Item {seq} was not decided before its deadline: rejected"),
+        QT_TRANSLATE_NOOP("Alarms", "Slow the line or check the camera"),
+    ),
+    "printer_starved": (
+        QT_TRANSLATE_NOOP("Alarms", "An item passed the printer with no code queued"),
+        QT_TRANSLATE_NOOP("Alarms", "Codes reached the printer too late: slow the line"),
+    ),
+    "printer_fault": (
+        QT_TRANSLATE_NOOP(
+            "Alarms", "The inkjet printer stopped or reported a fault; its queued codes are void"
+        ),
+        QT_TRANSLATE_NOOP("Alarms", "Check the printer (ink, head, cable), then clear the fault"),
+    ),
+    "printer_reconnect_failed": (
+        QT_TRANSLATE_NOOP("Alarms", "The inkjet printer could not be reconnected"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the printer and its cable, then clear the fault"),
+    ),
+    "camera_fault": (
+        QT_TRANSLATE_NOOP("Alarms", "The verify camera failed"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the camera, its cable and its light"),
+    ),
+    "plc_fault": (
+        QT_TRANSLATE_NOOP("Alarms", "Lost contact with the PLC"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the PLC and its network cable"),
+    ),
+    "triggers_lost": (
+        QT_TRANSLATE_NOOP("Alarms", "Triggers from the PLC were lost: items passed unseen"),
+        QT_TRANSLATE_NOOP("Alarms", "Clear the line up to the camera"),
+    ),
+    "reject_not_delivered": (
+        QT_TRANSLATE_NOOP("Alarms", "The reject of item {seq} did not reach the PLC"),
+        QT_TRANSLATE_NOOP("Alarms", "Pull the item off by hand and check the PLC"),
+    ),
+    "line_failed": (
+        QT_TRANSLATE_NOOP("Alarms", "The line stopped on an internal error"),
+        QT_TRANSLATE_NOOP("Alarms", "See the log, then restart the run"),
+    ),
+    "case_camera_fault": (
+        QT_TRANSLATE_NOOP("Alarms", "The case camera failed"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the case camera and its light"),
+    ),
+    "case_labeler_fault": (
+        QT_TRANSLATE_NOOP(
+            "Alarms", "The case label printer failed; the label it was printing is void"
+        ),
+        QT_TRANSLATE_NOOP("Alarms", "Check labels and ribbon, then clear the fault"),
+    ),
+    "case_verdict_not_delivered": (
+        QT_TRANSLATE_NOOP("Alarms", "The verdict for case {case} did not reach the PLC"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the PLC"),
+    ),
+    "case_placement_not_signalled": (
+        QT_TRANSLATE_NOOP("Alarms", "The palletizer was not told to place the case"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the PLC"),
+    ),
+    "not_a_case_code": (
+        QT_TRANSLATE_NOOP("Alarms", "Not a case code: {code}"),
+        QT_TRANSLATE_NOOP("Alarms", "Take the case off and check its label"),
+    ),
+    "case_in_wrong_state": (
+        QT_TRANSLATE_NOOP("Alarms", "Case {code} is {state}: not ready for the pallet"),
+        QT_TRANSLATE_NOOP("Alarms", "Take the case off for QA"),
+    ),
+    "case_on_a_pallet": (
+        QT_TRANSLATE_NOOP("Alarms", "Case {code} already belongs to {pallet}"),
+        QT_TRANSLATE_NOOP("Alarms", "Take the case off for QA"),
+    ),
+    "pallet_label_not_printed": (
+        QT_TRANSLATE_NOOP("Alarms", "The label of pallet {pallet} was not printed"),
+        QT_TRANSLATE_NOOP("Alarms", "Reprint it with `station qa relabel`"),
+    ),
+}
+
+NAMED_ARGS = frozenset({"state"})  # stored values shown by their display name (ui.names)
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class AlarmText:
+    """An alarm as the operator reads it: title, what happened, what to do, technical detail."""
+
+    title: str
+    message: str
+    action: str
+    detail: str = ""
+
+    def line(self) -> str:
+        """One line for the banner: title — message → action — detail."""
+        text = f"{self.title} — {self.message} → {self.action}"
+        return f"{text} — {self.detail}" if self.detail else text
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Replace {name} with its value; a placeholder with no value stays visible, never raises."""
+    return PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), template)
+
+
+def alarm_text(alarm: Alarm) -> AlarmText:
+    """The alarm in the current language; unknown keys fall back to the runner's English."""
+    title = alarm_title(alarm.code, alarm.device)
+    pair = TEMPLATES.get(alarm.key)
+    if pair is None:
+        return AlarmText(title, alarm.message, alarm.action)
+    values = {k: name(v) if k in NAMED_ARGS else v for k, v in alarm.args}
+    message, action = (QCoreApplication.translate(CONTEXT, t) for t in pair)
+    used = set(PLACEHOLDER.findall(message + action))
+    detail = "" if "detail" in used else values.get("detail", "")
+    return AlarmText(title, fill(message, values), fill(action, values), detail)
