@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import random
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -237,6 +238,9 @@ class World:
             self.done.set()
 
     def _run(self) -> None:
+        # The simulated devices' threads must get the GIL back quickly when the world fires a
+        # trigger, or a printer simulator finds its queue unread and reports a missed print.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         if self.remote:  # the conveyor starts when the station shows green and fills its printer
             from drivers.plc.base import StackLight
 
@@ -257,8 +261,9 @@ class World:
             elif self.produced < self.total and now >= next_item:
                 self._new_item(now)
                 next_item += self.interval
-                if next_item < now - 1:  # fell far behind: do not burst
-                    next_item = now
+                if next_item < now:  # the simulator itself stalled (a case frame rendered, the
+                    # GIL): a conveyor never bunches items up, so the next one keeps its spacing
+                    next_item = now + self.interval
             while self._heap and self._heap[0][0] <= now:
                 _, _, fn, args = heapq.heappop(self._heap)
                 fn(*args)
