@@ -1,7 +1,12 @@
-"""Shared helpers of the plant tests: a plant pool filled in one statement."""
+"""Shared helpers of the plant tests: a plant pool filled in one statement, `station` runs."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -28,3 +33,26 @@ def fill_pool(engine: Engine, n: int, level: str = "outer", prefix: str = "P") -
             {"p": prefix, "lv": level, "pool": pool, "n": n},
         )
     return pool
+
+
+def run_station(*args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """`station ARGS` in its own session: on a timeout its line processes die with it."""
+    p = subprocess.Popen(
+        [str(Path(sys.executable).with_name("station")), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def last_json(out: str) -> dict:
+    """The JSON object on the last line of a command's output."""
+    return json.loads(out.strip().splitlines()[-1])

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from plant_helpers import ROOT
+from plant_helpers import ROOT, last_json, run_station
 from sqlalchemy import text
 
 from station.db import make_engine
 
 
 def _station(*args: str, db: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("station")
     env = {**os.environ, "LINESTATION_DATABASE": db}
     env.pop("LINESTATION_USER", None)
-    # Own session: on a timeout the demo's line processes are killed with it, never leaked.
-    p = subprocess.Popen(
-        [str(exe), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
-
-
-def _last_json(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
+    return run_station(*args, env=env, timeout=timeout)
 
 
 def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) -> None:
@@ -50,7 +28,7 @@ def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) 
         "--rate", "600", "--json", db="", timeout=240,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-3000:]
-    summary = _last_json(r.stdout)
+    summary = last_json(r.stdout)
     assert [ln["station_id"] for ln in summary["lines"]] == ["LS-PLANT-A", "LS-PLANT-B"]
     for ln in summary["lines"]:
         s = ln["summary"]
@@ -61,12 +39,12 @@ def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) 
         assert r.returncode == 0, r.stdout + r.stderr
         assert r.stdout.count(": OK") == 2  # both lines' batches, on the one plant database
     r = _station("check", "--config", plant_cfg, "--json", db=pg_url)
-    assert r.returncode == 0 and _last_json(r.stdout)["ok"]
+    assert r.returncode == 0 and last_json(r.stdout)["ok"]
     r = _station("audit", "verify", "--config", str(tmp_path / "plant" / "line-a.toml"), db=pg_url)
     assert r.returncode == 0, r.stdout + r.stderr
     r = _station("plant", "status", "--config", plant_cfg, "--json", db=pg_url)
     assert r.returncode == 0, r.stderr
-    status = _last_json(r.stdout)
+    status = last_json(r.stdout)
     lines = {ln["station_id"]: ln for ln in status["lines"]}
     assert set(lines) == {"LS-PLANT-A", "LS-PLANT-B"}
     for ln in lines.values():

@@ -3,20 +3,17 @@ plant server is really stopped (pg_ctl), and reports back; claims and reports ar
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from plant_helpers import ROOT, fill_pool
+from plant_helpers import ROOT, fill_pool, last_json, run_station
 from sqlalchemy import Engine, func, select, text
 
 from station import audit, batches, plant
@@ -160,24 +157,7 @@ def _station(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     env = {
         k: v for k, v in os.environ.items() if k not in ("LINESTATION_DATABASE", "LINESTATION_USER")
     }
-    p = subprocess.Popen(
-        [str(Path(sys.executable).with_name("station")), *args],
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
-
-
-def _last(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
+    return run_station(*args, env=env, timeout=timeout)
 
 
 def _story(engine: Engine, batch_id: str) -> dict:
@@ -267,7 +247,7 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
     cfg = str(_config(tmp_path, url, "LS-LINK-A"))
     r = _station("demo", "--config", cfg, "--items", "300", "--rate", "3000", "--json")
     assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-2000:]
-    s = _last(r.stdout)
+    s = last_json(r.stdout)
     assert s["items"] == 300 and s["world_mismatches"] == 0 and s["duplicates"] == 0
     assert s["plant_link"]["reported"] and s["plant_link"]["done"], s["plant_link"]
     monkeypatch.delenv("LINESTATION_DATABASE", raising=False)
@@ -279,7 +259,7 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
         return rc, capsys.readouterr().out
 
     rc, out = station("plant", "report", "--json")
-    assert rc == 0 and {k: v for k, v in _last(out).items() if k not in ("rounds", "done")} == {
+    assert rc == 0 and {k: v for k, v in last_json(out).items() if k not in ("rounds", "done")} == {
         "batches": 0, "codes": 0, "links": 0, "rejects": 0, "audit": 0, "not_in_plant": 0,
     }  # fmt: skip
     for cmd in (("check",), ("plant", "check")):
@@ -287,7 +267,7 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
         assert rc == 0 and f"{s['batch']}: OK" in out, out
     rc, out = station("plant", "status", "--json")
     assert rc == 0
-    snap = _last(out)
+    snap = last_json(out)
     line = {ln["station_id"]: ln for ln in snap["lines"]}["LS-LINK-A"]
     assert line["batch_states"] == {"completed": 1} and line["state"] == "linked"
     assert snap["link"]["unreported"] == {"audit": 0, "links": 0, "rejects": 0}
