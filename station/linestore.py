@@ -127,9 +127,10 @@ class LineStore:
                 self._held[level] = plant.top_up(self.engine, self.holder, level, n, user=self.user)
             stmt = stmt.where(column("holder") == self.holder)
         with self.engine.begin() as conn:
-            self._flush(conn)
             rows = conn.execute(stmt.order_by(_codes.c.id).limit(n)).all()
-            if not rows:
+            if rows:  # queued changes ride along; an empty pool must not roll them back
+                self._flush(conn)
+            else:
                 from station.plantlink_run import empty_reason
 
                 raise PoolEmpty(

@@ -58,3 +58,19 @@ def test_lookups_return_parents_and_skip_unknown_codes(tmp_path: Path) -> None:
     assert set(got) == {o.code for o in outers}
     assert all(g.parent == case.code and g.state == "linked" for g in got.values())
     assert store.find("NOT-A-CODE") is None
+
+
+def test_an_empty_pool_does_not_roll_back_queued_changes(tmp_path: Path) -> None:
+    import pytest
+
+    from station.linestore import PoolEmpty
+
+    store, inner = _store(tmp_path)  # every inner code is reserved already
+    row = store.find(inner[0])
+    store.move(row, State.PRINTED)  # queued, not yet written
+    with pytest.raises(PoolEmpty, match="no available inner codes left"):
+        store.reserve("inner", 1)
+    assert store.pending  # still queued, not lost with the failed reservation's transaction
+    store.flush()
+    assert store.find(inner[0]) is not row  # read from the store now
+    assert store.find(inner[0]).state == "printed"
