@@ -129,7 +129,7 @@ class LineStore:
         with self.engine.begin() as conn:
             rows = conn.execute(stmt.order_by(_codes.c.id).limit(n)).all()
             if rows:  # queued changes ride along; an empty pool must not roll them back
-                self._flush(conn)
+                wrote = self._flush(conn)
             else:
                 from station.plantlink_run import empty_reason
 
@@ -148,6 +148,8 @@ class LineStore:
                 labels=[r.code for r in rows],
                 extra={"batch_id": self.batch_id},
             )
+        if wrote:
+            self._written()
         if self.holder is not None:
             self._held[level] = self._held.get(level, 0) - len(rows)
         return [CodeRow(r.id, r.code, level, State.RESERVED.value, self.batch_id) for r in rows]
@@ -225,9 +227,12 @@ class LineStore:
         if not self.pending:
             return 0
         with self.engine.begin() as conn:
-            return self._flush(conn)
+            n = self._flush(conn)
+        self._written()
+        return n
 
     def _flush(self, conn) -> int:
+        """Write the queue in the caller's transaction; `_written()` once that has committed."""
         n = self.pending
         if not n:
             return 0
@@ -274,14 +279,17 @@ class LineStore:
             )
         if self._audit:
             audit.record(conn, self.user, self._audit)
+        return n
+
+    def _written(self) -> None:
+        """The queue's transaction committed: the store knows it all now (a rollback keeps it)."""
         self._moves.clear()
         self._extra.clear()
         self._links.clear()
         self._rejects.clear()
         self._audit.clear()
-        self._touched.clear()  # committed with the caller's transaction: the store knows them now
+        self._touched.clear()
         self.pending = 0
-        return n
 
     # -- lookups ---------------------------------------------------------------------------------
     def find(self, code: str) -> CodeRow | None:
