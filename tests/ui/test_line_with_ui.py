@@ -27,10 +27,10 @@ RUN_S = 120
 FIGURES = ("items", "printed", "verified", "rejected", "rejected_by_reason", "defects_injected")
 
 
-def _controller(folder: Path):
-    from station import batches, users
+def _prepare(folder: Path) -> None:
+    """A station folder with the batch released and its code pools filled (codes generated once)."""
+    from station import batches, demo, users
     from station.config import load_settings
-    from station.controller import LineController
     from station.db import make_engine
 
     folder.mkdir()
@@ -38,7 +38,7 @@ def _controller(folder: Path):
     settings = load_settings(folder / "config.toml")
     engine = make_engine(settings.database_url)
     users.add(engine, settings, "ada", "admin", "1234", by="setup")
-    batches.create(
+    b = batches.create(
         engine,
         settings,
         product=settings.products[0].sku,
@@ -47,7 +47,27 @@ def _controller(folder: Path):
         user="ada",
         batch_id=BATCH,
     )
+    plan = demo.DemoPlan(ITEMS, 1, RATE, DEFECTS, 1, b.product_sku)
+    demo.ensure_pools(engine, settings, plan, "ada")  # start() then finds enough: no new codes
+    engine.dispose()
+
+
+def _controller(folder: Path):
+    from station.config import load_settings
+    from station.controller import LineController
+    from station.db import make_engine
+
+    settings = load_settings(folder / "config.toml")
+    engine = make_engine(settings.database_url)
     return LineController(settings, engine, "ada", rate_per_min=RATE, defects=DEFECTS)
+
+
+def _reasons_by_item(folder: Path) -> dict[int, str]:
+    """seq -> reject reason, for the diagnosis when the two runs differ."""
+    import sqlite3
+
+    with sqlite3.connect(folder / "var" / "station.db") as conn:
+        return dict(conn.execute("SELECT seq, reason FROM rejects WHERE seq IS NOT NULL"))
 
 
 def _collect(ctl) -> tuple[dict, threading.Event]:
@@ -86,6 +106,11 @@ def _clean(summary: dict, label: str) -> None:
 def test_ui_open_leaves_the_line_figures_unchanged(qtbot, tmp_path: Path) -> None:
     from ui.app import make_app, make_window
 
+    # One prepared database copied for both runs: the same codes make the same camera frames, so
+    # any difference in the figures comes from the UI, not from two sets of random codes.
+    _prepare(tmp_path / "headless")
+    shutil.copytree(tmp_path / "headless", tmp_path / "ui")
+
     # Without Qt: the controller alone, as the headless runner drives the line.
     headless = _controller(tmp_path / "headless")
     plain, done = _collect(headless)
@@ -117,9 +142,11 @@ def test_ui_open_leaves_the_line_figures_unchanged(qtbot, tmp_path: Path) -> Non
     ctl.engine.dispose()
     _clean(shown, "with UI")
 
-    # The world is seeded per batch (items and cases draw from their own streams), so the
-    # station must come to exactly the same figures with the UI open.
-    assert {k: shown[k] for k in FIGURES} == {k: plain[k] for k in FIGURES}
+    # The world is seeded per batch (items and cases draw from their own streams) and both runs
+    # print the same codes, so the station must come to exactly the same figures with the UI open.
+    a, b = _reasons_by_item(tmp_path / "headless"), _reasons_by_item(tmp_path / "ui")
+    differ = {s: (a.get(s), b.get(s)) for s in sorted(set(a) | set(b)) if a.get(s) != b.get(s)}
+    assert {k: shown[k] for k in FIGURES} == {k: plain[k] for k in FIGURES}, differ
     assert _rate(shown) == pytest.approx(_rate(plain), rel=0.05), (
         shown["seconds"],
         plain["seconds"],
