@@ -685,9 +685,19 @@ class LineRunner(CaseStation):
 
     # -- alarms ----------------------------------------------------------------------------------
     def _alarm(self, alarm: Alarm) -> None:
-        first = alarm.code not in self._alarms
+        """Keep the alarm; tell the screens when it is new or its code now means something else.
+
+        Warnings that repeat per item (every late decision) only refresh the snapshot, so the
+        banner is not flooded; a fault that changed (ink out, then head fault; a PLC timeout, then
+        lost triggers) is raised again, or the banner would keep showing the first one.
+        """
+        before = self._alarms.get(alarm.code)
         self._alarms[alarm.code] = alarm
-        if first:
+        if (
+            before is None
+            or before.key != alarm.key
+            or (alarm.severity == "alarm" and before.message != alarm.message)
+        ):
             log.warning("%s: %s (%s)", alarm.device, alarm.message, alarm.action)
             self.signals.alarm_raised.emit(alarm)
 
