@@ -16,6 +16,7 @@ _outbox = OutboxItem.__table__
 _rejects = Reject.__table__
 _meta = Meta.__table__
 LIVE_KEY = "line:"  # meta key prefix of a line's last published state and alarms
+OUTBOX_KEY = "outbox:"  # meta key prefix of a plant-link line's local outbox, by state
 RECENT_BATCHES = 10
 
 
@@ -109,6 +110,12 @@ def plant_status(engine: Engine) -> dict:
             .group_by(_batches.c.station_id, _outbox.c.state)
         ):
             _line(lines, sid)["outbox"][state] = n
+        # A plant-link line keeps its outbox in its own store and reports the counts by state.
+        for key, value in conn.execute(
+            select(_meta.c.key, _meta.c.value).where(_meta.c.key.like(OUTBOX_KEY + "%"))
+        ):
+            ln = _line(lines, key[len(OUTBOX_KEY) :])
+            ln["outbox"] = ln["outbox"] or json.loads(value)
         for key, value in conn.execute(
             select(_meta.c.key, _meta.c.value).where(_meta.c.key.like(LIVE_KEY + "%"))
         ):

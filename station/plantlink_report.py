@@ -13,6 +13,7 @@ changes nothing. Codes are matched by their text (ids differ between the stores)
 
 from __future__ import annotations
 
+import json
 import logging
 
 from sqlalchemy import Engine, func, or_, select, text
@@ -21,8 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from station.audit import HEAD_KEY
 from station.config import Settings
 from station.db import read_engine
-from station.models import AuditEntry, Batch, Code, Link, Meta, Reject
-from station.plant_status import publish
+from station.models import AuditEntry, Batch, Code, Link, Meta, OutboxItem, Reject
+from station.plant_status import OUTBOX_KEY, publish
 from station.plantlink import plant_engine, plant_url, talking
 
 log = logging.getLogger("station.plantlink")
@@ -32,6 +33,7 @@ _rejects = Reject.__table__
 _batches = Batch.__table__
 _audit = AuditEntry.__table__
 _meta = Meta.__table__
+_outbox = OutboxItem.__table__
 CHUNK = 20_000  # local audit entries (and link rows) per round: one bounded plant transaction
 _IN = 500
 _CODE_FIELDS = (
@@ -217,6 +219,24 @@ def _round(local: Engine, peng: Engine, sid: str, chunk: int) -> dict:
     return n
 
 
+def _report_outbox(local: Engine, peng: Engine, sid: str) -> None:
+    """The line's outbox by state (pending, sent, acknowledged, parked) for `station plant status`.
+
+    Only the counts: the line sends its own batches, so copying the rows would let a plant-side
+    sender push them a second time.
+    """
+    with read_engine(local).connect() as lc:
+        counts = dict(
+            lc.execute(
+                select(_outbox.c.state, func.count())
+                .group_by(_outbox.c.state)
+                .order_by(_outbox.c.state)
+            ).all()
+        )
+    with peng.begin() as pc:
+        _upsert_meta(pc, (OUTBOX_KEY + sid)[:64], json.dumps(counts))
+
+
 def report(
     local: Engine, settings: Settings, *, chunk: int = CHUNK, max_rounds: int | None = None
 ) -> dict:
@@ -236,6 +256,7 @@ def report(
                 total[k] += n[k]
             if not n["more"] or (max_rounds is not None and rounds >= max_rounds):
                 break
+        _report_outbox(local, peng, sid)
         publish(peng, sid, "linked", [])
     if total["not_in_plant"]:
         log.warning(

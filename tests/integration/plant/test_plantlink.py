@@ -270,6 +270,9 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
     snap = last_json(out)
     line = {ln["station_id"]: ln for ln in snap["lines"]}["LS-LINK-A"]
     assert line["batch_states"] == {"completed": 1} and line["state"] == "linked"
+    with make_engine(load_settings(cfg).database_url).connect() as lc:  # the line's own outbox
+        mine = dict(lc.execute(text("SELECT state, count(*) FROM outbox GROUP BY state")).all())
+    assert mine and line["outbox"] == mine, (line["outbox"], mine)
     assert snap["link"]["unreported"] == {"audit": 0, "links": 0, "rejects": 0}
     settings = load_settings(cfg)
     local, peng = make_engine(settings.database_url), plant_engine(settings)
