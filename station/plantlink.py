@@ -7,10 +7,10 @@ Claim: `plant.claim` commits a block in the plant (SKIP LOCKED, holder = station
 codes here is a second, local transaction that records the plant's block id in the local
 code_blocks table. A kill between the two loses nothing: `sync_blocks` copies every block the
 plant says this line holds and the local store does not know yet, so a re-run is idempotent. The
-line keeps RESERVE_BLOCKS blocks of every level ahead, so a lost plant does not stop printing for
-a long time; station.plantlink_run.PlantLink, the background side, warns when a level runs low
-while the plant is unreachable and says so plainly when nothing is left (the line then stops on
-an empty pool).
+line keeps `station.plant_reserve_blocks` (default 2) blocks of every level ahead, so a lost
+plant does not stop printing for a long time; station.plantlink_run.PlantLink, the background
+side, warns when a level runs low while the plant is unreachable and says so plainly when nothing
+is left (the line then stops on an empty pool).
 
 Report (station.plantlink_report) pushes what happened locally back to the plant.
 
@@ -51,7 +51,6 @@ from station.models import Code, Pool
 log = logging.getLogger("station.plantlink")
 _codes = Code.__table__
 _pools = Pool.__table__
-RESERVE_BLOCKS = 2  # at least this many blocks of every level ahead locally (refilled to one more)
 COPY_CHUNK = 1000  # codes per local transaction while copying a block
 CONNECT_TIMEOUT_S = 3  # an unreachable plant is told in seconds, never hangs a caller
 STATEMENT_TIMEOUT_MS = 60_000
@@ -310,13 +309,13 @@ def top_up(
     block: int = plant.BLOCK,
     generate: bool = False,
 ) -> dict[str, int]:
-    """Below RESERVE_BLOCKS blocks (or `need`) of a level locally, claim up to one block more;
-    returns the local counts afterwards. A refill is then a block at a time, not a code."""
+    """Below `station.plant_reserve_blocks` blocks (or `need`) of a level locally, claim up to
+    one block more; returns the local counts afterwards. A refill is a block at a time."""
     need = need or {}
     have = local_available(local)
     for level in settings.level_names:
         size = block_size(settings, level, block)
-        floor = max(RESERVE_BLOCKS * size, need.get(level, 0))
+        floor = max(settings.station.plant_reserve_blocks * size, need.get(level, 0))
         if have.get(level, 0) < floor:
             claim_to(
                 local, settings, level, floor + size, user=user, block=block, generate=generate

@@ -25,10 +25,12 @@ from station.linestore import LineStore, PoolEmpty
 from station.models import Code, Link, Reject
 from station.plantlink import (
     PlantUnreachable,
+    block_size,
     claim_to,
     local_available,
     plant_engine,
     sync_blocks,
+    top_up,
 )
 from station.plantlink_report import chain_of, pending, report
 from station.plantlink_run import PlantLink, stop_all
@@ -406,4 +408,24 @@ def test_claims_and_reports_are_idempotent_and_survive_a_kill(server: OwnServer,
             ).all()
         )
     assert states == {"rejected": 2, "linked": 20, "verified": 8 + 1}
+    local.dispose()
+
+
+@pytest.mark.parametrize("blocks", [1, 3])
+def test_the_local_reserve_is_the_configured_number_of_blocks(
+    server: OwnServer, tmp_path, blocks: int
+) -> None:
+    path = _config(tmp_path, server.new_db(), f"LS-RES-{blocks}")
+    text_ = path.read_text().replace(
+        "plant_reserve_blocks = 2", f"plant_reserve_blocks = {blocks}"
+    )
+    path.write_text(text_)
+    settings = load_settings(path)
+    assert settings.station.plant_reserve_blocks == blocks
+    local = make_engine(settings.database_url)
+    have = top_up(local, settings, user="t", block=200, generate=True)
+    size = block_size(settings, "outer", 200)
+    assert blocks * size <= have["outer"] <= (blocks + 1) * size, (have, size)
+    # Above the floor nothing is claimed; below it, one refill brings it back.
+    assert top_up(local, settings, user="t", block=200, generate=True) == have
     local.dispose()
