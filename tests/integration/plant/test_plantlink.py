@@ -416,9 +416,7 @@ def test_the_local_reserve_is_the_configured_number_of_blocks(
     server: OwnServer, tmp_path, blocks: int
 ) -> None:
     path = _config(tmp_path, server.new_db(), f"LS-RES-{blocks}")
-    text_ = path.read_text().replace(
-        "plant_reserve_blocks = 2", f"plant_reserve_blocks = {blocks}"
-    )
+    text_ = path.read_text().replace("plant_reserve_blocks = 2", f"plant_reserve_blocks = {blocks}")
     path.write_text(text_)
     settings = load_settings(path)
     assert settings.station.plant_reserve_blocks == blocks
