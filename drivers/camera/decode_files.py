@@ -31,12 +31,14 @@ def read_image(path: str) -> numpy.ndarray:
     """The image at ``path`` (unicode paths too); UnreadableImage naming the file otherwise."""
     file = Path(path)
     if not file.is_file():
-        raise UnreadableImage("decode", path, "no such file")
+        raise UnreadableImage("decode", path, "no such file", "check the path")
     # cv2.imread fails silently on non-ASCII paths on some platforms: decode from bytes instead.
     data = numpy.fromfile(file, dtype=numpy.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
-        raise UnreadableImage("decode", path, "not an image OpenCV can read")
+        raise UnreadableImage(
+            "decode", path, "not an image OpenCV can read", "give a PNG, JPEG, BMP or TIFF picture"
+        )
     if image.dtype != numpy.uint8:
         image = cv2.convertScaleAbs(image, alpha=255.0 / max(1.0, float(image.max())))
     return image

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy import Engine
 
+from drivers.errors import DriverError
 from station.config import Settings, load_settings
 from station.errors import StationError
 
@@ -104,6 +105,9 @@ def run_command(app: App, args) -> int:
     except StationError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return exc.exit_code
+    except DriverError as exc:  # a device (or device file) failed: it names device, port, what
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def register(subs, add) -> None:
@@ -186,10 +187,22 @@ def check(app, args) -> int:
 
 
 def decode(app, args) -> int:
-    """Decode images; one JSON object per image."""
-    from drivers.camera.decode_files import decode_file
+    """Decode images; one JSON object per image (``{"image", "error"}`` for one it cannot read).
 
+    A missing or unreadable file does not stop the others; the exit code is 1 if any failed.
+    """
+    from drivers.camera.decode import make_decoder
+    from drivers.camera.decode_files import decode_file, error_object
+    from drivers.errors import DriverError
+
+    decoder = make_decoder()  # local: no zxing-cpp object outlives the command
+    failed = 0
     for path in args.images:
-        obj = decode_file(path)
+        try:
+            obj = decode_file(path, decoder)
+        except DriverError as exc:
+            failed += 1
+            obj = error_object(path, exc)
+            print(f"error: {exc}", file=sys.stderr, flush=True)
         app.out(json.dumps(obj, ensure_ascii=False))
-    return 0
+    return 1 if failed else 0

@@ -100,3 +100,23 @@ def test_no_code_photos_give_nothing(photo: Path) -> None:
 
 def test_there_are_no_code_photos() -> None:
     assert len(NO_CODE) >= 4
+
+
+def test_station_decode_reports_a_bad_file_and_goes_on(tmp_path: Path, capsys) -> None:
+    from station.cli import main
+
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), render_code("LS-DECODE-1", seed=3))
+    notes = tmp_path / "notes.md"
+    notes.write_text("# not a picture\n")
+    missing = tmp_path / "gone.png"
+    rc = main(["decode", str(notes), str(missing), str(good)])
+    out, err = capsys.readouterr()
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert rc == 1  # something failed, and the caller can tell
+    assert [o["image"] for o in objs] == [str(notes), str(missing), str(good)]
+    assert "not an image" in objs[0]["error"] and "PNG" in objs[0]["error"]
+    assert "no such file" in objs[1]["error"]
+    assert [c["text"] for c in objs[2]["codes"]] == ["LS-DECODE-1"]
+    assert f"error: decode at {notes}" in err and "Traceback" not in err
+    assert main(["decode", str(good)]) == 0
