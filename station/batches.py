@@ -82,6 +82,24 @@ def parse_date(value: str | None, what: str) -> date | None:
         raise InputError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+MAX_QUANTITY = 1_000_000_000
+
+
+def check_batch_id(batch_id: str) -> None:
+    """InputError unless `batch_id` can name a batch: it becomes a folder name in the outbox."""
+    bad = next((c for c in batch_id if c in '/\\:*?"<>|' or not c.isprintable()), None)
+    if not batch_id.strip() or batch_id in (".", "..") or len(batch_id) > 64 or bad:
+        why = (
+            f"character {bad!r} is not allowed"
+            if bad
+            else "give 1 to 64 characters, not only dots or spaces"
+        )
+        raise InputError(
+            f"--id {batch_id!r}: {why}; use letters, digits, '-', '_' or '.' "
+            "(it names the batch's files)"
+        )
+
+
 def create(
     engine: Engine,
     settings: Settings,
@@ -98,6 +116,10 @@ def create(
     prod = settings.product(product)
     if quantity < 1:
         raise InputError("--quantity must be at least 1")
+    if quantity > MAX_QUANTITY:
+        raise InputError(f"--quantity {quantity}: at most {MAX_QUANTITY:,} items per batch")
+    if batch_id is not None:
+        check_batch_id(batch_id)
     if not lot.strip():
         raise InputError("--lot must not be empty")
     if produced and expires and expires <= produced:

@@ -105,7 +105,9 @@ def check_batches(engine: Engine, batch_id: str | None = None) -> dict:
         ):
             from station.errors import NotFound
 
-            raise NotFound(f"batch {batch_id} does not exist")
+            raise NotFound(
+                f"batch {batch_id} does not exist; `station batch list` shows the batches"
+            )
         out = []
         for b in ids:
             probs = check_batch(conn, b)

@@ -371,6 +371,11 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"{cfg}: not valid TOML: {exc}; fix the syntax at that line") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{cfg}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:  # a folder, no permission, an unreadable disk
+        raise ConfigError(
+            f"{cfg}: cannot read: {exc.strerror or exc}; pass --config with a readable "
+            "config.toml file"
+        ) from None
     if "base_dir" in raw:
         raise ConfigError(f"{cfg}: key 'base_dir' is not allowed; remove it")
     raw["base_dir"] = cfg.resolve().parent

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from station.errors import StationError
+from station.errors import ConfigError, StationError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -71,11 +71,21 @@ def read_engine(engine: Engine) -> Engine:
 
 def make_engine(url: str, *, migrate: bool = True, synchronous: str = "FULL") -> Engine:
     """An engine for `url` with the station's settings, schema migrated to the newest version."""
+    if not url.startswith(("sqlite", "postgresql")):
+        raise ConfigError(
+            f"station.database {url!r}: not a database URL this station uses; write "
+            "sqlite:///path/station.db or postgresql://user@host/db"
+        )
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        try:
+            engine = create_engine(url, connect_args={"timeout": 30})
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"station.database: cannot use {url!r}: {exc}; write sqlite:///path/station.db"
+            ) from None
         event.listen(engine, "connect", _sqlite_pragmas)
         if synchronous != "FULL":
             event.listen(
@@ -86,7 +96,12 @@ def make_engine(url: str, *, migrate: bool = True, synchronous: str = "FULL") ->
         event.listen(engine, "begin", _sqlite_begin)
     else:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        engine = create_engine(url, pool_pre_ping=True)
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:  # a malformed URL, an unknown driver
+            raise ConfigError(
+                f"station.database: cannot use {url!r}: {exc}; write postgresql://user@host:port/db"
+            ) from None
     if migrate:
         upgrade(engine)
     return engine
@@ -104,6 +119,12 @@ def upgrade(engine: Engine) -> None:
             return  # every command starts here: skip alembic's ~0.5 s start-up when up to date
     except OperationalError:
         pass  # unreadable: let alembic report it below
+    except DatabaseError as exc:  # e.g. "file is not a database": never overwrite it
+        raise StationError(
+            f"database {engine.url.render_as_string(hide_password=True)}: {exc.orig}; it is "
+            "not a LineStation store: point station.database in config.toml at the right file "
+            "(or a new one); nothing was changed"
+        ) from None
     from alembic import command
     from alembic.config import Config
 

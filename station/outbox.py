@@ -331,6 +331,11 @@ def make_transport(settings: Settings, upstream: str | None = None):
             url = upstream
             if kind not in ("epcis-capture", "rest-upload"):
                 kind = "epcis-capture"
+        elif "://" in upstream and not upstream.startswith("file://"):
+            raise InputError(
+                f"--upstream {upstream!r}: give an http:// or https:// URL, a folder path or "
+                "file:///folder"
+            )
         else:
             kind, folder = "folder", upstream.removeprefix("file://")
     if kind == "none":

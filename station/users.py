@@ -95,6 +95,17 @@ def add(
     engine: Engine, settings, name: str, role: str, pin: str, *, by: str, badge: str | None = None
 ) -> str:
     """Create a user; the first user of a station is always an admin. Returns the role given."""
+    if (
+        not name.strip()
+        or name != name.strip()
+        or len(name) > 64
+        or not name.isprintable()
+        or name == SETUP_USER
+    ):
+        raise InputError(
+            f"user name {name!r}: give 1 to 64 printable characters without leading or "
+            f"trailing spaces (and not {SETUP_USER!r}); nothing was changed"
+        )
     _valid_pin(pin)
     if count(engine) == 0:
         role = "admin"

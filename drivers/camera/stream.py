@@ -33,7 +33,12 @@ import cv2
 import numpy
 
 from drivers.camera.simserver import HttpStreamLifecycle
-from drivers.errors import DriverConnectionError, DriverProtocolError
+from drivers.errors import (
+    DriverConnectionError,
+    DriverError,
+    DriverProtocolError,
+    DriverTimeout,
+)
 
 BOUNDARY = b"linestationframe"
 Tag = int | tuple[int | None, ...] | None
@@ -220,17 +225,32 @@ class FrameStreamClient:
                 "check the camera (or `station sim`) is running and the URL in config.toml",
             ) from exc  # fmt: skip
         request = f"GET {self._path} HTTP/1.1\r\nHost: {self._host}\r\nConnection: close\r\n\r\n"
-        sock.sendall(request.encode())
-        self._buf = b""
-        status = self._line(sock)
-        if b" 200 " not in status + b" ":
+        try:
+            sock.sendall(request.encode())
+            self._buf = b""
+            status = self._line(sock)
+            if b" 200 " not in status + b" ":
+                raise DriverProtocolError(
+                    self.name, self.url, f"the camera answered {status[:80]!r}",
+                    "the URL must be the camera's frame stream (…/frames)",
+                )  # fmt: skip
+            while self._line(sock):
+                pass  # response headers
+        except TimeoutError as exc:  # connected, then silence: not a frame stream
             sock.close()
-            raise DriverProtocolError(
-                self.name, self.url, f"the camera answered {status.decode(errors='replace')!r}",
-                "the URL must be the camera's frame stream (…/frames)",
-            )  # fmt: skip
-        while self._line(sock):
-            pass  # response headers
+            raise DriverTimeout(
+                self.name, self.url, f"no answer to the stream request within {self.timeout_s:g} s",
+                "check the URL in config.toml is the camera's frame stream (…/frames)",
+            ) from exc  # fmt: skip
+        except OSError as exc:  # reset, or closed before the headers ended
+            sock.close()
+            raise DriverConnectionError(
+                self.name, self.url, f"the frame stream broke off: {exc}",
+                "check the camera (or `station sim`) is running and the URL in config.toml",
+            ) from exc  # fmt: skip
+        except DriverError:
+            sock.close()
+            raise
         return sock
 
     def _recv(self, sock: socket.socket) -> None:

@@ -272,8 +272,15 @@ class InkjetDriver:
         if got and down is not None:
             raise self._err(DriverConnectionError, f"{kind} unanswered: {down}")
         if bad:
-            what = f"no valid answer to {kind} within {self.timeout_s:g} s; bad frames: {bad}"
-            raise self._err(DriverProtocolError, what)
+            # A stream of garbage (wrong protocol, wrong baud rate) makes thousands: name a few.
+            kinds = ", ".join(sorted(set(bad))[:3])
+            what = (
+                f"no valid answer to {kind} within {self.timeout_s:g} s; "
+                f"{len(bad)} bad frame(s): {kinds}"
+            )
+            raise self._err(
+                DriverProtocolError, what, "check that devices.inkjet.protocol matches the printer"
+            )
         raise self._err(
             DriverTimeout, f"no answer to {kind} within {self.timeout_s:g} s", "printer busy or off"
         )

@@ -33,7 +33,10 @@ class TcpLink:
         except TimeoutError as exc:
             raise DriverTimeout(self.device, self.url, "connect timed out") from exc
         except OSError as exc:
-            raise DriverConnectionError(self.device, self.url, f"cannot connect: {exc}") from exc
+            raise DriverConnectionError(
+                self.device, self.url, f"cannot connect: {exc}",
+                "check the printer is on, its cable, and the IP address and port in config.toml",
+            ) from exc  # fmt: skip
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def close(self) -> None:

@@ -136,7 +136,11 @@ class TicketPrinter:
                     (printer.host, printer.port), timeout=self.timeout_s
                 )
             except OSError as exc:
-                raise DriverConnectionError(self.name, self.url, f"cannot connect: {exc}") from exc
+                raise DriverConnectionError(
+                    self.name, self.url, f"cannot connect: {exc}",
+                    "check the printer is on, its cable, and the IP address and port in "
+                    "config.toml",
+                ) from exc  # fmt: skip
             printer.device = sock
             self._printer = printer
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import sys
 from functools import cached_property
 from typing import Any
@@ -73,9 +75,20 @@ class App:
         )
 
 
+class _OneLine(logging.Handler):
+    """Errors to the current stderr as one line each (the log file, when there is one, keeps
+    the tracebacks)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Print `LEVEL logger: message (ExcType: exc)`."""
+        text = f"{record.levelname} {record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        print(text, file=sys.stderr, flush=True)
+
+
 def setup_logging(settings: Settings) -> None:
     """Log to <data_dir>/logs/station.log (rotated); inner codes are never logged in full."""
-    import logging
     from logging.handlers import RotatingFileHandler
 
     root = logging.getLogger()
@@ -87,8 +100,19 @@ def setup_logging(settings: Settings) -> None:
         handler = RotatingFileHandler(
             folder / "station.log", maxBytes=10_000_000, backupCount=5, encoding="utf-8"
         )
-    except OSError:
-        return  # a read-only data folder must not stop a command; errors still reach stderr
+    except OSError as exc:
+        # A read-only data folder must not stop a command: errors still reach stderr, once,
+        # as one line (without a handler Python's last resort would print tracebacks).
+        print(
+            f"warning: no log file: {os_error_text(exc)}; check station.data_dir in config.toml",
+            file=sys.stderr,
+            flush=True,
+        )
+        quiet = _OneLine()
+        quiet.setLevel(logging.ERROR)
+        quiet._linestation = True  # type: ignore[attr-defined]
+        root.addHandler(quiet)
+        return
     handler._linestation = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
@@ -97,22 +121,46 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full; free space and retry",
+    errno.ENOENT: "check the path: the file or its folder does not exist",
+    errno.EACCES: "check the permissions of the file and its folder",
+    errno.EPERM: "check the permissions of the file and its folder",
+    errno.EROFS: "the disk is read-only; give a path on a writable disk",
+    errno.EISDIR: "that is a folder; give a file name",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """What an OSError means for the user: what, where (the user's path) and what to do."""
+    name = getattr(exc, "filename", None)
+    if isinstance(name, str) and name.endswith(".part"):
+        name = name.removesuffix(".part")  # our atomic writes: the user gave the final name
+    where = f" ({name})" if name else ""
+    hint = _OS_HINTS.get(exc.errno or -1)
+    return f"{exc.strerror or exc}{where}" + (f" — {hint}" if hint else "")
+
+
+def _fail(app: App, args, text: str, code: int) -> int:
+    """Tell the error once on stderr; with --json also as the last line of stdout."""
+    print(f"error: {text}", file=sys.stderr, flush=True)
+    if getattr(args, "json", False):
+        app.json({"ok": False, "error": text, "exit_code": code})
+    return code
+
+
 def run_command(app: App, args) -> int:
     """Run args.func, turning station errors into a message and an exit code (errors told once)."""
     try:
         rc = args.func(app, args)
         return 0 if rc is None else int(rc)
     except StationError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return exc.exit_code
+        return _fail(app, args, str(exc), exc.exit_code)
     except DriverError as exc:  # a device (or device file) failed: it names device, port, what
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return 2
+        return _fail(app, args, str(exc), 2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        hint = " — the disk is full; free space and retry" if exc.errno == 28 else ""
-        print(f"error: {exc.strerror or exc}{where}{hint}", file=sys.stderr, flush=True)
-        return 2
+        return _fail(app, args, os_error_text(exc), 2)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from station import audit, users
+from station import audit, batches, users
 from station.db import read_engine
 from station.errors import CheckFailed, InputError
 from station.models import AuditEntry, Code
@@ -64,7 +64,12 @@ def parse_since(text: str | None) -> datetime | None:
     m = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
     if m:
         unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
-        return audit.now() - timedelta(**{unit: int(m.group(1))})
+        try:
+            return audit.now() - timedelta(**{unit: int(m.group(1))})
+        except OverflowError:
+            raise InputError(
+                f"--since {text!r} reaches before year 1; give a shorter duration or an ISO time"
+            ) from None
     try:
         t = datetime.fromisoformat(text)
     except ValueError:
@@ -93,6 +98,8 @@ def secret_subjects(conn, subjects: set[str]) -> dict[str, str]:
 def show(app, args) -> int:
     """Show entries; inner codes masked unless the role may see them."""
     app.require("audit.view")
+    if args.limit < 1:
+        raise InputError(f"--limit {args.limit}: give the number of entries to show (1 or more)")
     reveal = app._auth[1] in users.SECRET_VIEWERS
     stmt = select(_audit).order_by(_audit.c.id.desc())  # the newest N, printed oldest first
     if args.batch:
@@ -103,7 +110,9 @@ def show(app, args) -> int:
     if since is not None:
         stmt = stmt.where(_audit.c.time >= since)
     with read_engine(app.engine).connect() as conn:
-        rows = conn.execute(stmt.limit(max(1, args.limit))).all()[::-1]
+        if args.batch:
+            batches.get(conn, args.batch)  # NotFound: a mistyped id is not "no entries"
+        rows = conn.execute(stmt.limit(args.limit)).all()[::-1]
         secrets = {} if reveal else secret_subjects(conn, {r.subject for r in rows})
     entries = [
         {

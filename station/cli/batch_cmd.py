@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from station import batches
 from station.batches import BatchState
 
@@ -106,4 +108,13 @@ def close(app, args) -> int:
             f"container(s) closed, {summary['released']} unused code(s) released, "
             f"{summary['voided']} voided"
         )
+    sealed = summary.get("outbox") or {}
+    if sealed.get("state") == "error":  # closed, but its file set is not sealed: say so
+        print(
+            f"error: batch {args.batch} is closed, but its file set could not be sealed: "
+            f"{sealed.get('error')}; fix that, then `station sync retry {args.batch}`",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     return 0

@@ -48,8 +48,17 @@ def _scheme(app, level: str, product: str | None) -> tuple[str, str | None]:
     return "random", None
 
 
+MAX_GENERATE = 10_000_000
+"""Codes one `codes generate` makes at most (~70 s and ~2 GB of store); more: run it again."""
+
+
 def generate(app, args) -> int:
     """Generate codes into a new pool."""
+    if args.count > MAX_GENERATE:
+        raise InputError(
+            f"--count {args.count}: at most {MAX_GENERATE:,} codes per command (about 2 GB of "
+            "store); run the command again for more"
+        )
     user = app.require("codes.manage")
     app.settings.level(args.level)
     default_scheme, gtin = _scheme(app, args.level, args.product)
@@ -121,6 +130,8 @@ def import_(app, args) -> int:
 def stats(app, args) -> int:
     """Counts by level and state."""
     app.require("view")
+    if args.level:
+        app.settings.level(args.level)
     with app.engine.connect() as conn:
         counts = pools.stats(conn, args.level)
     if args.json:
@@ -136,8 +147,14 @@ def stats(app, args) -> int:
 
 def export(app, args) -> int:
     """Export codes to a file, atomically."""
+    from station.lifecycle import State
+
     app.require("codes.manage")
     app.settings.level(args.level)
+    if args.state and args.state not in set(State):
+        raise InputError(
+            f"--state {args.state!r} is not a code state; use one of {', '.join(State)}"
+        )
     out = Path(args.out)
     tmp = out.with_name(out.name + ".part")
     n = 0

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
+
+from station.errors import InputError
 
 
 def register(subs, add) -> None:
@@ -43,7 +46,13 @@ def sim(app, args) -> int:
     """Start the simulators on the config's ports and stay up."""
     from station.build import start_simulators
 
+    if args.seconds < 0 or args.conveyor < 0 or args.world < 0:
+        raise InputError("--seconds, --conveyor and --world take 0 or more")
+    if args.world and not (args.rate > 0 and 0 <= args.defects <= 1):
+        raise InputError("--rate must be at least 1 item/min and --defects between 0 and 1")
     app.require("devices")
+    caps = _caps(args.caps) if args.world and args.caps else []
+    _ports_free(app.settings)
     sims = start_simulators(app.settings, fixed_ports=True)
     world = None
     try:
@@ -51,7 +60,7 @@ def sim(app, args) -> int:
             app.out(f"{name:<15} {dev.url}")
         if args.conveyor:
             sims.plc.conveyor(args.conveyor)
-        world = _world(app, args, sims) if args.world else None
+        world = _world(app, args, sims, caps) if args.world else None
         app.out("simulators up; Ctrl-C stops them")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -69,18 +78,50 @@ def sim(app, args) -> int:
     return 0
 
 
-def _world(app, args, sims):
-    """The simulated world in this process, heard by the station only through its devices."""
-    from pathlib import Path
+def _caps(path: str) -> list[str]:
+    """Inner cap codes from --caps (one per line, or inner,outer pairs); InputError names it."""
+    from station.codefile import decode_bytes
 
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"--caps {path}: cannot read: {exc.strerror or exc}") from None
+    text, _ = decode_bytes(raw, None, path)
+    return [ln.split(",")[0].strip() for ln in text.splitlines() if ln.strip()]
+
+
+def _ports_free(settings) -> None:
+    """InputError naming the device and port when a simulator's fixed port is taken."""
+    import socket
+    from urllib.parse import urlsplit
+
+    for name, dev in settings.devices:
+        url = getattr(dev, "url", None) or getattr(dev, "source", None)
+        parts = urlsplit(url or "")
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            continue  # not host:port; start_simulators reports it
+        if not host or not port or host not in ("127.0.0.1", "localhost", "0.0.0.0", "::1"):
+            continue
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sk:
+            sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sk.bind((host, port))
+            except OSError as exc:
+                raise InputError(
+                    f"{name} at {url}: cannot serve its simulator: {exc.strerror or exc}; "
+                    "another `station sim` (or a device program) holds the port: stop it, "
+                    "or change the port in config.toml"
+                ) from None
+
+
+def _world(app, args, sims, caps: list[str]):
+    """The simulated world in this process, heard by the station only through its devices."""
     from drivers.camera.decode import make_decoder
     from station.simworld import World
 
     s = app.settings
-    caps: list[str] = []
-    if args.caps:
-        lines = Path(args.caps).read_text(encoding="utf-8").splitlines()
-        caps = [ln.split(",")[0].strip() for ln in lines if ln.strip()]
     if "inner" in s.level_names and not caps:
         app.console.print("[yellow]sim --world: no --caps file; items get no inner cap code[/]")
     journal = Path(args.journal) if args.journal else s.data_dir / "world-sim.jsonl"
@@ -117,6 +158,8 @@ def _probe(name: str, dev) -> tuple[bool, str]:
         return bool(ready), ("ready" if ready else "NOT READY") + (f" ({faults})" if faults else "")
     except DriverError as exc:
         return False, str(exc)
+    except Exception as exc:  # a driver gap must not hide the other devices' status
+        return False, f"{name} at {getattr(dev, 'url', '?')}: {type(exc).__name__}: {exc}"
     finally:
         try:
             dev.close()

@@ -55,6 +55,7 @@ def demo(app, args) -> int:
     from station.config import ENV_DATABASE
     from station.demo import DemoPlan, run_demo
 
+    _check_demo_options(args)
     plant = plant_cmd.plant_of(app)
     if plant is not None:
         return plant_cmd.demo(app, args, plant)
@@ -62,6 +63,8 @@ def demo(app, args) -> int:
         os.environ[ENV_DATABASE] = args.database
     user = app.require("line.run")
     s = app.settings
+    if args.product:
+        s.product(args.product)  # ConfigError naming the known products
     plan = DemoPlan(
         items=args.items,
         batches=args.batches,
@@ -104,12 +107,27 @@ def demo(app, args) -> int:
         on_progress=progress,
         upstream=args.upstream,
     )
+    if not summary.get("batches") and not args.resume:
+        app.console.print(
+            "[yellow]demo: nothing ran: this store holds the planned demo batches already; "
+            "use a fresh data folder (a copy of config.toml elsewhere) or a larger --batches[/]"
+        )
     if args.json:
         app.json(summary)
     else:
         app.out(json.dumps(summary, ensure_ascii=False, indent=2))
     ok = summary.get("world_mismatches", 1) == 0 and summary.get("duplicates", 1) == 0
     return 0 if ok else 1
+
+
+def _check_demo_options(args) -> None:
+    """InputError naming the option: the demo's numbers must make a line that can run."""
+    from station.errors import InputError
+
+    if args.items < 1 or args.batches < 1 or args.rate < 1:
+        raise InputError("--items, --batches and --rate (items per minute) must be at least 1")
+    if not 0 <= args.defects <= 1:
+        raise InputError(f"--defects {args.defects:g}: give a share between 0 and 1 (0.03 = 3%)")
 
 
 def run(app, args) -> int:
@@ -120,6 +138,10 @@ def run(app, args) -> int:
 
     from station.run import pick_batch, run_production
 
+    if args.finish_idle < 0:
+        from station.errors import InputError
+
+        raise InputError(f"--finish-idle {args.finish_idle:g}: give seconds, 0 or more")
     user = app.require("line.run")
     batch_id = pick_batch(app.engine, args.batch)
     if not args.headless:

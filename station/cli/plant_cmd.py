@@ -119,7 +119,12 @@ def claim(app, args) -> int:
     """Top up this line's block of `level` (plant link: claimed in the plant, copied here)."""
     from station import plant
 
+    if args.count is not None and args.count < 1:
+        from station.errors import InputError
+
+        raise InputError(f"--count {args.count}: give the number of codes to hold (1 or more)")
     user = app.require("codes.manage")
+    app.settings.level(args.level)
     want = args.count or plant.BLOCK
     if _linked(app):
         from station.plantlink import claim_to
@@ -137,6 +142,8 @@ def release(app, args) -> int:
     from station import plant
 
     user = app.require("codes.manage")
+    if args.level:
+        app.settings.level(args.level)
     if _linked(app):
         from station.errors import InputError
 

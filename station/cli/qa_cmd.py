@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station import qa, qa_label, qa_rework, users
+from station import batches, qa, qa_label, qa_rework, users
 from station.db import read_engine
 from station.qa_rework import capacities
 
@@ -114,6 +114,8 @@ def rejects(app, args) -> int:
     """Print the reject queue."""
     app.require("qa.scan")
     with read_engine(app.engine).connect() as conn:
+        if args.batch:
+            batches.get(conn, args.batch)  # NotFound: a mistyped id is not an empty queue
         rows = qa.reject_queue(conn, args.batch, reveal=_reveal(app))
     if args.json:
         app.json({"rejects": rows, "count": len(rows)})

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from station.errors import InputError
 
 
 def register(subs, add) -> None:
@@ -77,9 +80,11 @@ def status(app, args) -> int:
 
 
 def push(app, args) -> int:
-    """Send now; with --wait until settled. Exit 1 when a batch is parked or --wait timed out."""
+    """Send now; with --wait until settled. Exit 1: a batch parked, not delivered, or timed out."""
     from station.upstream import push as do_push
 
+    if args.timeout < 0:
+        raise InputError(f"--timeout {args.timeout:g}: give seconds, 0 or more")
     user = app.require("sync")
     result = do_push(
         app.engine,
@@ -101,7 +106,18 @@ def push(app, args) -> int:
             f"parked: {', '.join(result['parked'])}; read the error, fix it, then "
             "`station sync retry BATCH`"
         )
-    return 1 if result["parked"] or result["timed_out"] else 0
+    # Without --wait one attempt was made: a batch it could not deliver is a failed push.
+    failed = [
+        r for r in result["entries"] if r["state"] == "pending" and r["last_error"]
+    ] if not args.wait else []  # fmt: skip
+    for r in failed:
+        print(
+            f"not delivered: {r['batch_id']}: {r['last_error']}; it waits in the outbox: fix "
+            "the cause, then `station sync push` again (or --wait)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return 1 if result["parked"] or result["timed_out"] or failed else 0
 
 
 def retry(app, args) -> int:
@@ -125,6 +141,9 @@ def retry(app, args) -> int:
 def receiver(app, args: argparse.Namespace) -> int:
     """Run sync.receiver.main with these options until Ctrl-C or SIGTERM."""
     from sync.receiver import main
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port {args.port}: give a TCP port from 0 to 65535 (0: any free one)")
 
     argv = [
         "--port", str(args.port), "--host", args.host, "--store", args.store,
