@@ -34,6 +34,10 @@ log = logging.getLogger("station.line")
 GRADES = "ABCDF"
 
 
+_MOVING = (RunState.RUNNING, RunState.PAUSED)
+"""States in which items on the conveyor are handled as usual (a pause stops only the infeed)."""
+
+
 class FrameSource(Protocol):
     """Frames tagged with the item's PLC sequence number (or a case slot id)."""
 
@@ -173,7 +177,12 @@ class LineRunner(CaseStation):
         self._thread.start()
 
     def pause(self) -> None:
-        """Request a pause (the printer queue is kept; new items are rejected fail-safe)."""
+        """Request a pause: a controlled stop of the infeed (PLC line stop, amber light).
+
+        Items already past the photocell are printed, verified and kicked or passed as usual, so a
+        pause rejects nothing that is good; resume lifts the line stop. (Pausing only the station
+        while the conveyor ran on kicked every item that came by as a "late decision".)
+        """
         self._cmd.put("pause")
 
     def resume(self) -> None:
@@ -250,6 +259,7 @@ class LineRunner(CaseStation):
                     break
                 self._tick()
                 if self._finish_requested and self._drained():
+                    self._resolve_before(None)  # the last codes printed and never read
                     self._close_partial()
                     self.finish_reason = FinishReason.COMPLETED
                     break
@@ -303,6 +313,16 @@ class LineRunner(CaseStation):
             if cmd == "pause" and self.state == RunState.RUNNING:
                 self.state = RunState.PAUSED
                 self._light()
+                try:
+                    self.dev.plc.set_line_stop(True)
+                except DriverError as exc:
+                    self._fault(
+                        "plc",
+                        f"line stop for the pause not set: {exc}",
+                        "stop the conveyor by hand and check the PLC",
+                        "plc_fault",
+                        (("detail", str(exc)),),
+                    )
             elif cmd == "resume" and self.state in (RunState.PAUSED, RunState.FAULTED):
                 self._alarms.clear()
                 if self.state == RunState.FAULTED:
@@ -427,7 +447,7 @@ class LineRunner(CaseStation):
 
     def _feed_printer(self) -> None:
         ink = self.dev.inkjet
-        if ink is None or self.state != RunState.RUNNING or self._finish_requested:
+        if ink is None or self.state not in _MOVING or self._finish_requested:
             return
         room = self.depth - len(self._sent)
         # Refill in twos once the queue has room: half the commits, the same write-ahead bound.
@@ -519,7 +539,7 @@ class LineRunner(CaseStation):
                 else:
                     self._verdict(item, item.future.result())
                 continue
-            if now > item.deadline or self.state != RunState.RUNNING:
+            if now > item.deadline or self.state not in _MOVING:
                 self._items.popleft()
                 self._late(item)
                 continue
@@ -631,8 +651,9 @@ class LineRunner(CaseStation):
             return R.DUPLICATE  # issued to another item already on its way
         return R.UNKNOWN_CODE  # in the pool but never issued: not printed by this line
 
-    def _resolve_before(self, row: CodeRow) -> None:
-        """Codes printed before `row` but never read belong to the items rejected without a code."""
+    def _resolve_before(self, row: CodeRow | None) -> None:
+        """Codes printed before `row` (None: all) but never read belong to the items rejected
+        without a code, in order."""
         while self._printed and self._printed[0] is not row:
             lost = self._printed.popleft()
             if lost.state != State.PRINTED.value:
@@ -641,6 +662,8 @@ class LineRunner(CaseStation):
             seq, reason = self._codeless.popleft() if self._codeless else (None, "not_verified")
             self.store.move(lost, State.REJECTED, reason)
             self.store.set_fields(lost, reason=reason, seq=seq)
+            if seq is not None:
+                self.store.attach(seq, lost)
         if self._printed and self._printed[0] is row:
             self._printed.popleft()
         self._codeless.clear()

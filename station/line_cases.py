@@ -63,7 +63,15 @@ class CaseStation:
 
     def _keep_labels(self) -> None:
         lab = self.dev.case_labeler
-        if lab is None or self._finish_requested or self.state != RunState.RUNNING:
+        if (
+            lab is None
+            or self._finish_requested
+            or self.state
+            not in (
+                RunState.RUNNING,
+                RunState.PAUSED,
+            )
+        ):
             return
         from drivers.labels.templates import case_label
 
