@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, bindparam, column, func, insert, select, update
+from sqlalchemy import Engine, bindparam, column, func, insert, select, text, update
 
 from aggregation.rules import CodeInfo
 from station import audit, lifecycle, plant
@@ -102,6 +102,7 @@ class LineStore:
         self._moves: dict[tuple[str, str, str | None], list[tuple[int, str]]] = defaultdict(list)
         self._extra: list[dict] = []
         self._rejects: list[dict] = []
+        self._attach: list[tuple[int, str, int]] = []  # (code id, batch, seq) for codeless rejects
         self._links: list[dict] = []
         self._containers: list[dict] = []
         self._audit: list[audit.Change] = []
@@ -197,6 +198,15 @@ class LineStore:
         )
         self.pending += 1
 
+    def attach(self, seq: int, row: CodeRow) -> None:
+        """The reject recorded for item `seq` without a code (nothing read) was `row`'s item.
+
+        Its record then names the code, so QA sees one reject per item, not a codeless one and
+        the lost code again.
+        """
+        self._attach.append((row.id, self.batch_id, seq))
+        self.pending += 1
+
     def link(self, parent: CodeRow, child: CodeRow) -> None:
         """Queue parent ← child (the child moves to linked)."""
         self.move(child, State.LINKED)
@@ -277,6 +287,20 @@ class LineStore:
                 sql,
                 [tuple(sqlite_time(r[k]) if k == "time" else r[k] for k in names) for r in rows],
             )
+        if self._attach:  # after the inserts: the reject may be in this same flush
+            # The newest codeless reject of that item (a resumed run may have counted seqs anew).
+            where = "batch_id = {b} AND seq = {s} AND code_id IS NULL"
+            sql = "UPDATE rejects SET code_id = {c} WHERE id = (SELECT max(id) FROM rejects WHERE "
+            if raw is not None:
+                raw.executemany(
+                    (sql + where + ")").format(c="?", b="?", s="?"),
+                    list(self._attach),
+                )
+            else:
+                conn.execute(
+                    text((sql + where + ")").format(c=":c", b=":b", s=":s")),
+                    [{"c": c, "b": b, "s": q} for c, b, q in self._attach],
+                )
         if self._audit:
             audit.record(conn, self.user, self._audit)
         return n
@@ -287,6 +311,7 @@ class LineStore:
         self._extra.clear()
         self._links.clear()
         self._rejects.clear()
+        self._attach.clear()
         self._audit.clear()
         self._touched.clear()
         self.pending = 0
