@@ -69,6 +69,9 @@ def read_engine(engine: Engine) -> Engine:
     return _readers[url]
 
 
+PG_CONNECT_TIMEOUT_S = 10  # unless the URL says otherwise (?connect_timeout=N)
+
+
 def make_engine(url: str, *, migrate: bool = True, synchronous: str = "FULL") -> Engine:
     """An engine for `url` with the station's settings, schema migrated to the newest version."""
     if not url.startswith(("sqlite", "postgresql")):
@@ -97,7 +100,9 @@ def make_engine(url: str, *, migrate: bool = True, synchronous: str = "FULL") ->
     else:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         try:
-            engine = create_engine(url, pool_pre_ping=True)
+            # A plant server that accepts and never answers must not hang a command or the line.
+            args = {} if "connect_timeout=" in url else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+            engine = create_engine(url, pool_pre_ping=True, connect_args=args)
         except (ArgumentError, ImportError) as exc:  # a malformed URL, an unknown driver
             raise ConfigError(
                 f"station.database: cannot use {url!r}: {exc}; write postgresql://user@host:port/db"
