@@ -101,6 +101,18 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
             host, port = _port(d.ticket.url, fixed_ports)
             sims.ticket = SimTicketPrinter(host, port)
             sims.ticket.start()
+        if d.scanner is not None and d.scanner.url.startswith(("socket://", "tcp://")):
+            from drivers.scanner.sim import SimScanner  # a serial (USB CDC) one is a real port
+
+            host, port = _port(d.scanner.url, fixed_ports)
+            sims.scanner = SimScanner(
+                transport="tcp",
+                host=host,
+                port=port,
+                suffix=d.scanner.suffix,
+                encoding=d.scanner.encoding,
+                name="scanner",
+            )
         for name in ("verify_camera", "case_camera"):
             cam = getattr(d, name)
             if cam is not None and is_stream(cam.source):

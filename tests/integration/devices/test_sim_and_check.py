@@ -41,6 +41,7 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
         res = json.loads(r.stdout.strip().splitlines()[-1])
         names = {d["device"] for d in res["devices"]}
         assert {"plc", "inkjet", "case_labeler", "pallet_labeler", "reader"} <= names
+        assert {"ticket", "scanner"} <= names  # every configured device, one line each
         assert {"verify_camera", "case_camera"} <= names  # the frame streams answer too
         assert all(d["ok"] for d in res["devices"])
     finally:
@@ -55,3 +56,4 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
     )
     assert r.returncode == 1
     assert "ERR plc" in r.stdout and "127.0.0.1" in r.stdout
+    assert "ERR ticket" in r.stdout and "ERR scanner" in r.stdout, r.stdout
