@@ -92,10 +92,14 @@ def setup_logging(settings: Settings) -> None:
     from logging.handlers import RotatingFileHandler
 
     root = logging.getLogger()
-    if any(getattr(h, "_linestation", False) for h in root.handlers):
+    folder = settings.data_dir / "logs"
+    ours = [h for h in root.handlers if getattr(h, "_linestation", None)]
+    if any(h._linestation == str(folder) for h in ours):  # type: ignore[attr-defined]
         return
+    for h in ours:  # another station's folder (several commands in one process, as in tests)
+        root.removeHandler(h)
+        h.close()
     try:
-        folder = settings.data_dir / "logs"
         folder.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(
             folder / "station.log", maxBytes=10_000_000, backupCount=5, encoding="utf-8"
@@ -110,10 +114,10 @@ def setup_logging(settings: Settings) -> None:
         )
         quiet = _OneLine()
         quiet.setLevel(logging.ERROR)
-        quiet._linestation = True  # type: ignore[attr-defined]
+        quiet._linestation = str(folder)  # type: ignore[attr-defined]
         root.addHandler(quiet)
         return
-    handler._linestation = True  # type: ignore[attr-defined]
+    handler._linestation = str(folder)  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
