@@ -109,14 +109,27 @@ class AlarmText:
     detail: str = ""
 
     def line(self) -> str:
-        """One line for the banner: title — message → action — detail."""
+        """One line for the banner: title — message → action — device said: detail."""
         text = f"{self.title} — {self.message} → {self.action}"
-        return f"{text} — {self.detail}" if self.detail else text
+        if not self.detail:
+            return text
+        said = QCoreApplication.translate(CONTEXT, DEVICE_SAID)
+        return f"{text} — {said}: {self.detail}"
 
 
 def fill(template: str, values: dict[str, str]) -> str:
     """Replace {name} with its value; a placeholder with no value stays visible, never raises."""
     return PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), template)
+
+
+DEVICE_SAID = QT_TRANSLATE_NOOP("Alarms", "device said")
+"""Labels the driver's own words (English, verbatim) after the translated sentence."""
+
+
+def _device_words(detail: str, device: str) -> str:
+    """The driver's text without its leading "<device id> at " (the title names the device)."""
+    prefix = f"{device} at "
+    return detail[len(prefix) :] if detail.startswith(prefix) else detail
 
 
 def alarm_text(alarm: Alarm) -> AlarmText:
@@ -128,5 +141,5 @@ def alarm_text(alarm: Alarm) -> AlarmText:
     values = {k: name(v) if k in NAMED_ARGS else v for k, v in alarm.args}
     message, action = (QCoreApplication.translate(CONTEXT, t) for t in pair)
     used = set(PLACEHOLDER.findall(message + action))
-    detail = "" if "detail" in used else values.get("detail", "")
+    detail = "" if "detail" in used else _device_words(values.get("detail", ""), alarm.device)
     return AlarmText(title, fill(message, values), fill(action, values), detail)

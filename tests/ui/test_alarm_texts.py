@@ -136,7 +136,8 @@ def test_banner_shows_chinese_message_and_action(banner) -> None:
     text = b.text.text()
     assert text.startswith("故障: 喷码机 — 喷码机停止响应")
     assert "检查喷码机（墨水、喷头、线缆）后清除故障" in text
-    assert text.endswith(" — " + DETAIL)  # what the driver said stays, for the technician
+    # What the driver said stays, labelled as its own words, for the technician.
+    assert text.endswith(" — 设备原文: " + DETAIL.removeprefix("inkjet at ")), text
     assert b.current == "fault:inkjet"
 
 

@@ -17,6 +17,10 @@
   <context>
     <name>Alarms</name>
     <message>
+      <source>device said</source>
+      <translation>设备原文</translation>
+    </message>
+    <message>
       <source>Item {seq} was not decided before its deadline: rejected</source>
       <translation>第 {seq} 件产品未能在期限前判定，已按不合格剔除</translation>
     </message>
