@@ -252,6 +252,8 @@ class LineRunner(CaseStation):
     def _run(self) -> None:
         try:
             self._connect()
+            # A run that ended paused or faulted left the line stop on: this run lifts it.
+            self.dev.plc.set_line_stop(False)
             self.state = RunState.RUNNING
             self._light()
             while True:
