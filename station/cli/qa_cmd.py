@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from station import batches, qa, qa_label, qa_rework, users
 from station.db import read_engine
+from station.errors import InputError
 from station.qa_rework import capacities
 
 
@@ -78,8 +79,10 @@ def _t(value) -> str:
 def scan(app, args) -> int:
     """Print a code's history."""
     app.require("qa.scan")
+    if not args.code.strip():
+        raise InputError("no code given: scan it or type it (`station qa scan CODE`)")
     with read_engine(app.engine).connect() as conn:
-        h = qa.history(conn, args.code, reveal=_reveal(app))
+        h = qa.history(conn, args.code.strip(), reveal=_reveal(app))
     if args.json:
         app.json(h.to_json())
         return 0

@@ -130,7 +130,11 @@ def retry(app, args) -> int:
         was, text = None, f"batch {args.batch} sealed and queued ({q.path})"
     else:
         was = outbox.requeue(app.engine, args.batch, user=user)
-        text = f"batch {args.batch}: {was} → pending; it goes with the next push"
+        text = (
+            f"batch {args.batch}: was waiting to retry; due now, it goes with the next push"
+            if was == "pending"
+            else f"batch {args.batch}: {was} → pending; it goes with the next push"
+        )
     if args.json:
         app.json({"batch": args.batch, "was": was, "state": "pending"})
     else:

@@ -140,6 +140,7 @@ def test_batches_unknown_ids_and_bad_values(cli) -> None:
     assert r.json == {"ok": False, "error": r.err.splitlines()[-1][7:], "exit_code": 2}
     _ok_error(cli("check", "--batch", "NOPE"), 2, "NOPE", "station batch list")
     _ok_error(cli("qa", "rejects", "--batch", "NOPE"), 2, "NOPE")
+    _ok_error(cli("qa", "scan", "  "), 2, "no code given", "station qa scan CODE")
     _ok_error(cli("audit", "show", "--batch", "NOPE"), 2, "NOPE")
     _ok_error(cli("audit", "show", "--since", "99999999d"), 2, "--since")
     _ok_error(cli("audit", "show", "--limit", "0"), 2, "--limit")
