@@ -206,6 +206,7 @@ class World:
         self.error: BaseException | None = None
         self._case_defect: str | None = None
         self.stop_flag = threading.Event()
+        self._started = False
         self.produced = self.ph.items
         self._pallet_waiting = False
         self._entry: deque[str] = deque(self.ph.entry)
@@ -229,6 +230,7 @@ class World:
     # -- the world's clock -----------------------------------------------------------------------
     def run(self) -> None:
         """Produce items until the planned count, then flush the last case; sets `done`."""
+        self._started = True
         try:
             self._run()
         except BaseException as exc:
@@ -473,8 +475,11 @@ class World:
         self.sims.reader.read([self._entry_busy])
 
     def close(self) -> None:
-        """Stop and close the journal."""
+        """Stop, let the running loop finish its step, then close the journal (a write on the
+        closed file killed the world's thread when a run was stopped mid-item)."""
         self.stop_flag.set()
+        if self._started:
+            self.done.wait(5)
         self.journal.close()
 
 
