@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
-
-from station import batches, demo
-from station.config import load_settings
-from station.db import make_engine
 
 
-def test_ink_out_stops_the_line_and_clearing_resumes(station_dir: Path) -> None:
-    s = load_settings(station_dir / "config.toml")
-    engine = make_engine(s.database_url)
-    plan = demo.DemoPlan(items=400, batches=1, rate=3000, defects=0.0, seed=5, product="WATER-550")
-    demo.ensure_pools(engine, s, plan, "t")
-    b = batches.create(engine, s, product="WATER-550", lot="F1", quantity=400, user="t")
+def test_ink_out_stops_the_line_and_clearing_resumes(demo_batch) -> None:
+    batch = demo_batch(items=400, rate=3000, defects=0.0, seed=5, lot="F1")
     seen: dict = {}
     alarms: list = []
 
@@ -38,7 +29,7 @@ def test_ink_out_stops_the_line_and_clearing_resumes(station_dir: Path) -> None:
 
         threading.Thread(target=fault, daemon=True).start()
 
-    summary = demo.run_batch(engine, s, plan, b.id, user="t", on_start=inject)
+    summary = batch.run(on_start=inject)
     assert seen["line_stop"] is True
     assert seen["light"].endswith("red")
     assert seen["state"] == "faulted"

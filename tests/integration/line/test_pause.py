@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
-
-from station import batches, demo
-from station.config import load_settings
-from station.db import make_engine
 
 
-def test_pause_stops_the_infeed_and_rejects_nothing_good(station_dir: Path) -> None:
-    s = load_settings(station_dir / "config.toml")
-    engine = make_engine(s.database_url)
-    plan = demo.DemoPlan(items=300, batches=1, rate=2400, defects=0.0, seed=3, product="WATER-550")
-    demo.ensure_pools(engine, s, plan, "t")
-    b = batches.create(engine, s, product="WATER-550", lot="P1", quantity=300, user="t")
+def test_pause_stops_the_infeed_and_rejects_nothing_good(demo_batch) -> None:
+    batch = demo_batch(items=300, rate=2400, defects=0.0, seed=3, lot="P1")
     seen: dict = {}
 
     def operator(sims, runner, world) -> None:
@@ -38,7 +29,7 @@ def test_pause_stops_the_infeed_and_rejects_nothing_good(station_dir: Path) -> N
 
         threading.Thread(target=run, daemon=True).start()
 
-    summary = demo.run_batch(engine, s, plan, b.id, user="t", on_start=operator)
+    summary = batch.run(on_start=operator)
     assert seen["line_stop"] is True and seen["light"].endswith("amber"), seen
     assert seen["state"] == "paused"
     assert seen["items_while_paused"] == 0  # the infeed stood still
@@ -46,4 +37,3 @@ def test_pause_stops_the_infeed_and_rejects_nothing_good(station_dir: Path) -> N
     assert summary["items"] == 300 and summary["verified"] == 300, summary["rejected_by_reason"]
     assert summary["rejected"] == 0 and summary["late"] == 0
     assert summary["world_mismatches"] == 0 and summary["duplicates"] == 0
-    engine.dispose()

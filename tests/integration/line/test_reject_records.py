@@ -3,24 +3,15 @@ ends as ONE record naming that code, not a codeless record plus the lost code ag
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from station import batches, demo
-from station.config import load_settings
-from station.db import make_engine
 from station.qa import reject_queue
 
 
-def test_codeless_rejects_get_their_lost_code(station_dir: Path) -> None:
-    s = load_settings(station_dir / "config.toml")
-    engine = make_engine(s.database_url)
-    plan = demo.DemoPlan(items=600, batches=1, rate=3000, defects=0.1, seed=11, product="WATER-550")
-    demo.ensure_pools(engine, s, plan, "t")
-    b = batches.create(engine, s, product="WATER-550", lot="R1", quantity=600, user="t")
-    summary = demo.run_batch(engine, s, plan, b.id, user="t")
+def test_codeless_rejects_get_their_lost_code(demo_batch) -> None:
+    batch = demo_batch(items=600, rate=3000, defects=0.1, seed=11, lot="R1")
+    summary = batch.run()
     assert summary["defects_injected"].get("missing", 0) >= 3, summary["defects_injected"]
-    with engine.connect() as conn:
-        queue = reject_queue(conn, b.id, reveal=True)
+    with batch.engine.connect() as conn:
+        queue = reject_queue(conn, batch.batch_id, reveal=True)
     # Every undecided reject is listed once: as many entries as reject records, none extra.
     assert len(queue) == summary["rejected"], [q for q in queue if q["id"] is None]
     items = [q for q in queue if q["seq"] is not None]
@@ -28,4 +19,3 @@ def test_codeless_rejects_get_their_lost_code(station_dir: Path) -> None:
     # A missing print: nothing read, but the printer used a code for it; the record names it.
     no_read = [q for q in items if q["reason"] == "no_read"]
     assert no_read and all(q["code"] and q["level"] == "outer" for q in no_read), no_read
-    engine.dispose()
