@@ -26,6 +26,10 @@ class RunState(StrEnum):
     FAULTED = "faulted"
 
 
+MOVING = frozenset({RunState.RUNNING, RunState.PAUSED})
+"""States in which items on the conveyor are handled as usual (a pause stops only the infeed)."""
+
+
 class FinishReason(StrEnum):
     """Why a run ended."""
 

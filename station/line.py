@@ -24,7 +24,15 @@ from aggregation.packer import Packer
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from station.config import Settings
-from station.events import Alarm, FinishReason, FrameView, LineSignals, LineStatus, RunState
+from station.events import (
+    MOVING,
+    Alarm,
+    FinishReason,
+    FrameView,
+    LineSignals,
+    LineStatus,
+    RunState,
+)
 from station.lifecycle import State
 from station.line_cases import CaseStation, Pending
 from station.linestore import CodeRow, LineStore
@@ -32,10 +40,6 @@ from station.secrets_mask import mask
 
 log = logging.getLogger("station.line")
 GRADES = "ABCDF"
-
-
-_MOVING = (RunState.RUNNING, RunState.PAUSED)
-"""States in which items on the conveyor are handled as usual (a pause stops only the infeed)."""
 
 
 class FrameSource(Protocol):
@@ -449,7 +453,7 @@ class LineRunner(CaseStation):
 
     def _feed_printer(self) -> None:
         ink = self.dev.inkjet
-        if ink is None or self.state not in _MOVING or self._finish_requested:
+        if ink is None or self.state not in MOVING or self._finish_requested:
             return
         room = self.depth - len(self._sent)
         # Refill in twos once the queue has room: half the commits, the same write-ahead bound.
@@ -541,7 +545,7 @@ class LineRunner(CaseStation):
                 else:
                     self._verdict(item, item.future.result())
                 continue
-            if now > item.deadline or self.state not in _MOVING:
+            if now > item.deadline or self.state not in MOVING:
                 self._items.popleft()
                 self._late(item)
                 continue

@@ -17,7 +17,7 @@ from aggregation.packer import ContainerClosed, Linked
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED, CASE_REJECTED
-from station.events import Alarm, RunState
+from station.events import MOVING, Alarm
 from station.lifecycle import State
 from station.linestore import CodeRow
 
@@ -63,15 +63,7 @@ class CaseStation:
 
     def _keep_labels(self) -> None:
         lab = self.dev.case_labeler
-        if (
-            lab is None
-            or self._finish_requested
-            or self.state
-            not in (
-                RunState.RUNNING,
-                RunState.PAUSED,
-            )
-        ):
+        if lab is None or self._finish_requested or self.state not in MOVING:
             return
         from drivers.labels.templates import case_label
 

@@ -43,6 +43,12 @@ _FIND = (
 )
 
 
+_ATTACH = (  # the newest codeless reject of that item (a resumed run may count seqs anew)
+    "UPDATE rejects SET code_id = :c WHERE id = (SELECT max(id) FROM rejects "
+    "WHERE batch_id = :b AND seq = :s AND code_id IS NULL)"
+)
+
+
 class _RawReader:
     """The runner's code lookups straight on sqlite3: ~10x less overhead than a Core query.
 
@@ -279,28 +285,18 @@ class LineStore:
                 conn.execute(insert(table), rows)
                 continue
             names = list(rows[0])
-            sql = (
-                f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{k}{chr(34)}' for k in names)})"
-                f" VALUES ({', '.join('?' * len(names))})"
-            )
+            cols = ", ".join(f'"{k}"' for k in names)
+            sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join('?' * len(names))})"
             raw.executemany(
                 sql,
                 [tuple(sqlite_time(r[k]) if k == "time" else r[k] for k in names) for r in rows],
             )
         if self._attach:  # after the inserts: the reject may be in this same flush
-            # The newest codeless reject of that item (a resumed run may have counted seqs anew).
-            where = "batch_id = {b} AND seq = {s} AND code_id IS NULL"
-            sql = "UPDATE rejects SET code_id = {c} WHERE id = (SELECT max(id) FROM rejects WHERE "
+            params = [{"c": c, "b": b, "s": q} for c, b, q in self._attach]
             if raw is not None:
-                raw.executemany(
-                    (sql + where + ")").format(c="?", b="?", s="?"),
-                    list(self._attach),
-                )
+                raw.executemany(_ATTACH, params)
             else:
-                conn.execute(
-                    text((sql + where + ")").format(c=":c", b=":b", s=":s")),
-                    [{"c": c, "b": b, "s": q} for c, b, q in self._attach],
-                )
+                conn.execute(text(_ATTACH), params)
         if self._audit:
             audit.record(conn, self.user, self._audit)
         return n

@@ -26,7 +26,7 @@ from station.batches import BatchState
 from station.build import open_devices, open_frame_source
 from station.config import Settings
 from station.errors import ConfigError
-from station.events import LineSignals
+from station.events import FinishReason, LineSignals
 from station.line import LineDevices, LineRunner
 from station.linestore import LineStore
 
@@ -144,11 +144,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
         runner.stop()
         runner.wait(10)
     elapsed = time.monotonic() - t0
-    if (
-        failed is None
-        and runner.finish_reason is not None
-        and str(runner.finish_reason) == ("completed")
-    ):
+    if failed is None and runner.finish_reason == FinishReason.COMPLETED:
         closed = closing.close_batch(engine, settings, b.id, user=user)
     else:
         closed = None

@@ -25,7 +25,7 @@ def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) 
     plant_cfg = str(tmp_path / "plant-config.toml")
     r = _station(
         "demo", "--config", plant_cfg, "--database", pg_url, "--items", "120",
-        "--rate", "600", "--json", db="", timeout=240,
+        "--rate", "600", "--defects", "0.1", "--json", db="", timeout=240,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-3000:]
     summary = last_json(r.stdout)
@@ -63,6 +63,11 @@ def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) 
             )
         ).scalar_one()
         assert foreign == 0
+        # Items rejected with nothing read name the code the printer used (PostgreSQL path).
+        no_read = conn.execute(
+            text("SELECT count(code_id), count(*) FROM rejects WHERE reason = 'no_read'")
+        ).one()
+        assert no_read[1] > 0 and no_read[0] == no_read[1], no_read
         two = conn.execute(
             text(
                 "SELECT count(*) FROM (SELECT a.subject FROM audit a JOIN batches b "
