@@ -6,7 +6,6 @@ thread, and results come back as signals (see events.LineSignals and ControllerS
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -40,19 +39,6 @@ class OpenContainer:
     level: str
     code: str
     children: int
-
-
-def settle_heap() -> None:
-    """Collect once, then freeze what survives, before the line starts.
-
-    A full (generation 2) collection stops every thread of the process while it walks every
-    tracked object; with the UI loaded (PySide wrappers, screens, translations) that is ~160k
-    objects and 90-380 ms measured on a loaded 2-core machine, longer than the printer's queue
-    lasts at 50 items/s. Frozen objects are skipped by later collections, so the pauses during
-    the run scale with what the run itself allocates.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 class LineController:
@@ -142,13 +128,11 @@ class LineController:
                     product=b.product_sku,
                 )
                 demo.ensure_pools(self.engine, self.settings, plan, self.user)
-                settle_heap()
                 summary = demo.run_batch(
                     self.engine, self.settings, plan, b.id, user=self.user, signals=self.line,
                     on_start=lambda _sims, runner, _world: keep(runner),
                 )  # fmt: skip
             else:  # the configured devices; faults wait for the operator to clear them
-                settle_heap()
                 summary = run_production(
                     self.engine, self.settings, b.id, user=self.user, signals=self.line,
                     on_start=keep, stop_on_fault=False,

@@ -169,8 +169,10 @@ class LineRunner(CaseStation):
         self.state = RunState.STARTING
         self._restore()
         # A full collection walks every tracked object with all threads stopped: tens of ms with
-        # SQLAlchemy, pymodbus and OpenCV loaded, longer than an item's margin. Frozen objects
-        # are skipped by later collections; the run's own garbage is still collected.
+        # SQLAlchemy, pymodbus and OpenCV loaded, 90-380 ms with the UI's ~160k objects, longer
+        # than an item's margin. Frozen objects are skipped by later collections; the run's own
+        # garbage is still collected. (The one place: demo, `station run` and the UI all start
+        # the line here.)
         gc.collect()
         gc.freeze()
         # The line thread waits on sockets a dozen times a tick; each time it wants the GIL back
