@@ -233,6 +233,16 @@ def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict
             noread=r.noread,
             dialect=r.dialect,
         )
+    if d.ticket is not None:  # not in the line loop, but on the line: `devices check` sees it
+        from drivers.labels.ticket import TicketPrinter
+
+        out["ticket"] = TicketPrinter(urls.get("ticket", d.ticket.url))
+    if d.scanner is not None:
+        from drivers.scanner.serial_scanner import SerialScanner
+
+        out["scanner"] = SerialScanner(
+            urls.get("scanner", d.scanner.url), suffix=d.scanner.suffix, encoding=d.scanner.encoding
+        )
     cam = d.verify_camera
     out["decoder"] = make_decoder(
         cam.formats if cam else ("QRCode", "DataMatrix"),

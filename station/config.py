@@ -197,6 +197,17 @@ class ScannerSettings(_Frozen):
     suffix: str = "\r"
     encoding: str = "utf-8"
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; e.g. utf-8, gbk, gb18030, latin-1") from None
+        return v
+
 
 class PlcSettings(_Frozen):
     """Line PLC over Modbus TCP or RTU."""

@@ -142,21 +142,6 @@ def _world(app, args, sims, caps: list[str]):
     return world
 
 
-class _Broken:
-    """A device whose driver could not even be built (bad URL, unknown encoding)."""
-
-    def __init__(self, name: str, url: str, why: str) -> None:
-        self.name, self.url, self.why = name, url, why
-
-    def connect(self) -> None:
-        from drivers.errors import DriverConnectionError
-
-        raise DriverConnectionError(self.name, self.url, self.why, "fix it in config.toml")
-
-    def close(self) -> None:
-        """Nothing open."""
-
-
 def _probe(name: str, dev) -> tuple[bool, str]:
     from drivers.errors import DriverError
 
@@ -188,21 +173,6 @@ def check(app, args) -> int:
 
     app.require("devices")
     devs = open_devices(app.settings)
-    d = app.settings.devices
-    if d.ticket is not None:  # not part of the line loop, but on the line: checked too
-        from drivers.labels.ticket import TicketPrinter
-
-        devs["ticket"] = TicketPrinter(d.ticket.url)
-    if d.scanner is not None:
-        from drivers.errors import DriverError
-        from drivers.scanner.serial_scanner import SerialScanner
-
-        try:
-            devs["scanner"] = SerialScanner(
-                d.scanner.url, suffix=d.scanner.suffix, encoding=d.scanner.encoding
-            )
-        except (DriverError, LookupError, ValueError) as exc:
-            devs["scanner"] = _Broken("scanner", d.scanner.url, str(exc))
     for name in ("verify_camera", "case_camera"):
         cam = getattr(app.settings.devices, name)
         if cam is not None and cam.source != "sim":  # 'sim': the demo's in-process world

@@ -43,6 +43,7 @@ def test_misspelt_key_is_named(tmp_path: Path) -> None:
         ('gtin = "06901234000016"', 'gtin = "06901234000017"', "check digit"),
         ('mode = "fifo"', 'mode = "queue"', "devices.inkjet.mode"),
         ('name = "case"', 'name = "crate"', "levels[2].name"),
+        ('suffix = "\\r"\n', 'suffix = "\\r"\nencoding = "klingon"\n', "unknown encoding"),
     ],
 )
 def test_bad_values_name_key_and_fix(tmp_path: Path, old: str, new: str, expect: str) -> None:
