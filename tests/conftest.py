@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+# --import-mode=importlib does not put tests/ on sys.path; pgserver (shared with test modules)
+# lives there.
+sys.path.insert(0, str(Path(__file__).parent))
+from pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -71,84 +74,17 @@ def station_cmd(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pg_bin() -> Path | None:
-    base = Path("/usr/lib/postgresql")
-    if not base.exists():
-        return None
-    versions = sorted(base.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0)
-    return versions[-1] / "bin" if versions else None
-
-
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory):
+def pg_server():
     """A real PostgreSQL server on a free local port for this test session; yields its base URL."""
-    bindir = _pg_bin()
-    if bindir is None or not (bindir / "initdb").exists():
-        pytest.fail(
-            "PostgreSQL server binaries missing: `make test` installs the postgresql package"
-        )
-    # Its own folder, not pytest's basetemp: parallel pytest runs prune each other's basetemps.
-    base = Path(tempfile.mkdtemp(prefix="linestation-pg-"))
-    data = base / "data"
-    port = _free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(data.parent, "postgres")
-        data.parent.chmod(0o777)
-        for p in data.parents:
-            if str(p) in ("/", "/tmp"):
-                break
-            p.chmod(p.stat().st_mode | 0o711)
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "station",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    log = data.parent / "pg.log"
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(log),
-            "-w",
-            "-o",
-            f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c max_connections=200",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    url = f"postgresql://station@127.0.0.1:{port}"
     try:
-        yield url
+        srv = PgServer(max_connections=200)
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield srv.url
     finally:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+        srv.close()
 
 
 @pytest.fixture

@@ -4,15 +4,12 @@ plant server is really stopped (pg_ctl), and reports back; claims and reports ar
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from pgserver import PgServer
 from plant_helpers import ROOT, fill_pool, last_json, run_station
 from sqlalchemy import Engine, func, select, text
 
@@ -38,100 +35,10 @@ from station.plantlink_run import PlantLink, stop_all
 _codes, _links, _rejects = Code.__table__, Link.__table__, Reject.__table__
 
 
-class OwnServer:
-    """A PostgreSQL server of this module alone: the offline test stops and starts it."""
-
-    def __init__(self) -> None:
-        base = Path("/usr/lib/postgresql")
-        versions = sorted(base.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0)
-        self.bin = versions[-1] / "bin"
-        self.base = Path(tempfile.mkdtemp(prefix="linestation-pglink-"))
-        self.data = self.base / "data"
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:  # the server refuses to run as root
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-            shutil.chown(self.base, "postgres")
-            for p in [self.base, *self.base.parents]:
-                if str(p) in ("/", "/tmp"):
-                    break
-                p.chmod(p.stat().st_mode | 0o711)
-        self._pg(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "station",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        )
-        self.start()
-        self.url = f"postgresql://station@127.0.0.1:{self.port}"
-
-    def _pg(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bin / tool), *args],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        """Start (or restart) the server and wait until it accepts connections."""
-        opts = (
-            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=50"
-        )
-        self._pg(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.base / "pg.log"),
-            "-w",
-            "-o",
-            opts,
-            "start",
-        )
-
-    def stop(self) -> None:
-        """Stop the server now (connections cut): the plant database is gone."""
-        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def new_db(self) -> str:
-        """A fresh, empty database on this server."""
-        import psycopg
-
-        name = f"t{time.monotonic_ns()}"
-        with psycopg.connect(f"{self.url}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return f"{self.url}/{name}"
-
-    def close(self) -> None:
-        """Stop the server and remove its folder."""
-        subprocess.run(
-            [
-                *self.as_user,
-                str(self.bin / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-        )
-        shutil.rmtree(self.base, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def server():
     """This module's own PostgreSQL server."""
-    srv = OwnServer()
+    srv = PgServer(max_connections=50, prefix="linestation-pglink-")
     try:
         yield srv
     finally:
@@ -241,7 +148,7 @@ def _plant_facts(peng: Engine, sid: str, batch_id: str) -> None:
 
 
 def test_demo_on_a_plant_link_line_claims_runs_and_reports(
-    server: OwnServer, tmp_path, capsys, monkeypatch
+    server: PgServer, tmp_path, capsys, monkeypatch
 ) -> None:
     from station.cli import main
 
@@ -286,7 +193,7 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
 
 
 def test_line_prints_on_while_the_plant_server_is_down_and_reports_later(
-    server: OwnServer, tmp_path
+    server: PgServer, tmp_path
 ) -> None:
     from station.demo import DemoPlan, run_demo
 
@@ -348,7 +255,7 @@ def test_line_prints_on_while_the_plant_server_is_down_and_reports_later(
     local.dispose()
 
 
-def test_claims_and_reports_are_idempotent_and_survive_a_kill(server: OwnServer, tmp_path) -> None:
+def test_claims_and_reports_are_idempotent_and_survive_a_kill(server: PgServer, tmp_path) -> None:
     url = server.new_db()
     sid = "LS-LINK-C"
     settings = load_settings(_config(tmp_path, url, sid))
@@ -413,7 +320,7 @@ def test_claims_and_reports_are_idempotent_and_survive_a_kill(server: OwnServer,
 
 @pytest.mark.parametrize("blocks", [1, 3])
 def test_the_local_reserve_is_the_configured_number_of_blocks(
-    server: OwnServer, tmp_path, blocks: int
+    server: PgServer, tmp_path, blocks: int
 ) -> None:
     path = _config(tmp_path, server.new_db(), f"LS-RES-{blocks}")
     text_ = path.read_text().replace("plant_reserve_blocks = 2", f"plant_reserve_blocks = {blocks}")
