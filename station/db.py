@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from station.errors import ConfigError, StationError
+from station.errors import ConfigError, StationError, StoreWriteError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -144,6 +146,71 @@ def upgrade(engine: Engine) -> None:
             f"database {engine.url.render_as_string(hide_password=True)}: {exc.orig}; "
             "check station.database in config.toml and that the disk is writable"
         ) from None
+
+
+_SQLITE_KINDS = (  # sqlite3's extended error names, by the kind the user must act on
+    ("SQLITE_FULL", "store_full"),
+    ("SQLITE_READONLY", "store_read_only"),
+    ("SQLITE_IOERR", "store_io"),
+    ("SQLITE_CANTOPEN", "store_io"),
+)
+_PG_KINDS = {"53100": "store_full", "25006": "store_read_only", "58030": "store_io"}
+
+
+def _mb_free(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 1e6:.1f} MB free"
+    except OSError:
+        return "free space unknown"
+
+
+def store_failure(exc: BaseException, url: str) -> StoreWriteError | None:
+    """What a failed write to the store means for the user, or None if it is not one of those.
+
+    A full disk, a read-only file or a disk I/O error reach us as the driver's error (sqlite3's
+    SQLITE_FULL, PostgreSQL's 53100 disk_full) or as an OSError. The transaction was rolled back,
+    so nothing is half-written; the message says which file or server, and what to do.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    kind = None
+    if isinstance(orig, OSError) and not hasattr(orig, "sqlite_errorname"):
+        kind = {errno.ENOSPC: "store_full", errno.EROFS: "store_read_only", errno.EIO: "store_io"}
+        kind = kind.get(orig.errno or -1)
+    name = getattr(orig, "sqlite_errorname", None)
+    if name:
+        kind = next((k for prefix, k in _SQLITE_KINDS if name.startswith(prefix)), None)
+    state = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "diag", None), "sqlstate", None
+    )
+    if state:
+        kind = _PG_KINDS.get(state)
+    if kind is None:
+        return None
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[-1]).resolve()
+        where = str(path)
+        full = f"the disk holding the station's store is full ({where}: {_mb_free(path.parent)})"
+        free = "free space on that disk (old exports, logs, copies)"
+    else:
+        where = url.split("@")[-1]  # host/db, never the password
+        full = f"the database server's disk is full ({where})"
+        free = "ask IT to free space on the database server"
+    again = "then start again: what was written before is kept and nothing is half-written"
+    if kind == "store_full":
+        return StoreWriteError(kind, full, f"{free}, {again}", where)
+    if kind == "store_read_only":
+        return StoreWriteError(
+            kind,
+            f"the station's store is read-only ({where}: {orig})",
+            f"make the file and its folder writable for the station's user, {again}",
+            where,
+        )
+    return StoreWriteError(
+        kind,
+        f"the station's store could not be written ({where}: {orig})",
+        f"check the disk (its cable, `dmesg`), {again}",
+        where,
+    )
 
 
 def schema_version(engine: Engine) -> str | None:

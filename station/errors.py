@@ -32,6 +32,21 @@ class ImportRejected(InputError):
         )
 
 
+class StoreWriteError(StationError):
+    """The store could not be written (disk full, read-only, I/O error); nothing half-written.
+
+    `key` names the kind for translated screens (store_full, store_read_only, store_io); `action`
+    is what to do; `where` the file or server.
+    """
+
+    def __init__(self, key: str, message: str, action: str, where: str) -> None:
+        self.key = key
+        self.message = message
+        self.action = action
+        self.where = where
+        super().__init__(f"{message}; {action}")
+
+
 class TransitionError(StationError):
     """A code was asked to move to a state its lifecycle does not allow."""
 

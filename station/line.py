@@ -24,6 +24,7 @@ from aggregation.packer import Packer
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from station.config import Settings
+from station.db import store_failure
 from station.events import (
     MOVING,
     Alarm,
@@ -272,15 +273,18 @@ class LineRunner(CaseStation):
                     self.finish_reason = FinishReason.COMPLETED
                     break
         except Exception as exc:  # the line must stop safely whatever happened
-            log.exception("line loop failed")
-            error = f"{type(exc).__name__}: {exc}"
-            self._fault(
-                "line", error, "see the log; restart the run", "line_failed", (("detail", error),)
-            )
+            self._failed(exc)
             self.finish_reason = FinishReason.FAULTED
         finally:
             try:
                 self.store.flush()
+            except Exception as exc:  # the store is what failed: what it has is consistent
+                log.error(
+                    "%d queued change(s) not written (%s); a restart recovers them as after a "
+                    "power cut",
+                    self.store.pending,
+                    exc,
+                )
             finally:
                 self.state = RunState.IDLE
                 gc.unfreeze()  # back to normal collection once the line is still
@@ -288,6 +292,35 @@ class LineRunner(CaseStation):
                 self.signals.status_changed.emit(self.status())
                 self.signals.run_finished.emit(str(self.finish_reason or FinishReason.STOPPED))
                 self._done.set()
+
+    def _failed(self, exc: Exception) -> None:
+        """The loop cannot go on: stop the line (line stop, red) with what happened and what to do.
+
+        A store that cannot be written (disk full, read-only, I/O error) is said as such: every
+        transaction before the failed one is kept, the failed one rolled back whole, so starting
+        the batch again resumes as after a power cut. Anything else is an internal error.
+        """
+        failure = store_failure(exc, self.store.engine.url.render_as_string(hide_password=True))
+        if failure is not None:
+            log.error("line stopped: %s (%s)", failure.message, failure.action)
+            self._fault(
+                "store",
+                failure.message,
+                failure.action,
+                # spelled out: the screens translate by these keys (tests/ui/test_alarm_texts.py)
+                "store_full"
+                if failure.key == "store_full"
+                else "store_read_only"
+                if failure.key == "store_read_only"
+                else "store_io",
+                (("where", failure.where), ("detail", str(getattr(exc, "orig", exc)))),
+            )
+            return
+        log.exception("line loop failed")
+        error = f"{type(exc).__name__}: {exc}"
+        self._fault(
+            "line", error, "see the log; restart the run", "line_failed", (("detail", error),)
+        )
 
     def _connect(self) -> None:
         d = self.dev

@@ -25,6 +25,7 @@ from station import batches, closing
 from station.batches import BatchState
 from station.build import open_devices, open_frame_source
 from station.config import Settings
+from station.db import store_failure
 from station.errors import ConfigError
 from station.events import FinishReason, LineSignals
 from station.line import LineDevices, LineRunner
@@ -115,7 +116,8 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
         sig.connect(lambda *_: activity.__setitem__(0, time.monotonic()))
     with engine.begin() as conn:
         batches.set_state(conn, b.id, BatchState.RUNNING, user=user)
-    todo = b.quantity - _decided(engine, b.id, settings.line.printed_level)
+    decided, unsure = _decided(engine, b.id, settings.line.printed_level)
+    todo = b.quantity - decided
     t0 = time.monotonic()
     runner.start()
     if on_start is not None:
@@ -134,7 +136,9 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
                 break
             if stop.is_set():
                 break
-            done = st.triggered >= todo
+            # Codes sent and never confirmed by an earlier run (voided on restart) may each have
+            # been an item that went by: the end is within that many triggers of `todo`.
+            done = st.triggered >= todo - unsure
             if done and time.monotonic() - activity[0] > idle_s and not finished:
                 runner.finish()
                 finished = True
@@ -144,12 +148,22 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
         runner.stop()
         runner.wait(10)
     elapsed = time.monotonic() - t0
+    if failed is None and runner.finish_reason == FinishReason.FAULTED:
+        # The loop itself ended on a fault (the store could not be written, an internal error):
+        # say so, never report a clean stop.
+        failed = "; ".join(f"{a.device}: {a.message} ({a.action})" for a in runner.status().alarms)
     if failed is None and runner.finish_reason == FinishReason.COMPLETED:
         closed = closing.close_batch(engine, settings, b.id, user=user)
     else:
         closed = None
-        with engine.begin() as conn:  # resumable: `station run` again continues the batch
-            batches.set_state(conn, b.id, BatchState.HELD, user=user, reason=failed or "stopped")
+        try:
+            with engine.begin() as conn:  # resumable: `station run` again continues the batch
+                batches.set_state(
+                    conn, b.id, BatchState.HELD, user=user, reason=failed or "stopped"
+                )
+        except Exception as exc:  # a store that cannot be written: the batch stays running,
+            if store_failure(exc, engine.url.render_as_string(hide_password=True)) is None:
+                raise  # which `station run` resumes just the same
     st = runner.status()
     from station.demo import _percentiles
 
@@ -174,8 +188,13 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
     return summary
 
 
-def _decided(engine: Engine, batch_id: str, item_level: str) -> int:
-    """Items of the batch already decided by earlier runs: verified ones and item rejects."""
+def _decided(engine: Engine, batch_id: str, item_level: str) -> tuple[int, int]:
+    """Items of the batch earlier runs saw, and how many more they may have (before restart).
+
+    Seen: verified items, item rejects, and items printed but not yet verified when the run
+    ended (the restart rejects them as not verified: they went by). Unsure: codes sent to the
+    printer and never confirmed; each may or may not have gone onto an item.
+    """
     from sqlalchemy import func, select
 
     from station.models import Code, Reject
@@ -186,10 +205,17 @@ def _decided(engine: Engine, batch_id: str, item_level: str) -> int:
             select(func.count()).where(
                 codes.c.batch_id == batch_id,
                 codes.c.level == item_level,
-                codes.c.state.in_(("verified", "linked")),
+                codes.c.state.in_(("verified", "linked", "printed")),
             )
         ).scalar_one()
         bad = conn.execute(
             select(func.count()).where(rejects.c.batch_id == batch_id, rejects.c.seq.is_not(None))
         ).scalar_one()
-    return good + bad
+        unsure = conn.execute(
+            select(func.count()).where(
+                codes.c.batch_id == batch_id,
+                codes.c.level == item_level,
+                codes.c.state == "reserved",
+            )
+        ).scalar_one()
+    return good + bad, unsure

@@ -59,6 +59,26 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         QT_TRANSLATE_NOOP("Alarms", "The line stopped on an internal error"),
         QT_TRANSLATE_NOOP("Alarms", "See the log, then restart the run"),
     ),
+    "store_full": (
+        QT_TRANSLATE_NOOP(
+            "Alarms", "The disk holding the station's store is full ({where}): line stopped"
+        ),
+        QT_TRANSLATE_NOOP(
+            "Alarms",
+            "Have IT free space on that disk, then start the batch again: it resumes where it "
+            "stopped",
+        ),
+    ),
+    "store_read_only": (
+        QT_TRANSLATE_NOOP("Alarms", "The station's store is read-only ({where}): line stopped"),
+        QT_TRANSLATE_NOOP("Alarms", "Have IT make the store writable, then start the batch again"),
+    ),
+    "store_io": (
+        QT_TRANSLATE_NOOP(
+            "Alarms", "The station's store could not be written ({where}): line stopped"
+        ),
+        QT_TRANSLATE_NOOP("Alarms", "Have IT check the disk, then start the batch again"),
+    ),
     "case_camera_fault": (
         QT_TRANSLATE_NOOP("Alarms", "The case camera failed"),
         QT_TRANSLATE_NOOP("Alarms", "Check the case camera and its light"),

@@ -46,6 +46,7 @@ NAMES: dict[str, str] = {
     # devices
     "plc": QT_TRANSLATE_NOOP("Names", "PLC"),
     "line": QT_TRANSLATE_NOOP("Names", "Line"),
+    "store": QT_TRANSLATE_NOOP("Names", "Station store"),
     "inkjet": QT_TRANSLATE_NOOP("Names", "Inkjet printer"),
     "verify_camera": QT_TRANSLATE_NOOP("Names", "Verify camera"),
     "case_camera": QT_TRANSLATE_NOOP("Names", "Case camera"),

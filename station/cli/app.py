@@ -5,15 +5,18 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import sqlite3
 import sys
 from functools import cached_property
 from typing import Any
 
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from drivers.errors import DriverError
 from station.config import Settings, load_settings
+from station.db import store_failure
 from station.errors import StationError
 
 
@@ -168,3 +171,18 @@ def run_command(app: App, args) -> int:
         return 130
     except OSError as exc:
         return _fail(app, args, os_error_text(exc), 2)
+    except (DBAPIError, sqlite3.Error) as exc:  # the store failed under the command: disk full,
+        url = app.settings.database_url  # read-only, gone (hot paths write through raw sqlite3)
+        failure = store_failure(exc, url)
+        if failure is not None:
+            return _fail(app, args, str(failure), 2)
+        if not isinstance(exc, (OperationalError, sqlite3.OperationalError)):
+            raise
+        where = url.split("@")[-1] if "@" in url else url
+        return _fail(
+            app,
+            args,
+            f"database {where}: {getattr(exc, 'orig', exc)}; check station.database in "
+            "config.toml, the disk and the server; the write that failed was rolled back whole",
+            2,
+        )

@@ -93,6 +93,30 @@
       <translation>查看日志后重新开始生产</translation>
     </message>
     <message>
+      <source>The disk holding the station's store is full ({where}): line stopped</source>
+      <translation>工位数据库所在磁盘已满（{where}）：产线已停止</translation>
+    </message>
+    <message>
+      <source>Have IT free space on that disk, then start the batch again: it resumes where it stopped</source>
+      <translation>请 IT 清理该磁盘空间，然后重新开始该批次：将从停止处继续</translation>
+    </message>
+    <message>
+      <source>The station's store is read-only ({where}): line stopped</source>
+      <translation>工位数据库为只读（{where}）：产线已停止</translation>
+    </message>
+    <message>
+      <source>Have IT make the store writable, then start the batch again</source>
+      <translation>请 IT 恢复数据库的写权限，然后重新开始该批次</translation>
+    </message>
+    <message>
+      <source>The station's store could not be written ({where}): line stopped</source>
+      <translation>工位数据库无法写入（{where}）：产线已停止</translation>
+    </message>
+    <message>
+      <source>Have IT check the disk, then start the batch again</source>
+      <translation>请 IT 检查磁盘，然后重新开始该批次</translation>
+    </message>
+    <message>
       <source>The case camera failed</source>
       <translation>箱码相机故障</translation>
     </message>
@@ -426,6 +450,10 @@
     <message>
       <source>Line</source>
       <translation>产线</translation>
+    </message>
+    <message>
+      <source>Station store</source>
+      <translation>工位数据库</translation>
     </message>
     <message>
       <source>Inkjet printer</source>
