@@ -286,6 +286,7 @@ class LineRunner(CaseStation):
                     exc,
                 )
             finally:
+                self.store.close_reader()
                 self.state = RunState.IDLE
                 gc.unfreeze()  # back to normal collection once the line is still
                 self._pool.shutdown(wait=False, cancel_futures=True)

@@ -72,6 +72,11 @@ class _RawReader:
         with self._lock:
             return self.conn.execute(self.SQL.format(",".join("?" * len(codes))), codes).fetchall()
 
+    def close(self) -> None:
+        """Close the connection (a UI open for months runs many batches: one file each)."""
+        with self._lock:
+            self.conn.close()
+
 
 def _raw_reader(engine: Engine) -> _RawReader | None:
     path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -311,6 +316,12 @@ class LineStore:
         self._audit.clear()
         self._touched.clear()
         self.pending = 0
+
+    def close_reader(self) -> None:
+        """The run is over: close the raw reader; later lookups go through the engine."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
 
     # -- lookups ---------------------------------------------------------------------------------
     def find(self, code: str) -> CodeRow | None:

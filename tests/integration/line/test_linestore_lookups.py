@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from station import batches, pools
 from station.config import load_settings
@@ -74,3 +77,14 @@ def test_an_empty_pool_does_not_roll_back_queued_changes(tmp_path: Path) -> None
     store.flush()
     assert store.find(inner[0]) is not row  # read from the store now
     assert store.find(inner[0]).state == "printed"
+
+
+def test_after_the_run_the_raw_reader_is_closed_and_lookups_still_answer(tmp_path: Path) -> None:
+    store, inner = _store(tmp_path)
+    raw = store._raw
+    store.close_reader()
+    assert store._raw is None
+    with pytest.raises(sqlite3.ProgrammingError):  # its file handle is released
+        raw.lookup([inner[0]])
+    assert store.find(inner[0]).state == "reserved"  # through the engine
+    store.close_reader()  # twice is harmless
