@@ -32,6 +32,7 @@ BASE_ROLES: dict[str, frozenset[str]] = {
             "batch.manage",
             "sync",
             "export",
+            "store.backup",
             "devices",
             "audit.view",
             "report",

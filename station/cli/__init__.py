@@ -23,6 +23,7 @@ GROUPS = (
     "station.cli.sync_cmd",
     "station.cli.export_cmd",
     "station.cli.plant_cmd",
+    "station.cli.backup_cmd",
 )
 
 
