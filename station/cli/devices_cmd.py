@@ -40,6 +40,19 @@ def register(subs, add) -> None:
     p = add(s, "check", help="connect to every configured device and print its status")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=check)
+    p = add(
+        s,
+        "test",
+        help="test one device through its driver: a test label or ticket, a camera frame, "
+        "the stack light colours",
+    )
+    p.add_argument("device", help="plc, inkjet, case_labeler, pallet_labeler, ticket, "
+                   "verify_camera, case_camera, reader or scanner")  # fmt: skip
+    p.add_argument("--save-frame", metavar="PNG", help="cameras: write the grabbed frame here")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the device")
+    p.add_argument("--force", action="store_true", help="even if a batch is marked running")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=test)
 
 
 def sim(app, args) -> int:
@@ -188,3 +201,27 @@ def check(app, args) -> int:
     if args.json:
         app.json({"ok": all(r["ok"] for r in results), "devices": results})
     return 0 if all(r["ok"] for r in results) else 1
+
+
+def test(app, args) -> int:
+    """Run one device's test; exit 1 if it failed."""
+    from station.device_test import test_device
+
+    app.require("devices")
+    if args.timeout <= 0:
+        raise InputError("--timeout takes a number of seconds above 0")
+    got = test_device(
+        app.settings, args.device, engine=app.engine, force=args.force, timeout_s=args.timeout
+    )
+    if args.save_frame and got.frame is not None:
+        import cv2
+
+        if not cv2.imwrite(args.save_frame, got.frame):
+            raise InputError(f"--save-frame {args.save_frame}: not written (use a .png name)")
+    if args.json:
+        app.json(got.as_dict())
+    else:
+        app.out(f"{'OK ' if got.ok else 'ERR'} {got.device:<15} {got.url:<32} {got.text}")
+        for code in got.codes:
+            app.out(f"    {code}")
+    return 0 if got.ok else 1

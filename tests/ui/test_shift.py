@@ -207,7 +207,23 @@ def test_shift(qtbot, window, station) -> None:
     qtbot.waitUntil(lambda: bool(it.message.text()), timeout=20000)
     assert it.message.text().startswith("Exported"), it.message.text()
     assert any((station.dir / "export").rglob("*.json"))
-    it.test_btns["case_labeler"].click()
-    qtbot.waitUntil(lambda: w.it.devices["case_labeler"][1] in ("ok", "fault"), timeout=5000)
+    # Device tests through the drivers, against the simulators on the config's own ports.
+    from drivers.camera.sim import render_code
+    from station.build import start_simulators
+
+    sims = start_simulators(station.settings, fixed_ports=True)
+    try:
+        sims.verify_camera.put(1, render_code("IT-TEST-FRAME-01", size=(480, 640)))
+        it.test_btns["verify_camera"].click()
+        qtbot.waitUntil(lambda: w.it.devices["verify_camera"][1] in ("ok", "fault"), timeout=10000)
+        assert w.it.devices["verify_camera"][1] == "ok", w.it.devices["verify_camera"]
+        assert it.grab_view.isVisible() and not it.grab_view.pixmap().isNull()
+        it.test_btns["case_labeler"].click()
+        qtbot.waitUntil(lambda: w.it.devices["case_labeler"][1] in ("ok", "fault"), timeout=10000)
+        assert w.it.devices["case_labeler"][1] == "ok", w.it.devices["case_labeler"]
+        assert len(sims.case_labeler.received()) == 1
+        assert it.test_result.text().startswith("Case labeler — OK — device said: test label")
+    finally:
+        sims.stop()
     shoot(w, "it")
     assert not CUT, "\n".join(CUT)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 
 from station.events import Alarm, FrameView, LineStatus, RunState
-from ui.viewmodels.it import ITViewModel, probe
+from ui.viewmodels.it import ITViewModel
 from ui.viewmodels.line import LineViewModel
 from ui.viewmodels.qa import QAViewModel
 from ui.viewmodels.session import SessionModel
@@ -103,18 +102,44 @@ def test_qa_model_reads_and_refuses_unknown_codes(station) -> None:
     assert not q.allowed("release")
 
 
-def test_it_model_outbox_and_device_probe(station) -> None:
+def test_it_model_outbox_and_device_tests_through_the_drivers(station, tmp_path) -> None:
+    from drivers.camera.sim import render_code
+    from station.build import on_free_ports, start_simulators
+    from station.config import load_settings
+
     s = SessionModel(station.engine, station.settings)
     s.login("ivan", PINS["ivan"])
     it = ITViewModel(station.engine, station.settings, s)
     it.refresh()
     assert it.entries == [] and it.upstream_state() == "none"
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen()
-        port = srv.getsockname()[1]
-        ok, text = probe(f"tcp://127.0.0.1:{port}")
-        assert ok and f":{port}" in text
-    ok, text = probe(f"tcp://127.0.0.1:{port}", timeout_s=0.5)  # closed now
-    assert not ok and f":{port}" in text
     assert "plc" in it.devices and it.devices["plc"][1] == "untested"
+    # The same devices on free ports, their simulators serving: the Test buttons' work.
+    cfg = tmp_path / "config.toml"
+    text = (station.dir / "config.toml").read_text(encoding="utf-8")
+    cfg.write_text(on_free_ports(text), encoding="utf-8")
+    settings = load_settings(cfg)
+    sims = start_simulators(settings, fixed_ports=True)
+    try:
+        it = ITViewModel(station.engine, settings, s)
+        grabbed: list = []
+        it.frame_grabbed.connect(lambda: grabbed.append(it.grab))
+        it.test_device("case_labeler")
+        _url, state, detail = it.devices["case_labeler"]
+        assert state == "ok" and "test label" in detail, detail
+        assert len(sims.case_labeler.received()) == 1 and it.last_tested == "case_labeler"
+        sims.verify_camera.put(1, render_code("IT-GRAB-1", size=(480, 640)))
+        it.test_device("verify_camera")
+        assert it.devices["verify_camera"][1] == "ok"
+        (g,) = grabbed
+        assert g.device == "verify_camera" and g.codes == ("IT-GRAB-1",)
+        sims.pallet_labeler.set_fault(paper_out=True)
+        it.test_device("pallet_labeler")
+        assert it.devices["pallet_labeler"][1] == "fault"
+        assert "paper" in it.devices["pallet_labeler"][2]
+    finally:
+        sims.stop()
+    s.login("olga", PINS["olga"])  # an operator may not test devices
+    errors: list[str] = []
+    it.message.connect(lambda kind, text: errors.append(text))
+    it.test_device("plc")
+    assert errors and it.devices["plc"][1] == "untested"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import time
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
 
 from psygnal import Signal
 
@@ -43,18 +42,13 @@ def device_url(settings, name: str) -> str | None:
     return getattr(cfg, "url", None) or getattr(cfg, "source", None)
 
 
-def probe(url: str, timeout_s: float = 1.0) -> tuple[bool, str]:
-    """A cheap device check: can a TCP connection be opened to the device's host and port?"""
-    u = urlparse(url)
-    if u.scheme in ("", "sim") or u.hostname is None or u.port is None:
-        return True, "simulated" if url == "sim" or u.scheme == "sim" else "no network port"
-    t0 = time.monotonic()
-    try:
-        with socket.create_connection((u.hostname, u.port), timeout=timeout_s):
-            pass
-    except OSError as exc:
-        return False, f"{u.hostname}:{u.port}: {exc.strerror or exc}"
-    return True, f"{u.hostname}:{u.port} {1000 * (time.monotonic() - t0):.0f} ms"
+@dataclass(frozen=True)
+class Grab:
+    """The last frame a camera test grabbed, with the codes read in it."""
+
+    device: str
+    frame: Any
+    codes: tuple[str, ...]
 
 
 class ITViewModel:
@@ -64,6 +58,7 @@ class ITViewModel:
     devices_changed = Signal()
     message = Signal(str, str)  # kind (info|error), text
     exported = Signal(str)  # folder
+    frame_grabbed = Signal()  # a camera test grabbed `grab`
 
     def __init__(self, engine, settings, session: SessionModel, *, run: Runner = run_now):
         self.engine = engine
@@ -80,6 +75,8 @@ class ITViewModel:
             if device_url(settings, n) is not None
         }
         self.busy = False
+        self.grab: Grab | None = None
+        self.last_tested: str | None = None
 
     # -- outbox -------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -173,17 +170,35 @@ class ITViewModel:
 
     # -- devices ------------------------------------------------------------------------------
     def test_device(self, name: str) -> None:
-        """Probe one device off the UI thread; the result lands in `devices`."""
+        """Test one device through its driver, off the UI thread: a test label or ticket, a
+        camera frame, the stack light colours (station.device_test). The result lands in
+        `devices`; a grabbed frame in `grab`."""
         url = device_url(self.settings, name)
         if url is None:
             return
+        if not self.session.can("devices"):
+            self.message.emit("error", f"role {self.session.role} may not devices")
+            return
+        from station.device_test import test_device
+
         self.devices[name] = (url, "testing", "")
         self.devices_changed.emit()
-        self.run(lambda: probe(url), lambda r: self._tested(name, url, r), self._error)
+        s, e = self.settings, self.engine
+        self.run(
+            lambda: test_device(s, name, engine=e),
+            lambda r: self._tested(name, url, r),
+            lambda exc: self._tested(name, url, exc),
+        )
 
-    def _tested(self, name: str, url: str, result: tuple[bool, str]) -> None:
-        ok, text = result
-        self.devices[name] = (url, "ok" if ok else "fault", text)
+    def _tested(self, name: str, url: str, result) -> None:
+        self.last_tested = name
+        if isinstance(result, Exception):  # refused (a batch runs) or a device gap
+            self.devices[name] = (url, "fault", str(result))
+        else:
+            self.devices[name] = (url, "ok" if result.ok else "fault", result.text)
+            if result.frame is not None:
+                self.grab = Grab(name, result.frame, result.codes)
+                self.frame_grabbed.emit()
         self.devices_changed.emit()
 
     def _ready(self, action: str) -> bool:

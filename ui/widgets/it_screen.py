@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -16,9 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from ui import style
+from ui.alarms import CONTEXT as ALARMS
+from ui.alarms import DEVICE_SAID
 from ui.names import name
 from ui.style import set_severity
 from ui.viewmodels.it import ITViewModel
+from ui.widgets.camera import to_qimage
 from ui.widgets.common import Counter, MessageLine, button, label
 
 OUTBOX_STATES = ("pending", "sending", "acknowledged", "parked")
@@ -112,6 +118,22 @@ class ITScreen(QWidget):
             self.devices.setCellWidget(i, 2, b)
         self.devices.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         right.addWidget(self.devices, 1)
+        # What the last device test did, readable on a touchscreen (a tooltip needs a mouse),
+        # and the frame a camera test grabbed: focus, light and codes at a glance. Under the
+        # export (the outbox table gives way), so the device table keeps every row in view.
+        self.test_result = label("")
+        self.test_result.setWordWrap(True)
+        self.test_result.hide()
+        left.addWidget(self.test_result)
+        self.grab_view = QLabel()
+        self.grab_view.setFixedHeight(180)
+        # Never wider than the column: the picture fits the label, not the label the picture.
+        self.grab_view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.test_result.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.grab_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.grab_view.hide()
+        left.addWidget(self.grab_view)
+        it.frame_grabbed.connect(self._grabbed)
 
         it.outbox_changed.connect(self._outbox)
         it.devices_changed.connect(self._devices)
@@ -206,6 +228,30 @@ class ITScreen(QWidget):
                 st.setForeground(QColor("white"))
             self.devices.setItem(i, 1, st)
             self.test_btns[d].setEnabled(self.it.session.can("devices") and state != "testing")
+        last = self.it.last_tested
+        if last is not None and self.it.devices[last][1] in ("ok", "fault"):
+            _, state, detail = self.it.devices[last]
+            # The station's own words from the device test stay as they are (like a driver's
+            # on the alarm banner), labelled as such after the translated name and state.
+            said = QCoreApplication.translate(ALARMS, DEVICE_SAID)
+            self.test_result.setText(f"{name(last)} — {name(state)} — {said}: {detail}")
+            set_severity(self.test_result, "alarm" if state == "fault" else "")
+            self.test_result.show()
+
+    def _grabbed(self) -> None:
+        g = self.it.grab
+        if g is None:
+            return
+        pix = QPixmap.fromImage(to_qimage(g.frame))
+        self.grab_view.setPixmap(
+            pix.scaled(
+                self.grab_view.width() or 320,
+                self.grab_view.height(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+        self.grab_view.show()
 
     def _message(self, kind: str, text: str) -> None:
         if text == "pushed":
