@@ -129,3 +129,17 @@ def test_refused_while_a_batch_runs_and_for_unknown_devices(cli, served, station
     assert served.case_labeler.received() == []
     assert cli("devices", "test", "case_labeler", "--force").rc == 0
     assert len(served.case_labeler.received()) == 1
+
+
+def test_a_plc_with_a_kick_now_coil_fires_the_kicker(cli, station_dir: Path) -> None:
+    cfg = station_dir / "config.toml"
+    text = on_free_ports(cfg.read_text(encoding="utf-8"))
+    cfg.write_text(text + "\n[devices.plc.register_map]\nreject_coil = 40\n", encoding="utf-8")
+    sims = start_simulators(load_settings(cfg), fixed_ports=True)
+    try:
+        r = cli("devices", "test", "plc", "--json")
+        assert r.rc == 0, r.out + r.err
+        assert "kicker fired" in r.json["status"]
+        assert len(sims.plc.rejects()) == 1  # the PLC saw the coil: one kick
+    finally:
+        sims.stop()
