@@ -18,7 +18,7 @@ from station.batches import BatchState
 from station.build import open_devices, sim_device_urls, start_simulators
 from station.config import Settings
 from station.errors import StationError
-from station.events import LineSignals
+from station.events import LineSignals, said
 from station.line import LineDevices, LineRunner
 from station.linestore import LineStore
 from station.models import Batch, Code, Reject
@@ -135,7 +135,9 @@ def run_batch(
     deadline = time.monotonic() + 30
     while runner.state.value != "running" and time.monotonic() < deadline:
         if runner.wait(0.05):
-            raise StationError(f"the line did not start: {_said(runner)}")
+            raise StationError(
+                f"the line did not start: {said(runner.status().alarms) or 'no alarm'}"
+            )
     time.sleep(0.2)  # the printer's queue fills before the first item arrives
     wt = threading.Thread(target=world.run, name="world", daemon=True)
     wt.start()
@@ -158,8 +160,8 @@ def run_batch(
                 on_progress(world.produced, plan.items)
             if runner.wait(0):
                 raise StationError(
-                    f"the line stopped: {_said(runner)}. The batch is kept as it was: continue "
-                    "it with `station demo --resume`"
+                    f"the line stopped: {said(runner.status().alarms) or 'no alarm'}. The batch "
+                    "is kept as it was: continue it with `station demo --resume`"
                 )
         if world.error is not None:
             raise RuntimeError(f"the simulated world failed: {world.error!r}")
@@ -192,12 +194,6 @@ def run_batch(
 
         summary["plant_link"] = after_batch(engine, settings)
     return summary
-
-
-def _said(runner: LineRunner) -> str:
-    """The runner's alarms as the operator reads them: device: what happened (what to do)."""
-    alarms = runner.status().alarms
-    return "; ".join(f"{a.device}: {a.message} ({a.action})" for a in alarms) or "no alarm"
 
 
 def _percentiles(values: list[float]) -> dict:

@@ -56,6 +56,11 @@ class Alarm:
     args: tuple[tuple[str, str], ...] = ()
 
 
+def said(alarms) -> str:
+    """Alarms in one line for the CLI and the log: device: what happened (what to do); …"""
+    return "; ".join(f"{a.device}: {a.message} ({a.action})" for a in alarms)
+
+
 @dataclass(frozen=True)
 class LineStatus:
     """A frozen snapshot of the line for screens and the status bar."""

@@ -27,7 +27,7 @@ from station.build import open_devices, open_frame_source
 from station.config import Settings
 from station.db import store_failure
 from station.errors import ConfigError
-from station.events import FinishReason, LineSignals
+from station.events import FinishReason, LineSignals, said
 from station.line import LineDevices, LineRunner
 from station.linestore import LineStore
 
@@ -132,7 +132,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
                              "verified": st.verified, "rejected": st.rejected,
                              "cases": st.cases, "pallets": st.pallets})  # fmt: skip
             if st.state.value == "faulted" and stop_on_fault:
-                failed = "; ".join(f"{a.device}: {a.message} ({a.action})" for a in st.alarms)
+                failed = said(st.alarms)
                 break
             if stop.is_set():
                 break
@@ -151,7 +151,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
     if failed is None and runner.finish_reason == FinishReason.FAULTED:
         # The loop itself ended on a fault (the store could not be written, an internal error):
         # say so, never report a clean stop.
-        failed = "; ".join(f"{a.device}: {a.message} ({a.action})" for a in runner.status().alarms)
+        failed = said(runner.status().alarms)
     if failed is None and runner.finish_reason == FinishReason.COMPLETED:
         closed = closing.close_batch(engine, settings, b.id, user=user)
     else:

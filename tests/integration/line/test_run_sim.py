@@ -127,31 +127,13 @@ def test_run_without_devices_stops_with_the_device_and_port(station_dir: Path) -
     assert "verify_camera" in out and "cannot open the frame stream" in out
 
 
-def test_the_ui_controller_runs_a_batch_on_configured_devices(station_dir: Path) -> None:
+def test_the_ui_controller_runs_a_batch_on_configured_devices(devices_line) -> None:
     """What `station run` opens on a screen: LineController(simulate=False), devices only."""
-    import threading
-
-    from drivers.camera.decode import make_decoder
-    from station import batches, pools
-    from station.build import start_simulators
+    from station import batches
     from station.controller import LineController
-    from station.simworld import World
 
-    cfg = station_dir / "config.toml"
-    cfg.write_text(on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8")
-    s = load_settings(cfg)
-    engine = make_engine(s.database_url)
-    for level, n, scheme in (("inner", 250, "random"), ("outer", 250, "random"),
-                             ("case", 30, "random"), ("pallet", 5, "sscc")):  # fmt: skip
-        pools.generate(engine, s, level, n, scheme, user="t")
-    b = batches.create(engine, s, product="WATER-550", lot="UI1", quantity=150, user="t")
-    from station.demo import _caps
-
-    sims = start_simulators(s, fixed_ports=True)  # the devices, as `station sim` serves them
-    journal = station_dir / "world.jsonl"
-    world = World(s, sims, items=150, rate_per_min=1200, defects=0.03, seed=5, journal=journal,
-                  caps=_caps(engine, 200), decoder=make_decoder(), remote=True)  # fmt: skip
-    wt = threading.Thread(target=world.run, daemon=True)
+    line = devices_line(lot="UI1", defects=0.03)
+    s, engine, sims = line.settings, line.engine, line.sims
     done: list = []
     ctl = LineController(s, engine, "t", simulate=False)
     ctl.events.batch_finished.connect(done.append)
@@ -166,17 +148,13 @@ def test_the_ui_controller_runs_a_batch_on_configured_devices(station_dir: Path)
     last.set_line_stop(True)
     last.close()
     assert sims.plc.line_stop
-    try:
-        wt.start()
-        ctl.start(b.id)
-        assert ctl.wait(120), "the batch did not finish"
-    finally:
-        world.close()
-        sims.stop()
+    line.start_world()
+    ctl.start(line.batch_id)
+    assert ctl.wait(120), "the batch did not finish"
     assert not failed, failed
     (summary,) = done
     assert summary["closed"] and summary["triggered"] == 150 and summary["late"] == 0
-    got = summarize(engine, b.id, journal)
+    got = line.summary()
     assert got["world_mismatches"] == 0, got["mismatch_examples"]
     assert got["duplicates"] == 0
-    assert batches.get(engine, b.id).state == "completed"
+    assert batches.get(engine, line.batch_id).state == "completed"

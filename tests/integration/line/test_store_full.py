@@ -106,59 +106,38 @@ def test_a_full_disk_stops_the_line_and_the_batch_resumes_when_there_is_space(
     assert chk.rc == 0 and chk.json["ok"], chk.out[-2000:]
 
 
-def test_station_run_on_a_full_disk_stops_says_why_and_runs_again(station_dir: Path) -> None:
+def test_station_run_on_a_full_disk_stops_says_why_and_runs_again(
+    devices_line, station_dir: Path
+) -> None:
     """The production path (`station run` on devices): the run ends with the fault, the batch
     stays open, and the next run finishes it once there is space."""
-    from drivers.camera.decode import make_decoder
-    from station import batches, pools
-    from station.build import on_free_ports, start_simulators
-    from station.config import load_settings
-    from station.db import make_engine
-    from station.demo import _caps, summarize
+    from station import batches
     from station.run import run_production
-    from station.simworld import World
 
-    cfg = station_dir / "config.toml"
-    cfg.write_text(on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8")
-    s = load_settings(cfg)
-    engine = make_engine(s.database_url)
-    for level, n, scheme in (("inner", 250, "random"), ("outer", 250, "random"),
-                             ("case", 30, "random"), ("pallet", 5, "sscc")):  # fmt: skip
-        pools.generate(engine, s, level, n, scheme, user="t")
-    b = batches.create(engine, s, product="WATER-550", lot="DF2", quantity=150, user="t")
+    line = devices_line(lot="DF2", defects=0.0)
+    s, engine, sims, batch = line.settings, line.engine, line.sims, line.batch_id
     db = station_dir / "var" / "station.db"
-    sims = start_simulators(s, fixed_ports=True)  # the devices, as `station sim` serves them
-    journal = station_dir / "world.jsonl"
-    world = World(s, sims, items=150, rate_per_min=1200, defects=0.0, seed=5, journal=journal,
-                  caps=_caps(engine, 200), decoder=make_decoder(), remote=True)  # fmt: skip
-    wt = threading.Thread(target=world.run, daemon=True)
-    try:
-        with disk_full_at(engine) as limit:
+    with disk_full_at(engine) as limit:
 
-            def fill_up(runner) -> None:
-                def run() -> None:
-                    while runner.status().verified < 20 and not runner.wait(0.01):
-                        pass
-                    limit["pages"] = _pages(db)
+        def fill_up(runner) -> None:
+            def run() -> None:
+                while runner.status().verified < 20 and not runner.wait(0.01):
+                    pass
+                limit["pages"] = _pages(db)
 
-                threading.Thread(target=run, daemon=True).start()
+            threading.Thread(target=run, daemon=True).start()
 
-            wt.start()
-            first = run_production(engine, s, b.id, user="t", on_start=fill_up)
-            assert "disk holding the station's store is full" in first.get("fault", ""), first
-            assert first["finish"] == "faulted" and not first["closed"]
-            assert sims.plc.line_stop  # the conveyor's infeed stopped with the line
-            assert batches.get(engine, b.id).state == "running"  # could not even be held
-            limit["pages"] = None
-            second = run_production(engine, s, b.id, user="t")
-        assert wt.is_alive() or world.done.is_set()
-    finally:
-        world.close()
-        sims.stop()
+        line.start_world()
+        first = run_production(engine, s, batch, user="t", on_start=fill_up)
+        assert "disk holding the station's store is full" in first.get("fault", ""), first
+        assert first["finish"] == "faulted" and not first["closed"]
+        assert sims.plc.line_stop  # the conveyor's infeed stopped with the line
+        assert batches.get(engine, batch).state == "running"  # could not even be held
+        limit["pages"] = None
+        second = run_production(engine, s, batch, user="t")
     assert second["closed"] and second["finish"] == "completed", second
-    got = summarize(engine, b.id, journal)
+    got = line.summary()
     assert got["items"] == 150
     assert got["world_mismatches"] == 0, got["mismatch_examples"]
     assert got["duplicates"] == 0
-    assert batches.get(engine, b.id).state == "completed"
-    engine.dispose()
+    assert batches.get(engine, batch).state == "completed"
