@@ -207,6 +207,11 @@ def test_shift(qtbot, window, station) -> None:
     qtbot.waitUntil(lambda: bool(it.message.text()), timeout=20000)
     assert it.message.text().startswith("Exported"), it.message.text()
     assert any((station.dir / "export").rglob("*.json"))
+    it.message.clear()
+    it.backup_btn.click()
+    qtbot.waitUntil(lambda: bool(it.message.text()), timeout=20000)
+    assert it.message.text().startswith("Store backed up to"), it.message.text()
+    assert any((station.dir / "var" / "backups").glob("station-*.db"))
     # Device tests through the drivers, against the simulators on the config's own ports.
     from drivers.camera.sim import render_code
     from station.build import start_simulators

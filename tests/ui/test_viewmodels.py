@@ -143,3 +143,25 @@ def test_it_model_outbox_and_device_tests_through_the_drivers(station, tmp_path)
     it.message.connect(lambda kind, text: errors.append(text))
     it.test_device("plc")
     assert errors and it.devices["plc"][1] == "untested"
+
+
+def test_it_model_backs_up_the_store(station) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    s = SessionModel(station.engine, station.settings)
+    s.login("ivan", PINS["ivan"])
+    it = ITViewModel(station.engine, station.settings, s)
+    got: list[dict] = []
+    it.backed_up.connect(got.append)
+    it.backup()
+    (summary,) = got
+    copy = Path(summary["backup"])
+    assert copy.parent == station.settings.data_dir.resolve() / "backups" and not it.busy
+    with sqlite3.connect(copy) as c:  # the users the fixture made are in the copy
+        assert c.execute("SELECT count(*) FROM users").fetchone()[0] == 4
+    s.login("olga", PINS["olga"])  # an operator may not
+    errors: list[str] = []
+    it.message.connect(lambda kind, text: errors.append(text))
+    it.backup()
+    assert len(got) == 1 and "store.backup" in errors[-1]

@@ -219,6 +219,10 @@
       <translation>刷新</translation>
     </message>
     <message>
+      <source>Back up store</source>
+      <translation>备份数据库</translation>
+    </message>
+    <message>
       <source>Export a closed batch (EPCIS, CSV) to a folder</source>
       <translation>将已关闭批次导出到文件夹（EPCIS、CSV）</translation>
     </message>
@@ -257,6 +261,10 @@
     <message>
       <source>Exported to %1</source>
       <translation>已导出至 %1</translation>
+    </message>
+    <message>
+      <source>Store backed up to %1 (%2 codes, checked)</source>
+      <translation>数据库已备份至 %1（%2 个码，已校验）</translation>
     </message>
     <message>
       <source>Push finished.</source>

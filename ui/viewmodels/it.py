@@ -1,4 +1,5 @@
-"""IT: the outbox (pending, sent, acknowledged, parked), push now, export, device checks."""
+"""IT: the outbox (pending, sent, acknowledged, parked), push now, export, store backup, device
+tests."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class ITViewModel:
     message = Signal(str, str)  # kind (info|error), text
     exported = Signal(str)  # folder
     frame_grabbed = Signal()  # a camera test grabbed `grab`
+    backed_up = Signal(dict)  # station.backup's summary: backup path, codes, sha256, …
 
     def __init__(self, engine, settings, session: SessionModel, *, run: Runner = run_now):
         self.engine = engine
@@ -161,6 +163,21 @@ class ITViewModel:
             return str(write_file_set(s, data, out, export_formats(s)).parent)
 
         self.run(work, self.exported.emit, self._error)
+
+    def backup(self) -> None:
+        """Copy the store to <data_dir>/backups off the UI thread (station.backup)."""
+        if not self.session.can("store.backup"):
+            self.message.emit("error", f"role {self.session.role} may not store.backup")
+            return
+        from station.backup import backup
+
+        s, e, user = self.settings, self.engine, self.session.user or ""
+        self.busy = True
+        self.run(lambda: backup(e, s, None, user=user), self._backed_up, self._error)
+
+    def _backed_up(self, got: dict) -> None:
+        self.busy = False
+        self.backed_up.emit(got)
 
     def closed_batches(self) -> list[str]:
         """Ids of closed batches (what may be exported), newest first."""

@@ -74,9 +74,11 @@ class ITScreen(QWidget):
         left.addWidget(self.outbox, 1)
         row = QHBoxLayout()
         self.push_btn, self.retry_btn, self.refresh_btn = button(), button(), button()
+        self.backup_btn = button()
         row.addWidget(self.push_btn)
         row.addWidget(self.retry_btn)
         row.addStretch(1)
+        row.addWidget(self.backup_btn)
         row.addWidget(self.refresh_btn)
         left.addLayout(row)
         self.push_btn.clicked.connect(lambda: it.push())
@@ -94,6 +96,7 @@ class ITScreen(QWidget):
         row.addWidget(self.export_btn)
         left.addLayout(row)
         self.export_btn.clicked.connect(self._export)
+        self.backup_btn.clicked.connect(self._backup)
         self.message = MessageLine()
         left.addWidget(self.message)
 
@@ -139,6 +142,7 @@ class ITScreen(QWidget):
         it.devices_changed.connect(self._devices)
         it.message.connect(self._message)
         it.exported.connect(self._exported)
+        it.backed_up.connect(self._backed_up)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -152,6 +156,7 @@ class ITScreen(QWidget):
         self.push_btn.setText(self.tr("Push now"))
         self.retry_btn.setText(self.tr("Retry parked"))
         self.refresh_btn.setText(self.tr("Refresh"))
+        self.backup_btn.setText(self.tr("Back up store"))
         self.export_caption.setText(self.tr("Export a closed batch (EPCIS, CSV) to a folder"))
         self.export_btn.setText(self.tr("Export"))
         self.devices_caption.setText(self.tr("Devices"))
@@ -200,6 +205,7 @@ class ITScreen(QWidget):
         self.push_btn.setEnabled(may and it.upstream is not None)
         self.retry_btn.setEnabled(may and bool(it.counts.get("parked")))
         self.export_btn.setEnabled(it.available and it.session.can("export"))
+        self.backup_btn.setEnabled(it.session.can("store.backup") and not it.busy)
 
     def _retry(self) -> None:
         for e in self.it.entries:
@@ -213,6 +219,22 @@ class ITScreen(QWidget):
 
     def _exported(self, folder: str) -> None:
         self.message.say("info", lambda: self.tr("Exported to %1").replace("%1", folder))
+
+    def _backup(self) -> None:
+        self.backup_btn.setEnabled(False)  # one copy at a time; back on when it is done
+        self.message.clear()
+        self.it.backup()
+
+    def _backed_up(self, got: dict) -> None:
+        self.backup_btn.setEnabled(self.it.session.can("store.backup"))
+        self.message.say(
+            "info",
+            lambda: (
+                self.tr("Store backed up to %1 (%2 codes, checked)")
+                .replace("%1", got["backup"])
+                .replace("%2", f"{got['codes']:,}")
+            ),
+        )
 
     def _devices(self) -> None:
         for i, d in enumerate(self.device_names):
@@ -254,6 +276,7 @@ class ITScreen(QWidget):
         self.grab_view.show()
 
     def _message(self, kind: str, text: str) -> None:
+        self.backup_btn.setEnabled(self.it.session.can("store.backup") and not self.it.busy)
         if text == "pushed":
             self.message.say(kind, lambda: self.tr("Push finished."))
         elif text == "unavailable":
