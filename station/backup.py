@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from station import audit
 from station.config import Settings
 from station.errors import InputError, StationError
+from sync.durable import fsync_dir
 
 
 def default_path(settings: Settings) -> Path:
@@ -42,18 +43,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as fh:
+        os.fsync(fh.fileno())
 
 
 def backup(engine: Engine, settings: Settings, out: Path | None, *, user: str) -> dict:
     """Copy the store to `out` (a new file); what was copied, its size, checksum and time."""
     if engine.dialect.name != "sqlite":
-        where = engine.url.render_as_string(hide_password=True).split("@")[-1]
+        where = engine.url.render_as_string(hide_password=True)
         raise InputError(
             f"the store is PostgreSQL ({where}): back it up on the server with pg_dump, e.g. "
             "`pg_dump -Fc -f plant.dump <url>`; station backup copies a line's SQLite store"
@@ -91,9 +89,9 @@ def backup(engine: Engine, settings: Settings, out: Path | None, *, user: str) -
                 f"the copy of {src_path} failed its check ({check}); nothing was kept. Run "
                 "`station check`, and copy the store by hand with the station stopped"
             )
-        _fsync(part)
+        _fsync_file(part)
         os.replace(part, out)
-        _fsync(out.parent)
+        fsync_dir(out.parent)  # a USB stick's FAT refuses this: the copy is there all the same
     finally:
         part.unlink(missing_ok=True)
     seconds = time.perf_counter() - t0

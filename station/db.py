@@ -148,6 +148,17 @@ def upgrade(engine: Engine) -> None:
         ) from None
 
 
+def hidden_url(url: str) -> str:
+    """The URL without its password, for messages (user and host stay: they say where)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: nothing in it to hide
+        return url
+
+
+_OS_KINDS = {errno.ENOSPC: "store_full", errno.EROFS: "store_read_only", errno.EIO: "store_io"}
 _SQLITE_KINDS = (  # sqlite3's extended error names, by the kind the user must act on
     ("SQLITE_FULL", "store_full"),
     ("SQLITE_READONLY", "store_read_only"),
@@ -174,8 +185,7 @@ def store_failure(exc: BaseException, url: str) -> StoreWriteError | None:
     orig = getattr(exc, "orig", None) or exc
     kind = None
     if isinstance(orig, OSError) and not hasattr(orig, "sqlite_errorname"):
-        kind = {errno.ENOSPC: "store_full", errno.EROFS: "store_read_only", errno.EIO: "store_io"}
-        kind = kind.get(orig.errno or -1)
+        kind = _OS_KINDS.get(orig.errno or -1)
     name = getattr(orig, "sqlite_errorname", None)
     if name:
         kind = next((k for prefix, k in _SQLITE_KINDS if name.startswith(prefix)), None)
@@ -192,7 +202,7 @@ def store_failure(exc: BaseException, url: str) -> StoreWriteError | None:
         full = f"the disk holding the station's store is full ({where}: {_mb_free(path.parent)})"
         free = "free space on that disk (old exports, logs, copies)"
     else:
-        where = url.split("@")[-1]  # host/db, never the password
+        where = hidden_url(url)
         full = f"the database server's disk is full ({where})"
         free = "ask IT to free space on the database server"
     again = "then start again: what was written before is kept and nothing is half-written"

@@ -24,17 +24,17 @@ from station.build import open_devices, open_frame_source
 from station.config import Settings
 from station.errors import InputError
 
-ACTIONS = {
-    "plc": "show each stack light colour, read the trigger counter, kick if a kick coil is set",
-    "inkjet": "connect, select the job and read the printer's state",
-    "case_labeler": "print a test label",
-    "pallet_labeler": "print a test label",
-    "ticket": "print a test ticket",
-    "verify_camera": "grab a frame and decode it",
-    "case_camera": "grab a frame and decode it",
-    "reader": "trigger a read",
-    "scanner": "open the port",
-}
+DEVICES = (  # the testable devices, in the order screens list them
+    "plc",
+    "inkjet",
+    "verify_camera",
+    "case_camera",
+    "case_labeler",
+    "pallet_labeler",
+    "ticket",
+    "reader",
+    "scanner",
+)
 LIGHT_S = 0.4  # each colour stays on this long: long enough to see from the machine
 
 
@@ -58,7 +58,7 @@ class DeviceTest:
 
 def configured(settings: Settings) -> list[str]:
     """The configured devices that can be tested, in line order."""
-    return [n for n in ACTIONS if getattr(settings.devices, n, None) is not None]
+    return [n for n in DEVICES if getattr(settings.devices, n, None) is not None]
 
 
 def running_batches(engine) -> list[str]:
@@ -80,8 +80,8 @@ def test_device(
 
     With `engine`, refused while a batch runs (unless `force`: a batch left running by a crash).
     """
-    if name not in ACTIONS:
-        raise InputError(f"unknown device {name!r}; devices: {', '.join(ACTIONS)}")
+    if name not in DEVICES:
+        raise InputError(f"unknown device {name!r}; devices: {', '.join(DEVICES)}")
     cfg = getattr(settings.devices, name, None)
     if cfg is None:
         raise InputError(f"{name} is not configured ([devices.{name}] in config.toml)")

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from station.batchdata import batch_data, capacities
 from station.config import Settings
 from station.errors import StationError
+from sync.durable import fsync_dir
 from sync.manifest import MANIFEST, write_batch_files
 from sync.model import ExportError, safe_name
 
@@ -77,11 +78,7 @@ def seal(engine: Engine, settings: Settings, batch_id: str) -> Path:
             if not (folder / MANIFEST).exists():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)  # another process sealed it first
-        fd = os.open(folder.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(folder.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder

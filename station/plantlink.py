@@ -44,7 +44,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from station import audit, plant
 from station.config import LEVEL_ORDER, Settings
-from station.db import read_engine, upgrade
+from station.db import hidden_url, read_engine, upgrade
 from station.errors import ConfigError, StationError
 from station.models import Code, Pool
 
@@ -85,13 +85,6 @@ def plant_url(settings: Settings) -> str | None:
     return url if settings.database_url.startswith("sqlite") else None
 
 
-def hidden(url: str) -> str:
-    """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def plant_engine(settings: Settings) -> Engine:
     """The plant database of a plant-link line (short connect timeout; audit on its own chain)."""
     url = plant_url(settings)
@@ -130,7 +123,7 @@ def talking(url: str) -> Iterator[None]:
     except (OperationalError, InterfaceError) as exc:
         why = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else "no answer"
         raise PlantUnreachable(
-            f"plant database {hidden(url)} unreachable: {why}; the line goes on from its local "
+            f"plant database {hidden_url(url)} unreachable: {why}; the line goes on from its local "
             "block and reports back when the plant answers (`station plant report`)"
         ) from None
 

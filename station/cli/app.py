@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from drivers.errors import DriverError
 from station.config import Settings, load_settings
-from station.db import store_failure
+from station.db import hidden_url, store_failure
 from station.errors import StationError
 
 
@@ -178,11 +178,10 @@ def run_command(app: App, args) -> int:
             return _fail(app, args, str(failure), 2)
         if not isinstance(exc, (OperationalError, sqlite3.OperationalError)):
             raise
-        where = url.split("@")[-1] if "@" in url else url
         return _fail(
             app,
             args,
-            f"database {where}: {getattr(exc, 'orig', exc)}; check station.database in "
+            f"database {hidden_url(url)}: {getattr(exc, 'orig', exc)}; check station.database in "
             "config.toml, the disk and the server; the write that failed was rolled back whole",
             2,
         )

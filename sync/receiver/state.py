@@ -12,7 +12,6 @@ fixed it and is judged afresh.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sync.durable import fsync_dir
 
 RECEIPT = "receipt.json"
 
@@ -163,7 +164,7 @@ class ReceiverState:
                     return self.receipts[batch_id]
                 _write(tmp / RECEIPT, json.dumps(receipt, indent=1).encode())
                 os.rename(tmp, self.store_dir / batch_id)
-                _fsync_dir(self.store_dir)
+                fsync_dir(self.store_dir)
                 self.receipts[batch_id] = receipt
                 self.stored[batch_id] += 1
                 return receipt
@@ -181,12 +182,3 @@ def _write(path: Path, content: bytes | Path) -> None:
             out.write(content)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)

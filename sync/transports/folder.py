@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from sync.durable import fsync_dir
 from sync.errors import PermanentError, SyncError, TransientError
 from sync.transports.base import MANIFEST_NAME, DeliveryResult, read_manifest
 
@@ -60,8 +61,8 @@ class FolderTransport:
                     raise PermanentError(f"batch {batch_id}: {source} is missing; re-export")
                 self._write_atomic(target / name, source=source)
             self._write_atomic(done, data=manifest.raw)
-            _fsync_dir(target)
-            _fsync_dir(self.path)
+            fsync_dir(target)
+            fsync_dir(self.path)
         except OSError as exc:
             raise self._os_error(exc, target, needed) from exc
         return DeliveryResult(str(target), f"{len(manifest.files)} files written")
@@ -116,18 +117,3 @@ class FolderTransport:
                 "write access"
             )
         return TransientError(f"cannot write batch into drop folder {self.path}: {exc}")
-
-
-def _fsync_dir(path: Path) -> None:
-    # Some filesystems (SMB mounts, FAT on sticks) refuse fsync on a directory; the rename is
-    # still done, only its durability across power loss is weaker there.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

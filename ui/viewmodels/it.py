@@ -9,20 +9,9 @@ from typing import Any
 
 from psygnal import Signal
 
+from station.device_test import configured, test_device
 from ui.viewmodels import Runner, run_now
 from ui.viewmodels.session import SessionModel
-
-DEVICE_NAMES = (
-    "plc",
-    "inkjet",
-    "verify_camera",
-    "case_camera",
-    "case_labeler",
-    "pallet_labeler",
-    "ticket",
-    "reader",
-    "scanner",
-)
 
 
 def sync_available() -> bool:
@@ -72,9 +61,7 @@ class ITViewModel:
         self.counts: dict[str, int] = {}
         self.upstream: str | None = None
         self.devices: dict[str, tuple[str | None, str, str]] = {
-            n: (device_url(settings, n), "untested", "")
-            for n in DEVICE_NAMES
-            if device_url(settings, n) is not None
+            n: (device_url(settings, n), "untested", "") for n in configured(settings)
         }
         self.busy = False
         self.grab: Grab | None = None
@@ -166,8 +153,7 @@ class ITViewModel:
 
     def backup(self) -> None:
         """Copy the store to <data_dir>/backups off the UI thread (station.backup)."""
-        if not self.session.can("store.backup"):
-            self.message.emit("error", f"role {self.session.role} may not store.backup")
+        if not self._may("store.backup"):
             return
         from station.backup import backup
 
@@ -193,11 +179,8 @@ class ITViewModel:
         url = device_url(self.settings, name)
         if url is None:
             return
-        if not self.session.can("devices"):
-            self.message.emit("error", f"role {self.session.role} may not devices")
+        if not self._may("devices"):
             return
-        from station.device_test import test_device
-
         self.devices[name] = (url, "testing", "")
         self.devices_changed.emit()
         s, e = self.settings, self.engine
@@ -222,6 +205,9 @@ class ITViewModel:
         if not self.available:
             self.message.emit("error", "unavailable")
             return False
+        return self._may(action)
+
+    def _may(self, action: str) -> bool:
         if not self.session.can(action):
             self.message.emit("error", f"role {self.session.role} may not {action}")
             return False

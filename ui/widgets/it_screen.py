@@ -122,7 +122,8 @@ class ITScreen(QWidget):
         self.devices.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         right.addWidget(self.devices, 1)
         # What the last device test did, readable on a touchscreen (a tooltip needs a mouse),
-        # and the frame a camera test grabbed: focus, light and codes at a glance. Under the
+        # and the frame a camera test grabbed: focus and light at a glance (the line above
+        # says how many codes were read in it). Under the
         # export (the outbox table gives way), so the device table keeps every row in view.
         self.test_result = label("")
         self.test_result.setWordWrap(True)

@@ -118,3 +118,26 @@ def test_a_postgresql_store_is_pointed_at_pg_dump(cli, station_dir: Path, pg_url
     assert r.rc == 2, r.out + r.err
     assert "pg_dump" in r.err and "PostgreSQL" in r.err
     assert pg_url.split("@")[0] not in r.err or "@" not in pg_url
+
+
+def test_a_folder_that_refuses_fsync_still_gets_its_backup(
+    cli, station_dir: Path, monkeypatch
+) -> None:
+    """FAT on a USB stick (and SMB) refuse fsync on a folder: the backup is made all the same."""
+    import errno
+    import os
+    import stat
+
+    real = os.fsync
+
+    def fat_fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fat_fsync)
+    assert cli("codes", "generate", "--level", "outer", "--count", "10").rc == 0
+    stick = station_dir / "stick" / "line1.db"
+    r = cli("backup", "--out", str(stick), "--json")
+    assert r.rc == 0, r.err
+    assert stick.is_file() and r.json["codes"] == 10
