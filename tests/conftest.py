@@ -17,7 +17,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

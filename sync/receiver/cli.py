@@ -22,7 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering")
     p.add_argument("--reset-rate", type=float, default=0.0, help="share of connections dropped")
     p.add_argument("--key-file", type=Path, help="HMAC key (file bytes, whitespace stripped)")
-    p.add_argument("--schema", type=Path, help="EPCIS JSON Schema (default: ../shared/schemas)")
+    p.add_argument(
+        "--schema",
+        type=Path,
+        help="EPCIS JSON Schema (default: the GS1 one in sync/epcis/schemas)",
+    )
     p.add_argument("--capture-limit", type=int, help="events per capture call to advertise")
     p.add_argument("--file-size-limit", type=int, help="bytes per capture call to advertise")
     p.add_argument("--seed", type=int, help="seed for the fault switches")

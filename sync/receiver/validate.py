@@ -1,7 +1,7 @@
 """What the reference receiver checks: the manifest signature and the EPCIS document.
 
-The EPCIS JSON Schema is GS1's official one (draft-07), read from /work/shared/schemas/epcis-2.0
-(`../shared/schemas/...` next to the repository) unless a path is given. JSON-LD contexts are
+The EPCIS JSON Schema is GS1's official one (draft-07), carried unchanged in the package
+(`sync/epcis/schemas/`, see its README) unless a path is given. JSON-LD contexts are
 resolved locally: the GS1 context URLs map to the copy beside the schema; any other remote context
 is refused rather than fetched, and every compact IRI (`prefix:term`) used as a key must have its
 prefix defined by the EPCIS context or an inline context object.
@@ -24,6 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from sync.epcis import SCHEMA_DIR
+
 SCHEMA_ENV = "LINESTATION_EPCIS_SCHEMA"
 EPCIS_CONTEXT_URLS = frozenset(
     {
@@ -40,12 +42,11 @@ class ValidationFailed(ValueError):
 
 
 def default_schema_path() -> Path:
-    """$LINESTATION_EPCIS_SCHEMA, else ../shared/schemas/epcis-2.0/EPCIS-JSON-Schema.json."""
+    """$LINESTATION_EPCIS_SCHEMA, else the GS1 schema carried in sync/epcis/schemas/."""
     env = os.environ.get(SCHEMA_ENV)
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "schemas" / "epcis-2.0" / "EPCIS-JSON-Schema.json"
+    return SCHEMA_DIR / "EPCIS-JSON-Schema.json"
 
 
 class EpcisValidator:

@@ -8,9 +8,10 @@ from station import batches, closing, pools
 from station.config import Settings
 from station.lifecycle import State
 from station.linestore import LineStore
+from sync.epcis import SCHEMA_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
-SCHEMAS = ROOT.parent / "shared" / "schemas" / "epcis-2.0"
+SCHEMAS = SCHEMA_DIR
 USER = "t"
 
 

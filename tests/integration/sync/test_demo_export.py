@@ -118,7 +118,7 @@ def test_every_format_validates(demo, capsys, tmp_path: Path) -> None:
     assert xsd.validate(xml2), xsd.error_log
     assert len(xml2.getroot().find("EPCISBody/EventList")) == len(events)
 
-    # No EPCIS 1.2 schema ships in ../shared: check its namespace and that it says the same.
+    # The project carries no EPCIS 1.2 schema: check its namespace and that it says the same.
     xml12 = etree.parse(str(tmp_path / names["epcis12-xml"])).getroot()
     assert xml12.tag == f"{{{NS12}}}EPCISDocument" and xml12.get("schemaVersion") == "1.2"
     epcs12 = xml12.xpath("EPCISBody/EventList/ObjectEvent[action='ADD']/epcList/epc/text()")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sync.epcis import SCHEMA_DIR
 from sync.model import (
     BatchData,
     BatchInfo,
@@ -17,8 +18,6 @@ from sync.model import (
     PairRecord,
 )
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-SCHEMAS = SHARED / "schemas" / "epcis-2.0"
 LEVELS = ("inner", "outer", "box", "case")
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 
@@ -153,6 +152,6 @@ def batch_factory() -> Callable[..., BatchData]:
 
 @pytest.fixture(scope="session")
 def schemas() -> Path:
-    """The GS1 EPCIS 2.0 schema folder shipped in ../shared."""
-    assert SCHEMAS.is_dir(), f"EPCIS schemas not found at {SCHEMAS}"
-    return SCHEMAS
+    """The GS1 EPCIS 2.0 schema folder the project carries (sync/epcis/schemas)."""
+    assert SCHEMA_DIR.is_dir(), f"EPCIS schemas not found at {SCHEMA_DIR}"
+    return SCHEMA_DIR
