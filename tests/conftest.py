@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 # --import-mode=importlib does not put tests/ on sys.path; pgserver (shared with test modules)
-# lives there.
-sys.path.insert(0, str(Path(__file__).parent))
+# lives in tests/support. Never put tests/ itself on sys.path: tests/drivers and tests/ui would
+# then shadow the drivers and ui packages for a plain `pytest tests/drivers/...` run.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
 from pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy
 
 _SC_STEPS = ((0.70, "A"), (0.55, "B"), (0.40, "C"), (0.20, "D"))
@@ -86,17 +85,20 @@ def measure(gray: numpy.ndarray, corners: Corners) -> tuple[float, float]:
     x0, y0, sx, sy = _box(corners, w, h)
     if sx < 4 or sy < 4:
         return 0.0, 0.0
-    # One C call, no copy of the region; a sort of 1,024 bytes gives both percentiles.
-    sample = cv2.resize(
-        gray[y0 : y0 + sy, x0 : x0 + sx], (_SIDE, _SIDE), interpolation=cv2.INTER_NEAREST
-    )
-    values = numpy.partition(sample.ravel(), (_P5, _P95))
+    # The same nearest-neighbour grid as measure_many, by integer arithmetic: cv2.resize's
+    # INTER_NEAREST picks other pixels from one OpenCV release to the next (5.x moved it), and the
+    # two paths must give the same figures whatever OpenCV is installed.
+    ys = y0 + (_GRID * sy) // _SIDE
+    xs = x0 + (_GRID * sx) // _SIDE
+    sample = gray[ys[:, None], xs[None, :]].ravel()
+    values = numpy.partition(sample, (_P5, _P95))
     low, high = int(values[_P5]), int(values[_P95])
     if high <= low:
         return 0.0, 0.0
-    # cv2 rounds a scalar to the image's type (half to even) before the difference.
-    spread = cv2.mean(cv2.absdiff(sample, (high + low) / 2.0))[0]
-    return _from_values(low, high, spread)
+    # Distance from the threshold rounded half to even, exactly as measure_many sums it.
+    threshold = round((low + high) / 2)
+    spread = int(numpy.abs(sample.astype(numpy.intp) - threshold).sum())
+    return _from_values(low, high, spread / _N)
 
 
 def measure_many(gray: numpy.ndarray, boxes: Sequence[Corners]) -> list[tuple[float, float]]:
@@ -117,7 +119,7 @@ def measure_many(gray: numpy.ndarray, boxes: Sequence[Corners]) -> list[tuple[fl
     edges = [_box(c, w, h) for c in boxes]
     spans = numpy.array(edges, dtype=numpy.intp)  # x0, y0, width, height
     spans[:, 2:] = numpy.maximum(spans[:, 2:], 1)
-    # cv2.resize INTER_NEAREST picks source pixel floor(i * span / 32) for output pixel i.
+    # Output pixel i samples source pixel floor(i * span / 32), as in measure.
     grid = spans[:, :2, None] + (_GRID * spans[:, 2:, None]) // _SIDE  # (k, 2, 32): x, y
     index = (grid[:, 1, :, None] * w + grid[:, 0, None, :]).reshape(k, _N)
     rows = _ROW_BINS[:k] if k <= len(_ROW_BINS) else 256 * numpy.arange(k)[:, None]
@@ -127,7 +129,7 @@ def measure_many(gray: numpy.ndarray, boxes: Sequence[Corners]) -> list[tuple[fl
     # The p-th smallest sample is the first level with more than p samples at or below it.
     low = (below <= _P5).sum(axis=1).tolist()
     high = (below <= _P95).sum(axis=1).tolist()
-    # cv2 rounds the scalar threshold half to even; do the same so both paths agree exactly.
+    # The threshold rounded half to even, as measure rounds it, so both paths agree exactly.
     threshold = [round((lo + hi) / 2) for lo, hi in zip(low, high, strict=True)]
     distance = numpy.abs(_LEVELS - numpy.array(threshold, dtype=numpy.intp)[:, None])
     spread = (hist * distance).sum(axis=1).tolist()
