@@ -47,6 +47,15 @@ def run(controller, *, language: str | None = None, full_screen: bool = True) ->
     return rc
 
 
+def _report_shown(app: QApplication, window) -> None:
+    size = window.size()
+    print(
+        f"ui: window {size.width()}x{size.height()} on {app.platformName()}, "
+        f"screen {window.current}, user {window.session.user}",
+        flush=True,
+    )
+
+
 def run_demo(
     engine,
     settings,
@@ -92,6 +101,9 @@ def run_demo(
         w.show()
     else:
         w.showFullScreen()
+    # One line once the window is up, for whoever started it (and the smoke test on Xvfb): the
+    # platform Qt really opened it on, the screen shown and who is logged in.
+    QTimer.singleShot(0, lambda: _report_shown(app, w))
     rc = app.exec()
     if ctl.running:
         ctl.stop()

@@ -18,6 +18,12 @@ def register(subs, add) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
     p.add_argument("--ui", action="store_true", help="open the touchscreen UI on the demo")
     p.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="S",
+        help="with --ui: close the window after S seconds (a smoke test of a line PC's screen)",
+    )
+    p.add_argument(
         "--upstream", metavar="URL", help="deliver closed batches here while the line runs"
     )
     p.add_argument(
@@ -87,6 +93,7 @@ def demo(app, args) -> int:
                 rate=plan.rate,
                 defects=plan.defects,
                 product=plan.product,
+                quit_after_s=args.quit_after,
             )
         app.console.print("[yellow]demo --ui: no display (DISPLAY unset); running headless[/]")
     last = [0.0]
