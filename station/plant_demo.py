@@ -4,7 +4,7 @@
 [plant]
 name = "Plant 1"
 database = "postgresql://station@127.0.0.1:5432/linestation"
-lines = ["plant/line-a.toml", "plant/line-b.toml"]
+lines = ["examples/line-a.toml", "examples/line-b.toml"]
 ```
 `station demo --config plant-config.toml` runs every line as its own `station demo` process
 against the plant database (each line keeps its own devices, data folder and outbox) and

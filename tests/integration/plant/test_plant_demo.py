@@ -21,7 +21,7 @@ def _station(*args: str, db: str, timeout: float = 300) -> subprocess.CompletedP
 
 def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) -> None:
     shutil.copy(ROOT / "plant-config.toml", tmp_path / "plant-config.toml")
-    shutil.copytree(ROOT / "plant", tmp_path / "plant")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     plant_cfg = str(tmp_path / "plant-config.toml")
     r = _station(
         "demo", "--config", plant_cfg, "--database", pg_url, "--items", "120",
@@ -35,12 +35,12 @@ def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) 
         assert ln["rc"] == 0 and s["items"] == 120 and s["printed"] >= 100, ln
         assert s["world_mismatches"] == 0 and s["duplicates"] == 0, ln
     for line in ("line-a", "line-b"):
-        r = _station("check", "--config", str(tmp_path / "plant" / f"{line}.toml"), db=pg_url)
+        r = _station("check", "--config", str(tmp_path / "examples" / f"{line}.toml"), db=pg_url)
         assert r.returncode == 0, r.stdout + r.stderr
         assert r.stdout.count(": OK") == 2  # both lines' batches, on the one plant database
     r = _station("check", "--config", plant_cfg, "--json", db=pg_url)
     assert r.returncode == 0 and last_json(r.stdout)["ok"]
-    r = _station("audit", "verify", "--config", str(tmp_path / "plant" / "line-a.toml"), db=pg_url)
+    r = _station("audit", "verify", "--config", str(tmp_path / "examples" / "line-a.toml"), db=pg_url)
     assert r.returncode == 0, r.stdout + r.stderr
     r = _station("plant", "status", "--config", plant_cfg, "--json", db=pg_url)
     assert r.returncode == 0, r.stderr

@@ -52,7 +52,7 @@ def _no_leaked_links():
 
 
 def _config(tmp_path: Path, plant_url: str, sid: str) -> Path:
-    cfg = (ROOT / "plant" / "line-offline.toml").read_text()
+    cfg = (ROOT / "examples" / "line-offline.toml").read_text()
     cfg = cfg.replace('id = "LS-PLANT-C"', f'id = "{sid}"')
     cfg = cfg.replace("sqlite:///../var/plant/line-c/station.db", f"sqlite:///{tmp_path}/line.db")
     cfg = cfg.replace('data_dir = "../var/plant/line-c"', f'data_dir = "{tmp_path}/var"')
