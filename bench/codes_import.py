@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import finish, load, parser, say, temp_station
 
-from station.codes import random_serials
+from station.codes.generate import random_serials
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TARGET_S = 10.0

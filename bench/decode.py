@@ -85,7 +85,7 @@ def decoders(symbology: str, dots: bool, expected: int) -> dict[str, Callable | 
 
 def run_case(layout: str, symbology: str, condition: str, frames: int, seed: int) -> dict:
     """Times and recall of the three decoders on `frames` frames of one case."""
-    from station.codes import random_serials
+    from station.codes.generate import random_serials
 
     n = LAYOUTS[layout][0]
     decs = decoders(symbology, condition == "dots", n)

@@ -1,6 +1,6 @@
 """What durability costs the line: SQLite synchronous=FULL against synchronous=OFF in one run.
 
-Each setting runs the same batch (items, rate, seed) on the simulated line (station.demo.run_batch)
+Each setting runs the same batch (items, rate, seed) on the simulated line (station.sim.demo,
 on a fresh temporary station, item frames rendered beforehand as bench/line_rate.py does. Figures:
 items/min achieved and late decisions, and the group commit's cost — the time spent in
 LineStore.flush() (every queued change in one transaction) and LineStore.reserve() (write-ahead
@@ -59,10 +59,11 @@ def run(sync: str, items: int, rate: int) -> dict:
     """One batch with PRAGMA synchronous=`sync`; its figures."""
     from line_rate import prerender
 
-    from station import batches, demo
     from station.config import load_settings
-    from station.db import make_engine
-    from station.linestore import LineStore
+    from station.line.store import LineStore
+    from station.sim import demo
+    from station.store import batches
+    from station.store.db import make_engine
 
     with temp_station() as st:
         settings = load_settings(st / "config.toml")

@@ -1,7 +1,7 @@
 """The simulated line at rising rates: the highest with 0 mismatches, 0 late, 0 unprinted items.
 
 As on a real line, the station and its devices are separate processes: the station runs
-`station run`'s path (station.run.run_production) and a second process serves every simulator
+`station run`'s path (station.line.run.run_production) and a second process serves every simulator
 and the simulated world (`station sim --world`'s path), so the simulators' Python does not share
 the station's interpreter lock. Item frames are rendered before the run (the simulator's own
 cost is not counted); case-layer frames and labels are still rendered live. `--in-process` runs
@@ -44,7 +44,7 @@ def prerender(engine, n: int) -> dict:
     from sqlalchemy import select
 
     from drivers.camera.sim import render_layer
-    from station.models import Code
+    from station.store.models import Code
 
     c = Code.__table__
 
@@ -74,7 +74,7 @@ def _devices(cfg: str, items: int, rate: int, caps: list[str], outers: list[str]
     from drivers.camera.decode import make_decoder
     from station.build import start_simulators
     from station.config import load_settings
-    from station.simworld import World
+    from station.sim.world import World
 
     s = load_settings(cfg)
     frames = _render(caps, outers)
@@ -107,12 +107,13 @@ def run_split(rate: int, items: int) -> dict:
 
     from sqlalchemy import select
 
-    from station import batches, demo
     from station.build import on_free_ports
     from station.config import load_settings
-    from station.db import make_engine
-    from station.models import Code
-    from station.run import run_production
+    from station.line.run import run_production
+    from station.sim import demo
+    from station.store import batches
+    from station.store.db import make_engine
+    from station.store.models import Code
 
     tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
     ctx = mp.get_context("spawn")
@@ -166,9 +167,10 @@ def run_split(rate: int, items: int) -> dict:
 
 def run_rate(rate: int, items: int) -> dict:
     """One batch at `rate` items/min on a fresh station, all in this process; its summary."""
-    from station import batches, demo
     from station.config import load_settings
-    from station.db import make_engine
+    from station.sim import demo
+    from station.store import batches
+    from station.store.db import make_engine
 
     tmp = Path(tempfile.mkdtemp(prefix="ls-bench-"))
     try:

@@ -41,7 +41,7 @@ class StationSettings(_Frozen):
         None,
         description="Plant-link mode: the plant's postgresql:// URL. The line runs on its own "
         "`database` (SQLite), claims blocks of codes from the plant and reports back what it did "
-        "with them, so losing the plant does not stop printing (station/plantlink.py)",
+        "with them, so losing the plant does not stop printing (station/plant/link.py)",
     )
     plant_reserve_blocks: int = Field(
         2,
@@ -134,7 +134,7 @@ class ProductSettings(_Frozen):
     def _gtin(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        from station.gs1 import gtin14, valid_check_digit
+        from station.codes.gs1 import gtin14, valid_check_digit
 
         if not v.isdigit() or len(v) not in (8, 12, 13, 14) or not valid_check_digit(v):
             raise ValueError(f"GTIN {v!r} is not 8/12/13/14 digits with a valid check digit")

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from station import audit
 from station.errors import InputError, NotFound, PermissionDenied, StationError
-from station.models import User
+from station.store import audit
+from station.store.models import User
 
 _users = User.__table__
 SETUP_USER = "setup"

@@ -19,7 +19,7 @@ from ui.names import alarm_title, name
 
 CONTEXT = "Alarms"
 
-# key → (message, action); keys are the ones station/line.py and station/line_cases.py raise.
+# key → (message, action); keys are the ones the runner (station/line/) raises.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "late_decision": (
         QT_TRANSLATE_NOOP("Alarms", "Item {seq} was not decided before its deadline: rejected"),

@@ -76,8 +76,9 @@ def run_demo(
     """
     from PySide6.QtCore import QTimer
 
-    from station import batches, users
-    from station.controller import LineController
+    from station import users
+    from station.line.controller import LineController
+    from station.store import batches
 
     ctl = LineController(settings, engine, user, rate_per_min=rate, defects=defects)
     waiting = ctl.released_batches()

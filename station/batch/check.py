@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, func, select
 
 from station.config import LEVEL_ORDER
-from station.db import read_engine
-from station.models import Batch, Code, Link, Reject
+from station.store.db import read_engine
+from station.store.models import Batch, Code, Link, Reject
 
 _codes = Code.__table__
 _links = Link.__table__

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select, update
 
-from station import audit, batches, lifecycle
-from station.batches import BatchState
-from station.lifecycle import State
-from station.models import Code
+from station.store import audit, batches, lifecycle
+from station.store.batches import BatchState
+from station.store.lifecycle import State
+from station.store.models import Code
 
 _codes = Code.__table__
 
@@ -86,7 +86,7 @@ def close_batch(
         batches.set_state(conn, batch_id, state, user=user)
     # The batch file set is sealed at close whatever the upstream (it is the immutable record);
     # only delivery depends on [upstream]. Never raises: the batch is closed either way.
-    from station.outbox import queue_after_close
+    from station.upstream.outbox import queue_after_close
 
     sealed = queue_after_close(engine, settings, batch_id, user=user)
     return {

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from aggregation.reasons import reason_text
-from station import audit, batches
-from station.models import AuditEntry, Code, Reject
-from station.qa import DESTROYED_PREFIX
-from station.secrets_mask import SECRET_LEVELS, mask
+from station.codes.masking import SECRET_LEVELS, mask
+from station.qa.decisions import DESTROYED_PREFIX
+from station.store import audit, batches
+from station.store.models import AuditEntry, Code, Reject
 
 _codes = Code.__table__
 _rejects = Reject.__table__

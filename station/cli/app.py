@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from drivers.errors import DriverError
 from station.config import Settings, load_settings
-from station.db import hidden_url, store_failure
 from station.errors import StationError
+from station.store.db import hidden_url, store_failure
 
 
 class App:
@@ -38,7 +38,7 @@ class App:
     @cached_property
     def engine(self) -> Engine:
         """The store, migrated."""
-        from station.db import make_engine
+        from station.store.db import make_engine
 
         return make_engine(self.settings.database_url)
 

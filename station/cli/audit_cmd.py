@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from station import audit, batches, users
-from station.db import read_engine
+from station import users
+from station.codes.masking import SECRET_LEVELS, mask
 from station.errors import CheckFailed, InputError
-from station.models import AuditEntry, Code
-from station.secrets_mask import SECRET_LEVELS, mask
+from station.store import audit, batches
+from station.store.db import read_engine
+from station.store.models import AuditEntry, Code
 
 _audit = AuditEntry.__table__
 _codes = Code.__table__

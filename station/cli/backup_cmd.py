@@ -21,7 +21,7 @@ def register(subs, add) -> None:
 
 def backup(app, args) -> int:
     """Copy, check and name the backup; print where it is and what it holds."""
-    from station.backup import backup as copy
+    from station.store.backup import backup as copy
 
     user = app.require("store.backup")
     got = copy(app.engine, app.settings, Path(args.out) if args.out else None, user=user)

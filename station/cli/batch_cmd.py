@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from station import batches
-from station.batches import BatchState
+from station.store import batches
+from station.store.batches import BatchState
 
 
 def register(subs, add) -> None:
@@ -90,7 +90,7 @@ def show(app, args) -> int:
 
 def close(app, args) -> int:
     """Close a batch."""
-    from station import closing
+    from station.batch import closing
 
     user = app.require("batch.run")
     summary = closing.close_batch(

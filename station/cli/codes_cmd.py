@@ -6,7 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from station import codefile, pools
+from station.codes import files as codefile
+from station.codes import pools
 from station.errors import InputError
 
 
@@ -147,7 +148,7 @@ def stats(app, args) -> int:
 
 def export(app, args) -> int:
     """Export codes to a file, atomically."""
-    from station.lifecycle import State
+    from station.store.lifecycle import State
 
     app.require("codes.manage")
     app.settings.level(args.level)

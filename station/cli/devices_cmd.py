@@ -93,7 +93,7 @@ def sim(app, args) -> int:
 
 def _caps(path: str) -> list[str]:
     """Inner cap codes from --caps (one per line, or inner,outer pairs); InputError names it."""
-    from station.codefile import decode_bytes
+    from station.codes.files import decode_bytes
 
     try:
         raw = Path(path).read_bytes()
@@ -132,7 +132,7 @@ def _ports_free(settings) -> None:
 def _world(app, args, sims, caps: list[str]):
     """The simulated world in this process, heard by the station only through its devices."""
     from drivers.camera.decode import make_decoder
-    from station.simworld import World
+    from station.sim.world import World
 
     s = app.settings
     if "inner" in s.level_names and not caps:
@@ -205,7 +205,7 @@ def check(app, args) -> int:
 
 def test(app, args) -> int:
     """Run one device's test; exit 1 if it failed."""
-    from station.device_test import test_device
+    from station.line.device_test import test_device
 
     app.require("devices")
     if args.timeout <= 0:

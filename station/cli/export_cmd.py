@@ -29,8 +29,8 @@ def export(app, args) -> int:
     """Write the files and the signed manifest; print what was written."""
     from pathlib import Path
 
-    from station.batchdata import batch_data
-    from station.fileset import write_file_set
+    from station.upstream.batchdata import batch_data
+    from station.upstream.fileset import write_file_set
 
     app.require("export")
     s = app.settings

@@ -59,7 +59,7 @@ def demo(app, args) -> int:
 
     from station.cli import plant_cmd
     from station.config import ENV_DATABASE
-    from station.demo import DemoPlan, run_demo
+    from station.sim.demo import DemoPlan, run_demo
 
     _check_demo_options(args)
     plant = plant_cmd.plant_of(app)
@@ -143,7 +143,7 @@ def run(app, args) -> int:
     import threading
     import time
 
-    from station.run import pick_batch, run_production
+    from station.line.run import pick_batch, run_production
 
     if args.finish_idle < 0:
         from station.errors import InputError
@@ -155,7 +155,7 @@ def run(app, args) -> int:
         from ui.display import has_display
 
         if has_display():
-            from station.controller import LineController
+            from station.line.controller import LineController
             from ui.app import run as run_ui
 
             ctl = LineController(app.settings, app.engine, user, simulate=False)
@@ -197,7 +197,7 @@ def run(app, args) -> int:
 
 def check(app, args) -> int:
     """Integrity check of one batch or all (of every line, given a plant file)."""
-    from station.check import check_batches
+    from station.batch.check import check_batches
     from station.cli import plant_cmd
 
     plant = plant_cmd.plant_of(app)

@@ -43,7 +43,7 @@ def register(subs, add) -> None:
 
 def plant_of(app):
     """The plant file given as --config, or None for a line config."""
-    from station.plant_demo import load_plant
+    from station.sim.plant_demo import load_plant
 
     return load_plant(resolve_config_path(app.config_path))
 
@@ -51,7 +51,7 @@ def plant_of(app):
 def as_line(app, plant, database: str | None = None):
     """Point `app` at the plant's first line config and the plant database (for reads)."""
     from station.cli.app import App
-    from station.plant_demo import with_database
+    from station.sim.plant_demo import with_database
 
     plant = with_database(plant, database)
     os.environ[ENV_DATABASE] = plant.database
@@ -61,7 +61,7 @@ def as_line(app, plant, database: str | None = None):
 def status(app, args) -> int:
     """Print the plant snapshot."""
     from station.errors import InputError
-    from station.plant_status import plant_status, render
+    from station.plant.status import plant_status, render
 
     plant = plant_of(app)
     if plant is not None:
@@ -85,16 +85,16 @@ def status(app, args) -> int:
 
 
 def _linked(app) -> bool:
-    from station.plantlink import plant_url
+    from station.plant.link import plant_url
 
     return plant_url(app.settings) is not None
 
 
 def _link_status(app, args) -> int:
     """The plant snapshot seen from a plant-link line, with what it holds and has not reported."""
-    from station.plant_status import plant_status, render
-    from station.plantlink import local_available, plant_engine
-    from station.plantlink_report import pending
+    from station.plant.link import local_available, plant_engine
+    from station.plant.link_report import pending
+    from station.plant.status import plant_status, render
 
     snap = plant_status(plant_engine(app.settings))
     snap["link"] = {
@@ -117,7 +117,7 @@ def _link_status(app, args) -> int:
 
 def claim(app, args) -> int:
     """Top up this line's block of `level` (plant link: claimed in the plant, copied here)."""
-    from station import plant
+    from station.plant import blocks as plant
 
     if args.count is not None and args.count < 1:
         from station.errors import InputError
@@ -127,7 +127,7 @@ def claim(app, args) -> int:
     app.settings.level(args.level)
     want = args.count or plant.BLOCK
     if _linked(app):
-        from station.plantlink import claim_to
+        from station.plant.link import claim_to
 
         held = claim_to(app.engine, app.settings, args.level, want, user=user)
     else:
@@ -139,7 +139,7 @@ def claim(app, args) -> int:
 
 def release(app, args) -> int:
     """Return this line's available held codes to the plant pool."""
-    from station import plant
+    from station.plant import blocks as plant
 
     user = app.require("codes.manage")
     if args.level:
@@ -161,7 +161,7 @@ def release(app, args) -> int:
 def report(app, args) -> int:
     """Push this plant-link line's local work to the plant until nothing is left (or N rounds)."""
     from station.errors import InputError
-    from station.plantlink_report import report as push
+    from station.plant.link_report import report as push
 
     app.require("view")
     if not _linked(app):
@@ -187,10 +187,10 @@ def check_line(app, args) -> int:
     """`station plant check`: this plant-link line's batches, checked on the plant database."""
     from sqlalchemy import select
 
-    from station.check import check_batches
+    from station.batch.check import check_batches
     from station.errors import InputError
-    from station.models import Batch
-    from station.plantlink import plant_engine
+    from station.plant.link import plant_engine
+    from station.store.models import Batch
 
     app.require("view")
     if not _linked(app):
@@ -222,7 +222,7 @@ def check_line(app, args) -> int:
 
 def demo(app, args, plant) -> int:
     """`station demo --config plant-config.toml`: every line at once on the plant database."""
-    from station.plant_demo import prepare, run_lines, with_database
+    from station.sim.plant_demo import prepare, run_lines, with_database
 
     plant = with_database(plant, args.database)
     line_app, plant = as_line(app, plant)
@@ -249,7 +249,7 @@ def demo(app, args, plant) -> int:
 
 def check(app, args, plant) -> int:
     """`station check --config plant-config.toml`: every batch of every line."""
-    from station.check import check_batches
+    from station.batch.check import check_batches
 
     line_app, _ = as_line(app, plant, getattr(args, "database", None))
     line_app.require("view")

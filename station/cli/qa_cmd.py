@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from station import batches, qa, qa_label, qa_rework, users
-from station.db import read_engine
+from station import users
 from station.errors import InputError
-from station.qa_rework import capacities
+from station.qa import decisions as qa
+from station.qa import label as qa_label
+from station.qa import rework as qa_rework
+from station.qa.rework import capacities
+from station.store import batches
+from station.store.db import read_engine
 
 
 def register(subs, add) -> None:

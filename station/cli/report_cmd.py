@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from station import report, users
-from station.db import read_engine
+from station import users
+from station.batch import report
 from station.errors import InputError
+from station.store.db import read_engine
 
 
 def register(subs, add) -> None:
@@ -46,7 +47,7 @@ def run(app, args) -> int:
     if args.format == "pdf":
         if not args.out:
             raise InputError("--format pdf needs --out FILE")
-        from station import report_pdf
+        from station.batch import report_pdf
 
         _write(Path(args.out), report_pdf.render(data))
         app.out(f"report of {args.batch} written to {args.out}")

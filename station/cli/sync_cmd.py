@@ -57,7 +57,7 @@ def _print_entries(app, rows: list[dict]) -> None:
 
 def status(app, args) -> int:
     """Show the outbox."""
-    from station import outbox
+    from station.upstream import outbox
 
     app.require("view")
     rows = outbox.entries(app.engine)
@@ -81,7 +81,7 @@ def status(app, args) -> int:
 
 def push(app, args) -> int:
     """Send now; with --wait until settled. Exit 1: a batch parked, not delivered, or timed out."""
-    from station.upstream import push as do_push
+    from station.upstream.sender import push as do_push
 
     if args.timeout < 0:
         raise InputError(f"--timeout {args.timeout:g}: give seconds, 0 or more")
@@ -122,7 +122,7 @@ def push(app, args) -> int:
 
 def retry(app, args) -> int:
     """Re-queue a parked batch; a closed batch without an outbox entry is sealed and queued."""
-    from station import outbox
+    from station.upstream import outbox
 
     user = app.require("sync")
     if outbox.find(app.engine, args.batch) is None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station import gs1
+from station.codes import gs1
 from station.errors import ImportRejected, InputError
 
 # Printable ASCII minus space and comma: URLs, GS1 element strings, serials. Anything else (tabs,

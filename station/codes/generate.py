@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from station import gs1
+from station.codes import gs1
 from station.config import CodeSettings
 from station.errors import InputError
-from station.models import Code, Meta
+from station.store.models import Code, Meta
 
 SCHEMES = ("random", "sequential", "sgtin", "sscc")
 _codes = Code.__table__

@@ -13,12 +13,13 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from station import audit, codes
-from station.codefile import ParsedFile
+from station.codes import generate as codes
+from station.codes.files import ParsedFile
 from station.config import Settings
 from station.errors import ImportRejected, InputError
-from station.lifecycle import State
-from station.models import Code, Pool
+from station.store import audit
+from station.store.lifecycle import State
+from station.store.models import Code, Pool
 
 _codes = Code.__table__
 _pools = Pool.__table__

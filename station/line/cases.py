@@ -1,6 +1,6 @@
 """The case and pallet stations of the runner: case labels, case-layer checks, stacking.
 
-A mixin of LineRunner (station/line.py), split off to keep each file readable; it shares the
+A mixin of LineRunner (station/line/runner.py), split off to keep each file readable; it shares the
 runner's state (store, devices, signals, stats) and runs in the runner's thread.
 """
 
@@ -18,8 +18,8 @@ from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED, CASE_REJECTED
 from station.events import MOVING, Alarm
-from station.lifecycle import State
-from station.linestore import CodeRow
+from station.line.store import CodeRow
+from station.store.lifecycle import State
 
 
 @dataclass

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from psygnal import Signal
 from sqlalchemy import Engine, select
 
-from station import batches
-from station.batches import BatchView
 from station.config import Settings
-from station.db import read_engine
 from station.events import LineSignals, LineStatus, RunState
-from station.models import Code
+from station.store import batches
+from station.store.batches import BatchView
+from station.store.db import read_engine
+from station.store.models import Code
 
-log = logging.getLogger("station.controller")
+log = logging.getLogger("station.line.controller")
 _codes = Code.__table__
 
 
@@ -111,8 +111,8 @@ class LineController:
         self._thread.start()
 
     def _run(self, b: BatchView, items: int) -> None:
-        from station import demo
-        from station.run import run_production
+        from station.line.run import run_production
+        from station.sim import demo
 
         def keep(runner) -> None:  # the controller holds the runner it starts
             self._runner = runner
@@ -168,7 +168,7 @@ class LineController:
 
     def close_batch(self, batch_id: str) -> dict:
         """Close a batch that is not running: partial containers closed, unused codes voided."""
-        from station import closing
+        from station.batch import closing
 
         if self.running:
             raise RuntimeError("stop the line before closing the batch")

@@ -63,7 +63,7 @@ def configured(settings: Settings) -> list[str]:
 
 def running_batches(engine) -> list[str]:
     """Batches the store says are running on this line (the line owns its devices then)."""
-    from station import batches
+    from station.store import batches
 
     return [b.id for b in batches.list_all(engine) if b.state == "running"]
 

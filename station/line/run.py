@@ -21,17 +21,18 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from station import batches, closing
-from station.batches import BatchState
+from station.batch import closing
 from station.build import open_devices, open_frame_source
 from station.config import Settings
-from station.db import store_failure
 from station.errors import ConfigError
 from station.events import FinishReason, LineSignals, said
-from station.line import LineDevices, LineRunner
-from station.linestore import LineStore
+from station.line.runner import LineDevices, LineRunner
+from station.line.store import LineStore
+from station.store import batches
+from station.store.batches import BatchState
+from station.store.db import store_failure
 
-log = logging.getLogger("station.run")
+log = logging.getLogger("station.line.run")
 
 
 def pick_batch(engine: Engine, batch_id: str | None) -> str:
@@ -165,7 +166,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
             if store_failure(exc, engine.url.render_as_string(hide_password=True)) is None:
                 raise  # which `station run` resumes just the same
     st = runner.status()
-    from station.demo import _percentiles
+    from station.sim.demo import _percentiles
 
     summary = {
         "batch": b.id,
@@ -197,7 +198,7 @@ def _decided(engine: Engine, batch_id: str, item_level: str) -> tuple[int, int]:
     """
     from sqlalchemy import func, select
 
-    from station.models import Code, Reject
+    from station.store.models import Code, Reject
 
     codes, rejects = Code.__table__, Reject.__table__
     with engine.connect() as conn:

@@ -23,8 +23,8 @@ from aggregation.levels import Hierarchy
 from aggregation.packer import Packer
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
+from station.codes.masking import mask
 from station.config import Settings
-from station.db import store_failure
 from station.events import (
     MOVING,
     Alarm,
@@ -34,12 +34,12 @@ from station.events import (
     LineStatus,
     RunState,
 )
-from station.lifecycle import State
-from station.line_cases import CaseStation, Pending
-from station.linestore import CodeRow, LineStore
-from station.secrets_mask import mask
+from station.line.cases import CaseStation, Pending
+from station.line.store import CodeRow, LineStore
+from station.store.db import store_failure
+from station.store.lifecycle import State
 
-log = logging.getLogger("station.line")
+log = logging.getLogger("station.line.runner")
 GRADES = "ABCDF"
 
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, bindparam, column, func, insert, select, text, update
 
 from aggregation.rules import CodeInfo
-from station import audit, lifecycle, plant
-from station.db import raw_sqlite, read_engine, sqlite_time
 from station.errors import StationError
-from station.lifecycle import State
-from station.models import Batch, Code, Link, Reject
+from station.plant import blocks as plant
+from station.store import audit, lifecycle
+from station.store.db import raw_sqlite, read_engine, sqlite_time
+from station.store.lifecycle import State
+from station.store.models import Batch, Code, Link, Reject
 
 _codes = Code.__table__
 _links = Link.__table__
@@ -118,7 +119,7 @@ class LineStore:
         self._containers: list[dict] = []
         self._audit: list[audit.Change] = []
         self.pending = 0
-        # On a plant database the line reserves only from blocks it holds (station.plant).
+        # On a plant database the line reserves only from blocks it holds (station.plant.blocks).
         self.holder = plant.holder_for(engine, batch_id)
         if self.holder is not None:
             audit.use_chain(engine, self.holder)
@@ -143,7 +144,7 @@ class LineStore:
             if rows:  # queued changes ride along; an empty pool must not roll them back
                 wrote = self._flush(conn)
             else:
-                from station.plantlink_run import empty_reason
+                from station.plant.link_run import empty_reason
 
                 raise PoolEmpty(
                     empty_reason(self.engine, level)

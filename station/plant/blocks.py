@@ -33,8 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from station import audit
-from station.models import Batch
+from station.store import audit
+from station.store.models import Batch
 
 BLOCK = 5000  # codes per claim: a few minutes of a fast line, few codes stranded by a dead line
 _meta = MetaData()

@@ -8,11 +8,11 @@ codes here is a second, local transaction that records the plant's block id in t
 code_blocks table. A kill between the two loses nothing: `sync_blocks` copies every block the
 plant says this line holds and the local store does not know yet, so a re-run is idempotent. The
 line keeps `station.plant_reserve_blocks` (default 2) blocks of every level ahead, so a lost
-plant does not stop printing for a long time; station.plantlink_run.PlantLink, the background
+plant does not stop printing for a long time; station.plant.link_run.PlantLink, the background
 side, warns when a level runs low while the plant is unreachable and says so plainly when nothing
 is left (the line then stops on an empty pool).
 
-Report (station.plantlink_report) pushes what happened locally back to the plant.
+Report (station.plant.link_report) pushes what happened locally back to the plant.
 
 ```
  plant PostgreSQL              this line's SQLite
@@ -42,13 +42,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from station import audit, plant
 from station.config import LEVEL_ORDER, Settings
-from station.db import hidden_url, read_engine, upgrade
 from station.errors import ConfigError, StationError
-from station.models import Code, Pool
+from station.plant import blocks as plant
+from station.store import audit
+from station.store.db import hidden_url, read_engine, upgrade
+from station.store.models import Code, Pool
 
-log = logging.getLogger("station.plantlink")
+log = logging.getLogger("station.plant.link")
 _codes = Code.__table__
 _pools = Pool.__table__
 COPY_CHUNK = 1000  # codes per local transaction while copying a block
@@ -75,7 +76,7 @@ def plant_url(settings: Settings) -> str | None:
     """The plant database when this line runs in plant-link mode, else None.
 
     None also when the line's own store is not SQLite ($LINESTATION_DATABASE pointing the line
-    straight at the plant): then the line works on the plant itself (station.plant).
+    straight at the plant): then the line works on the plant itself (station.plant.blocks).
     """
     url = settings.station.plant_database
     if not url:
@@ -281,7 +282,7 @@ def claim_to(
             with peng.connect() as conn:
                 free = plant.free_count(conn, level)
             if free < size:
-                from station import pools
+                from station.codes import pools
 
                 scheme = "sscc" if level == "pallet" else "random"
                 pools.generate(peng, settings, level, size - free, scheme, user=user)

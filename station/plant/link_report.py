@@ -19,14 +19,14 @@ import logging
 from sqlalchemy import Engine, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from station.audit import HEAD_KEY
 from station.config import Settings
-from station.db import read_engine
-from station.models import AuditEntry, Batch, Code, Link, Meta, OutboxItem, Reject
-from station.plant_status import OUTBOX_KEY, publish
-from station.plantlink import plant_engine, plant_url, talking
+from station.plant.link import plant_engine, plant_url, talking
+from station.plant.status import OUTBOX_KEY, publish
+from station.store.audit import HEAD_KEY
+from station.store.db import read_engine
+from station.store.models import AuditEntry, Batch, Code, Link, Meta, OutboxItem, Reject
 
-log = logging.getLogger("station.plantlink")
+log = logging.getLogger("station.plant.link")
 _codes = Code.__table__
 _links = Link.__table__
 _rejects = Reject.__table__

@@ -14,17 +14,17 @@ import weakref
 
 from sqlalchemy import Engine
 
-from station import plant
 from station.config import Settings
-from station.plantlink import (
+from station.plant import blocks as plant
+from station.plant.link import (
     PlantUnreachable,
     block_size,
     local_available,
     top_up,
 )
-from station.plantlink_report import report
+from station.plant.link_report import report
 
-log = logging.getLogger("station.plantlink")
+log = logging.getLogger("station.plant.link")
 _lock = threading.Lock()
 
 

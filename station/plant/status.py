@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from station import audit
-from station.models import Batch, Meta, OutboxItem, Reject
-from station.plant import blocks, held
+from station.plant.blocks import blocks, held
+from station.store import audit
+from station.store.models import Batch, Meta, OutboxItem, Reject
 
 _batches = Batch.__table__
 _outbox = OutboxItem.__table__

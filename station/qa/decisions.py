@@ -14,13 +14,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from station import audit, lifecycle
-from station.batches import CLOSED
+from station.codes.masking import SECRET_LEVELS, mask
 from station.config import LEVEL_ORDER
 from station.errors import InputError, NotFound, TransitionError
-from station.lifecycle import State
-from station.models import AuditEntry, Code, Link, Reject
-from station.qa_store import (
+from station.qa.store import (
     CodeRow,
     after_close,
     children,
@@ -34,7 +31,10 @@ from station.qa_store import (
     stored_reason,
     unlink,
 )
-from station.secrets_mask import SECRET_LEVELS, mask
+from station.store import audit, lifecycle
+from station.store.batches import CLOSED
+from station.store.lifecycle import State
+from station.store.models import AuditEntry, Code, Link, Reject
 
 __all__ = [
     "CodeRow",

@@ -7,11 +7,11 @@ unreachable or reports a fault is said so plainly and nothing is recorded.
 
 from __future__ import annotations
 
-from station import audit, lifecycle
-from station.db import read_engine
 from station.errors import ConfigError, InputError, StationError, TransitionError
-from station.lifecycle import State
-from station.qa_store import after_close, children, get, shown
+from station.qa.store import after_close, children, get, shown
+from station.store import audit, lifecycle
+from station.store.db import read_engine
+from station.store.lifecycle import State
 
 
 class PrinterUnavailable(StationError):
@@ -23,7 +23,7 @@ def relabel(engine, settings, container: str, *, user: str, reveal: bool = False
     from drivers.errors import DriverError
     from drivers.labels.base import open_label_printer
     from drivers.labels.templates import case_label, pallet_label
-    from station import batches
+    from station.store import batches
 
     with read_engine(engine).connect() as conn:
         row = get(conn, container)

@@ -29,13 +29,10 @@ from aggregation import (
     plan_replace,
     plan_unpack,
 )
-from station import audit, lifecycle
-from station.batches import CLOSED
+from station.codes.masking import mask
 from station.errors import InputError, TransitionError
-from station.lifecycle import State
-from station.models import Code
-from station.qa import retire_pair
-from station.qa_store import (
+from station.qa.decisions import retire_pair
+from station.qa.store import (
     CodeRow,
     after_close,
     children,
@@ -48,7 +45,10 @@ from station.qa_store import (
     stored_reason,
     unlink,
 )
-from station.secrets_mask import mask
+from station.store import audit, lifecycle
+from station.store.batches import CLOSED
+from station.store.lifecycle import State
+from station.store.models import Code
 
 _codes = Code.__table__
 PAIR_LEVEL = "inner"

@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from station import audit
-from station.batches import CLOSED
+from station.codes.masking import mask
 from station.errors import NotFound, TransitionError
-from station.models import Batch, Code, Link, Reject
-from station.secrets_mask import mask
+from station.store import audit
+from station.store.batches import CLOSED
+from station.store.models import Batch, Code, Link, Reject
 
 _codes = Code.__table__
 _links = Link.__table__

@@ -13,19 +13,23 @@ from pathlib import Path
 
 from sqlalchemy import Engine, column, func, select
 
-from station import batches, closing, plant, plantlink, pools
-from station.batches import BatchState
+from station.batch import closing
 from station.build import open_devices, sim_device_urls, start_simulators
+from station.codes import pools
 from station.config import Settings
 from station.errors import StationError
 from station.events import LineSignals, said
-from station.line import LineDevices, LineRunner
-from station.linestore import LineStore
-from station.models import Batch, Code, Reject
-from station.plant_status import LivePublisher
-from station.simworld import World, physical_duplicates, world_mismatches
+from station.line.runner import LineDevices, LineRunner
+from station.line.store import LineStore
+from station.plant import blocks as plant
+from station.plant import link as plantlink
+from station.plant.status import LivePublisher
+from station.sim.world import World, physical_duplicates, world_mismatches
+from station.store import batches
+from station.store.batches import BatchState
+from station.store.models import Batch, Code, Reject
 
-log = logging.getLogger("station.demo")
+log = logging.getLogger("station.sim.demo")
 _codes = Code.__table__
 _rejects = Reject.__table__
 _batches = Batch.__table__
@@ -90,7 +94,7 @@ def run_batch(
     runs; the end waits for it at most UPSTREAM_DRAIN_S (the line itself never waits).
     """
     if upstream is not None:
-        from station.upstream import during
+        from station.upstream.sender import during
 
         with during(engine, settings, upstream) as sync:
             summary = run_batch(
@@ -190,7 +194,7 @@ def run_batch(
     summary["late"] = runner.stats.late
     summary["faults_cleared"] = len(faults)
     if plantlink.plant_url(settings) is not None:  # report back now; a lost plant is a note
-        from station.plantlink_run import after_batch
+        from station.plant.link_run import after_batch
 
         summary["plant_link"] = after_batch(engine, settings)
     return summary
@@ -243,7 +247,7 @@ def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
             )
         ]
     mism, detail = world_mismatches(journal, links)
-    from station.simworld import Journal
+    from station.sim.world import Journal
 
     ph = Journal.replay(journal)
     item = "outer"
@@ -277,7 +281,7 @@ def ensure_pools(engine: Engine, settings: Settings, plan: DemoPlan, user: str) 
         "pallet": plan.items // 50 + 10,
     }
     if plantlink.plant_url(settings) is not None:  # plant link: claimed blocks, not generation
-        from station.plantlink_run import prepare
+        from station.plant.link_run import prepare
 
         prepare(engine, settings, {lv: n for lv, n in need.items() if lv in settings.level_names},
                 user=user)  # fmt: skip
@@ -345,7 +349,7 @@ def run_demo(
             conn.execute(_batches.update().where(_batches.c.id == b.id).values(note="demo"))
         todo.append(b.id)
         mine.append(b.id)
-    from station.upstream import during
+    from station.upstream.sender import during
 
     # Closed batches drain in the background while the next one runs (upstream from --upstream
     # or [upstream]); at the end the outbox gets a bounded wait, never the line.

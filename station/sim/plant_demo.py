@@ -76,8 +76,8 @@ def prepare(plant: PlantConfig, items: int, batches: int, user: str) -> None:
     Generation writes serial counters; doing it before the lines start keeps two lines from
     generating at once (each line's own check then finds enough free codes).
     """
-    from station.db import make_engine
-    from station.demo import DemoPlan, ensure_pools
+    from station.sim.demo import DemoPlan, ensure_pools
+    from station.store.db import make_engine
 
     os.environ[ENV_DATABASE] = plant.database
     engine = make_engine(plant.database)

@@ -11,8 +11,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, column, insert, inspect, null, select, text, update
 from sqlalchemy.engine import Connection
 
-from station.db import raw_sqlite, sqlite_time
-from station.models import AuditEntry, Meta
+from station.store.db import raw_sqlite, sqlite_time
+from station.store.models import AuditEntry, Meta
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"

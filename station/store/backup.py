@@ -18,9 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from station import audit
 from station.config import Settings
 from station.errors import InputError, StationError
+from station.store import audit
 from sync.durable import fsync_dir
 
 

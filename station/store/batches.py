@@ -9,10 +9,10 @@ from enum import StrEnum
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from station import audit
 from station.config import Settings
 from station.errors import BatchStateError, InputError, NotFound
-from station.models import Batch, Code
+from station.store import audit
+from station.store.models import Batch, Code
 
 _batches = Batch.__table__
 _codes = Code.__table__

@@ -18,10 +18,10 @@ from sqlalchemy import BigInteger, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from station import audit
-from station.db import raw_sqlite, sqlite_time
 from station.errors import TransitionError
-from station.models import Code
+from station.store import audit
+from station.store.db import raw_sqlite, sqlite_time
+from station.store.models import Code
 
 
 class State(StrEnum):

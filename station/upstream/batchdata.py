@@ -12,14 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine, String, select, type_coerce
 
-from station import batches
 from station.config import Settings
-from station.db import read_engine
 from station.errors import BatchStateError
-from station.models import Code, Link
+from station.store import batches
+from station.store.db import read_engine
+from station.store.models import Code, Link
 from sync.model import BatchData, BatchInfo, CodeRecord, ContainerRecord, LinkRecord, PairRecord
 
-DESTROYED_PREFIX = "destroyed:"  # station.qa marks a destroyed code's reason this way
+DESTROYED_PREFIX = "destroyed:"  # station.qa.decisions marks a destroyed code's reason this way
 EXPORTED_STATES = ("verified", "linked", "decommissioned", "void")  # rejected waits for QA
 CONTAINER_STATUSES = ("normal", "partial", "mixed")
 PAIRED_STATES = ("verified", "linked", "decommissioned")

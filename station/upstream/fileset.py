@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from station.batchdata import batch_data, capacities
 from station.config import Settings
 from station.errors import StationError
+from station.upstream.batchdata import batch_data, capacities
 from sync.durable import fsync_dir
 from sync.manifest import MANIFEST, write_batch_files
 from sync.model import ExportError, safe_name

@@ -20,12 +20,12 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from station import audit
 from station.config import Settings
-from station.db import read_engine
 from station.errors import ConfigError, InputError, NotFound
-from station.fileset import seal
-from station.models import OutboxItem
+from station.store import audit
+from station.store.db import read_engine
+from station.store.models import OutboxItem
+from station.upstream.fileset import seal
 from sync.outbox import OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def queue_batch(
 
 def queue_missing(engine: Engine, settings: Settings, *, user: str) -> list[Queued]:
     """Queue every closed batch that has no outbox row yet (e.g. closed before a crash)."""
-    from station.models import Batch
+    from station.store.models import Batch
 
     b = Batch.__table__
     with read_engine(engine).connect() as conn:

@@ -1,7 +1,7 @@
 """Delivering the outbox: a background sender for long-running processes, and `sync push`.
 
 The line never waits for the network: closing a batch only seals its file set and adds its outbox
-row (station.outbox.queue_batch); a `BackgroundSync` thread delivers it whenever upstream
+row (station.upstream.outbox.queue_batch); a `BackgroundSync` thread delivers it whenever upstream
 answers, backing off while it does not.
 """
 
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
-from station import outbox
 from station.config import Settings
-from station.db import read_engine
 from station.errors import ConfigError
-from station.models import OutboxItem
+from station.store.db import read_engine
+from station.store.models import OutboxItem
+from station.upstream import outbox
 from sync.outbox import OutboxSender
 from sync.transports import Transport
 

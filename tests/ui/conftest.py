@@ -27,10 +27,11 @@ class Station:
 @pytest.fixture
 def station(station_dir: Path):
     """Users ada (admin), olga (operator, badge), quinn (qa), ivan (it); a 150-item batch."""
-    from station import batches, users
+    from station import users
     from station.config import load_settings
-    from station.controller import LineController
-    from station.db import make_engine
+    from station.line.controller import LineController
+    from station.store import batches
+    from station.store.db import make_engine
 
     settings = load_settings(station_dir / "config.toml")
     engine = make_engine(settings.database_url)

@@ -14,7 +14,7 @@ from ui.alarms import CONTEXT, PLACEHOLDER, TEMPLATES, alarm_text
 from ui.i18n import TS_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNNER = [ROOT / "station" / "line.py", ROOT / "station" / "line_cases.py"]
+RUNNER = sorted((ROOT / "station" / "line").glob("*.py"))
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DETAIL = "inkjet at socket://127.0.0.1:9100: no answer in 2.0 s"
 

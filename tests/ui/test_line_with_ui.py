@@ -29,9 +29,11 @@ FIGURES = ("items", "printed", "verified", "rejected", "rejected_by_reason", "de
 
 def _prepare(folder: Path) -> None:
     """A station folder with the batch released and its code pools filled (codes generated once)."""
-    from station import batches, demo, users
+    from station import users
     from station.config import load_settings
-    from station.db import make_engine
+    from station.sim import demo
+    from station.store import batches
+    from station.store.db import make_engine
 
     folder.mkdir()
     shutil.copy(ROOT / "config.toml", folder / "config.toml")
@@ -54,8 +56,8 @@ def _prepare(folder: Path) -> None:
 
 def _controller(folder: Path):
     from station.config import load_settings
-    from station.controller import LineController
-    from station.db import make_engine
+    from station.line.controller import LineController
+    from station.store.db import make_engine
 
     settings = load_settings(folder / "config.toml")
     engine = make_engine(settings.database_url)
@@ -66,7 +68,7 @@ def _reasons_by_item(folder: Path) -> dict[int, str]:
     """seq -> reject reason, for the diagnosis when the two runs differ."""
     import sqlite3
 
-    with sqlite3.connect(folder / "var" / "station.db") as conn:
+    with sqlite3.connect(folder / "var" / "station.store.db") as conn:
         return dict(conn.execute("SELECT seq, reason FROM rejects WHERE seq IS NOT NULL"))
 
 

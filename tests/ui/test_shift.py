@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from station.events import Alarm
-from station.lifecycle import State
+from station.store.lifecycle import State
 
 from .conftest import BADGE, PINS, login
 from .test_layout import ELIDED, problems

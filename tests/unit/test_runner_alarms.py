@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from station.events import Alarm, LineSignals
-from station.line import LineRunner
+from station.line.runner import LineRunner
 
 
 def _runner():

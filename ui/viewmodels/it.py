@@ -9,7 +9,7 @@ from typing import Any
 
 from psygnal import Signal
 
-from station.device_test import configured, test_device
+from station.line.device_test import configured, test_device
 from ui.viewmodels import Runner, run_now
 from ui.viewmodels.session import SessionModel
 
@@ -20,7 +20,7 @@ def sync_available() -> bool:
 
     return all(
         importlib.util.find_spec(m) is not None
-        for m in ("station.outbox", "station.upstream", "station.fileset")
+        for m in ("station.upstream.outbox", "station.upstream.sender", "station.upstream.fileset")
     )
 
 
@@ -42,14 +42,14 @@ class Grab:
 
 
 class ITViewModel:
-    """State of the IT screen; outbox work goes through station.outbox / station.upstream."""
+    """State of the IT screen; outbox work goes through station.upstream (outbox, sender)."""
 
     outbox_changed = Signal()
     devices_changed = Signal()
     message = Signal(str, str)  # kind (info|error), text
     exported = Signal(str)  # folder
     frame_grabbed = Signal()  # a camera test grabbed `grab`
-    backed_up = Signal(dict)  # station.backup's summary: backup path, codes, sha256, …
+    backed_up = Signal(dict)  # station.store.backup's summary: backup path, codes, sha256, …
 
     def __init__(self, engine, settings, session: SessionModel, *, run: Runner = run_now):
         self.engine = engine
@@ -73,7 +73,7 @@ class ITViewModel:
         if not self.available:
             self.outbox_changed.emit()
             return
-        from station import outbox
+        from station.upstream import outbox
 
         def work():
             return (
@@ -102,7 +102,7 @@ class ITViewModel:
         """Send what is queued now (one attempt each) off the UI thread."""
         if not self._ready("sync"):
             return
-        from station import upstream
+        from station.upstream import sender as upstream
 
         user = self.session.user or ""
         self.busy = True
@@ -124,7 +124,7 @@ class ITViewModel:
         """Re-queue a parked entry after IT fixed the cause."""
         if not self._ready("sync"):
             return
-        from station import outbox
+        from station.upstream import outbox
 
         user = self.session.user or ""
         self.run(
@@ -138,8 +138,8 @@ class ITViewModel:
         """Write the closed batch's file set (EPCIS, CSV, manifest) into `folder`/<batch>."""
         if not self._ready("export"):
             return
-        from station.batchdata import batch_data
-        from station.fileset import export_formats, write_file_set
+        from station.upstream.batchdata import batch_data
+        from station.upstream.fileset import export_formats, write_file_set
         from sync.model import safe_name
 
         s, e = self.settings, self.engine
@@ -152,10 +152,10 @@ class ITViewModel:
         self.run(work, self.exported.emit, self._error)
 
     def backup(self) -> None:
-        """Copy the store to <data_dir>/backups off the UI thread (station.backup)."""
+        """Copy the store to <data_dir>/backups off the UI thread (station.store.backup)."""
         if not self._may("store.backup"):
             return
-        from station.backup import backup
+        from station.store.backup import backup
 
         s, e, user = self.settings, self.engine, self.session.user or ""
         self.busy = True
@@ -167,14 +167,14 @@ class ITViewModel:
 
     def closed_batches(self) -> list[str]:
         """Ids of closed batches (what may be exported), newest first."""
-        from station import batches
+        from station.store import batches
 
         return [b.id for b in batches.list_all(self.engine) if b.closed_at is not None]
 
     # -- devices ------------------------------------------------------------------------------
     def test_device(self, name: str) -> None:
         """Test one device through its driver, off the UI thread: a test label or ticket, a
-        camera frame, the stack light colours (station.device_test). The result lands in
+        camera frame, the stack light colours (station.line.device_test). The result lands in
         `devices`; a grabbed frame in `grab`."""
         url = device_url(self.settings, name)
         if url is None:

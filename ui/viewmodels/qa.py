@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from psygnal import Signal
 
-from station import qa, qa_label, qa_rework
-from station.db import read_engine
+from station.qa import decisions as qa
+from station.qa import label as qa_label
+from station.qa import rework as qa_rework
+from station.store.db import read_engine
 from ui.viewmodels import Runner, run_now
 from ui.viewmodels.session import SessionModel
 
@@ -25,7 +27,7 @@ DECISIONS = tuple(REASONS)
 
 
 class QAViewModel:
-    """State of the QA screen; every change goes through station.qa / qa_rework / qa_label."""
+    """State of the QA screen; every change goes through station.qa (decisions, rework, label)."""
 
     rejects_changed = Signal()
     history_changed = Signal(object)  # qa.History | None

@@ -69,7 +69,7 @@ class SessionModel:
                 return u.name
         from sqlalchemy import select
 
-        from station.models import User
+        from station.store.models import User
 
         t = User.__table__
         with self.engine.connect() as conn:

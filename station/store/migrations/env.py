@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from station.models import Base
+from station.store.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic revision --autogenerate` run by a developer

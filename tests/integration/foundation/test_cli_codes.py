@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station.codes import random_serials
+from station.codes.generate import random_serials
 
 
 def test_config_check_ok_and_misspelt_key(cli, station_dir: Path) -> None:
@@ -59,7 +59,7 @@ def test_generate_each_scheme_and_stats(cli) -> None:
 
 
 def test_generated_codes_are_well_formed_and_never_repeat_store(cli, tmp_path: Path) -> None:
-    from station import gs1
+    from station.codes import gs1
 
     cli("codes", "generate", "--level", "pallet", "--count", "3")
     cli(

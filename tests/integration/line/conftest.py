@@ -21,7 +21,7 @@ class DemoBatch:
 
     def run(self, on_start=None) -> dict:
         """Run the batch on the simulated line; its summary."""
-        from station import demo
+        from station.sim import demo
 
         return demo.run_batch(
             self.engine, self.settings, self.plan, self.batch_id, user="t", on_start=on_start
@@ -31,9 +31,10 @@ class DemoBatch:
 @pytest.fixture
 def demo_batch(station_dir: Path) -> Iterator[Callable[..., DemoBatch]]:
     """make(items, rate, defects, seed, lot): a WATER-550 batch of `items`, pools filled."""
-    from station import batches, demo
     from station.config import load_settings
-    from station.db import make_engine
+    from station.sim import demo
+    from station.store import batches
+    from station.store.db import make_engine
 
     engines = []
 
@@ -71,7 +72,7 @@ class DevicesLine:
 
     def summary(self) -> dict:
         """The batch compared with the world's journal (world_mismatches, duplicates, …)."""
-        from station.demo import summarize
+        from station.sim.demo import summarize
 
         return summarize(self.engine, self.batch_id, self.journal)
 
@@ -80,12 +81,13 @@ class DevicesLine:
 def devices_line(station_dir: Path) -> Iterator[Callable[..., DevicesLine]]:
     """make(lot, defects): a DevicesLine; world and simulators stopped afterwards."""
     from drivers.camera.decode import make_decoder
-    from station import batches, pools
     from station.build import on_free_ports, start_simulators
+    from station.codes import pools
     from station.config import load_settings
-    from station.db import make_engine
-    from station.demo import _caps
-    from station.simworld import World
+    from station.sim.demo import _caps
+    from station.sim.world import World
+    from station.store import batches
+    from station.store.db import make_engine
 
     made: list[DevicesLine] = []
 

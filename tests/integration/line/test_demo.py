@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from station.simworld import DEFECT_REASONS
+from station.sim.world import DEFECT_REASONS
 
 
 def test_demo_rejects_every_defect_with_its_reason_and_matches_the_world(

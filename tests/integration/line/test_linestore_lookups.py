@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from station import batches, pools
+from station.codes import pools
 from station.config import load_settings
-from station.db import make_engine
-from station.lifecycle import State
-from station.linestore import LineStore
+from station.line.store import LineStore
+from station.store import batches
+from station.store.db import make_engine
+from station.store.lifecycle import State
 
 ROOT = Path(__file__).resolve().parents[3]
 USER = "tester"
@@ -66,7 +67,7 @@ def test_lookups_return_parents_and_skip_unknown_codes(tmp_path: Path) -> None:
 def test_an_empty_pool_does_not_roll_back_queued_changes(tmp_path: Path) -> None:
     import pytest
 
-    from station.linestore import PoolEmpty
+    from station.line.store import PoolEmpty
 
     store, inner = _store(tmp_path)  # every inner code is reserved already
     row = store.find(inner[0])

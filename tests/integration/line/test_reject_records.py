@@ -3,7 +3,7 @@ ends as ONE record naming that code, not a codeless record plus the lost code ag
 
 from __future__ import annotations
 
-from station.qa import reject_queue
+from station.qa.decisions import reject_queue
 
 
 def test_codeless_rejects_get_their_lost_code(demo_batch) -> None:

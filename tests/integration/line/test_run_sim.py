@@ -16,9 +16,9 @@ from pathlib import Path
 
 from station.build import on_free_ports
 from station.config import load_settings
-from station.db import make_engine
-from station.demo import summarize
-from station.simworld import DEFECT_REASONS
+from station.sim.demo import summarize
+from station.sim.world import DEFECT_REASONS
+from station.store.db import make_engine
 
 STATION = str(Path(sys.executable).with_name("station"))
 
@@ -129,8 +129,8 @@ def test_run_without_devices_stops_with_the_device_and_port(station_dir: Path) -
 
 def test_the_ui_controller_runs_a_batch_on_configured_devices(devices_line) -> None:
     """What `station run` opens on a screen: LineController(simulate=False), devices only."""
-    from station import batches
-    from station.controller import LineController
+    from station.line.controller import LineController
+    from station.store import batches
 
     line = devices_line(lot="UI1", defects=0.03)
     s, engine, sims = line.settings, line.engine, line.sims

@@ -13,13 +13,13 @@ import sys
 
 from sqlalchemy import select
 
-from station import batches, lifecycle
 from station.config import load_settings
-from station.db import make_engine
 from station.errors import NotFound
-from station.lifecycle import State
-from station.linestore import LineStore, PoolEmpty
-from station.models import Code
+from station.line.store import LineStore, PoolEmpty
+from station.store import batches, lifecycle
+from station.store.db import make_engine
+from station.store.lifecycle import State
+from station.store.models import Code
 
 RESERVE = 500  # codes per write-ahead reservation
 VOID_SHARE = 0.03

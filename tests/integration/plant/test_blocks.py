@@ -8,10 +8,11 @@ import pytest
 from plant_helpers import ROOT, fill_pool
 from sqlalchemy import func, select, text
 
-from station import audit, batches, plant
 from station.config import load_settings
-from station.db import make_engine
-from station.linestore import LineStore, PoolEmpty
+from station.line.store import LineStore, PoolEmpty
+from station.plant import blocks as plant
+from station.store import audit, batches
+from station.store.db import make_engine
 
 
 def _line_settings(tmp_path, sid: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 from plant_helpers import ROOT, last_json, run_station
 from sqlalchemy import text
 
-from station.db import make_engine
+from station.store.db import make_engine
 
 
 def _station(*args: str, db: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -40,7 +40,9 @@ def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) 
         assert r.stdout.count(": OK") == 2  # both lines' batches, on the one plant database
     r = _station("check", "--config", plant_cfg, "--json", db=pg_url)
     assert r.returncode == 0 and last_json(r.stdout)["ok"]
-    r = _station("audit", "verify", "--config", str(tmp_path / "examples" / "line-a.toml"), db=pg_url)
+    r = _station(
+        "audit", "verify", "--config", str(tmp_path / "examples" / "line-a.toml"), db=pg_url
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     r = _station("plant", "status", "--config", plant_cfg, "--json", db=pg_url)
     assert r.returncode == 0, r.stderr

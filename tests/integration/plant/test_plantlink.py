@@ -13,14 +13,11 @@ from pgserver import PgServer
 from plant_helpers import ROOT, fill_pool, last_json, run_station
 from sqlalchemy import Engine, func, select, text
 
-from station import audit, batches, plant
-from station.check import check_batches
+from station.batch.check import check_batches
 from station.config import load_settings
-from station.db import make_engine
-from station.lifecycle import State
-from station.linestore import LineStore, PoolEmpty
-from station.models import Code, Link, Reject
-from station.plantlink import (
+from station.line.store import LineStore, PoolEmpty
+from station.plant import blocks as plant
+from station.plant.link import (
     PlantUnreachable,
     block_size,
     claim_to,
@@ -29,8 +26,12 @@ from station.plantlink import (
     sync_blocks,
     top_up,
 )
-from station.plantlink_report import chain_of, pending, report
-from station.plantlink_run import PlantLink, stop_all
+from station.plant.link_report import chain_of, pending, report
+from station.plant.link_run import PlantLink, stop_all
+from station.store import audit, batches
+from station.store.db import make_engine
+from station.store.lifecycle import State
+from station.store.models import Code, Link, Reject
 
 _codes, _links, _rejects = Code.__table__, Link.__table__, Reject.__table__
 
@@ -195,7 +196,7 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
 def test_line_prints_on_while_the_plant_server_is_down_and_reports_later(
     server: PgServer, tmp_path
 ) -> None:
-    from station.demo import DemoPlan, run_demo
+    from station.sim.demo import DemoPlan, run_demo
 
     url = server.new_db()
     settings = load_settings(_config(tmp_path, url, "LS-LINK-B"))

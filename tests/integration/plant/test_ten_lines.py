@@ -18,8 +18,8 @@ from pathlib import Path
 from plant_helpers import ROOT, fill_pool
 from sqlalchemy import text
 
-from station import audit
-from station.db import make_engine
+from station.store import audit
+from station.store.db import make_engine
 
 LINES = 10
 CODES = 200_000

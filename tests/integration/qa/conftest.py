@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
-from station import audit, lifecycle
 from station.config import load_settings
-from station.db import make_engine
-from station.lifecycle import State
-from station.models import Code, Link, Reject
+from station.store import audit, lifecycle
+from station.store.db import make_engine
+from station.store.lifecycle import State
+from station.store.models import Code, Link, Reject
 
 _codes = Code.__table__
 _links = Link.__table__
@@ -211,7 +211,7 @@ def check_invariants(engine: Engine, capacity: dict[str, int]) -> None:
             assert rows[cid].parent_id == pid, rows[cid].code
         else:
             assert rows[cid].parent_id is None, rows[cid].code
-    from station.check import check_batch  # the lead's reconciliation agrees
+    from station.batch.check import check_batch  # the lead's reconciliation agrees
 
     with engine.connect() as conn:
         assert check_batch(conn, BATCH) == []

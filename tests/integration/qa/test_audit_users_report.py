@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from station.secrets_mask import mask
+from station.codes.masking import mask
 
 from .conftest import BATCH, inner
 
@@ -123,8 +123,8 @@ def test_report_json_html_and_pdf(store, tmp_path) -> None:
 def test_qa_reads_leave_the_write_lock_to_the_line(store) -> None:
     from sqlalchemy import text
 
-    from station import audit
-    from station.db import read_engine
+    from station.store import audit
+    from station.store.db import read_engine
 
     with read_engine(store.engine).connect() as conn:
         assert audit.verify(conn)[1] is None

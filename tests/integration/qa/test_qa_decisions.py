@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from station.models import AuditEntry, Link, Reject
-from station.secrets_mask import mask
+from station.codes.masking import mask
+from station.store.models import AuditEntry, Link, Reject
 
 from .conftest import BATCH, check_invariants, inner
 
@@ -106,7 +106,7 @@ def test_destroy_marks_reason_prefix(store) -> None:
 def test_scan_of_a_foreign_code_tells_what_the_line_did(store) -> None:
     from sqlalchemy import insert
 
-    from station import audit
+    from station.store import audit
 
     with store.engine.begin() as conn:
         conn.execute(
@@ -121,8 +121,8 @@ def test_scan_of_a_foreign_code_tells_what_the_line_did(store) -> None:
 
 
 def test_release_of_a_code_rejected_inside_a_case_takes_it_out(store) -> None:
-    from station import lifecycle
-    from station.lifecycle import State
+    from station.store import lifecycle
+    from station.store.lifecycle import State
 
     o4 = store.row("O4").id  # every transaction here takes the write lock: read first
     with store.engine.begin() as conn:

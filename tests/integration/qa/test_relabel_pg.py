@@ -7,7 +7,7 @@ import socket
 from sqlalchemy import select
 
 from drivers.labels.sim import SimZplPrinter
-from station.models import AuditEntry
+from station.store.models import AuditEntry
 
 from .conftest import build, check_invariants
 

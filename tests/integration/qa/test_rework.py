@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from station.models import AuditEntry, Link
+from station.store.models import AuditEntry, Link
 
 from .conftest import BATCH, check_invariants, inner
 

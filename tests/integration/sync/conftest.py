@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from station.config import load_settings
-from station.db import make_engine
+from station.store.db import make_engine
 from sync.receiver import ReceiverServer, serve
 
 

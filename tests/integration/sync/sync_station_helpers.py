@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station import batches, closing, pools
+from station.batch import closing
+from station.codes import pools
 from station.config import Settings
-from station.lifecycle import State
-from station.linestore import LineStore
+from station.line.store import LineStore
+from station.store import batches
+from station.store.lifecycle import State
 from sync.epcis import SCHEMA_DIR
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sync_station_helpers import close_small_batch, set_upstream
 
-from station import batches
 from station.config import load_settings
-from station.db import make_engine
-from station.models import AuditEntry
-from station.upstream import BackgroundSync
+from station.store import batches
+from station.store.db import make_engine
+from station.store.models import AuditEntry
+from station.upstream.sender import BackgroundSync
 from sync.transports import EpcisCaptureTransport
 
 FAST = {"backoff_base_s": 0.02, "backoff_max_s": 0.25, "idle_poll_s": 0.05}

@@ -20,11 +20,12 @@ import pytest
 from lxml import etree
 from sync_station_helpers import ROOT, SCHEMAS
 
-from station import batches, pools
 from station.cli import main
+from station.codes import pools
 from station.config import load_settings
-from station.db import make_engine
-from station.demo import DemoPlan, run_demo
+from station.sim.demo import DemoPlan, run_demo
+from station.store import batches
+from station.store.db import make_engine
 from sync.manifest import verify_manifest
 from sync.mashangfangxin import read_upload
 from sync.receiver import serve

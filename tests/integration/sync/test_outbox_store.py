@@ -11,11 +11,15 @@ from pathlib import Path
 
 from sync_station_helpers import USER, close_small_batch
 
-from station import batches, closing, outbox, pools, qa
-from station.batchdata import batch_data
-from station.db import make_engine
-from station.lifecycle import State
-from station.linestore import LineStore
+from station.batch import closing
+from station.codes import pools
+from station.line.store import LineStore
+from station.qa import decisions as qa
+from station.store import batches
+from station.store.db import make_engine
+from station.store.lifecycle import State
+from station.upstream import outbox
+from station.upstream.batchdata import batch_data
 from sync.model import final_links
 
 CAPACITY = {"case": 24, "pallet": 20}

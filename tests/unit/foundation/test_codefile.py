@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from station import codefile
+from station.codes import files as codefile
 from station.errors import ImportRejected, InputError
 
 

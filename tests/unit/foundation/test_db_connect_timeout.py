@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from station import db
 from station.errors import StationError
+from station.store import db
 
 
 def test_a_silent_postgresql_server_is_an_error_in_seconds(monkeypatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station import gs1
+from station.codes import gs1
 
 
 @pytest.mark.parametrize(

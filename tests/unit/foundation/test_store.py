@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from station import audit, lifecycle
-from station.db import make_engine, schema_version
 from station.errors import TransitionError
-from station.lifecycle import State
-from station.models import AuditEntry, Code
+from station.store import audit, lifecycle
+from station.store.db import make_engine, schema_version
+from station.store.lifecycle import State
+from station.store.models import AuditEntry, Code
 
 _codes = Code.__table__
 
@@ -117,7 +117,7 @@ def test_head_revision_matches_alembic() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from station.db import MIGRATIONS, head_revision
+    from station.store.db import MIGRATIONS, head_revision
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

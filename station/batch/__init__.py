@@ -1,0 +1,1 @@
+"""A batch's end: closing, `station check`, reports (HTML, PDF)."""

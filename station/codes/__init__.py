@@ -1,0 +1,3 @@
+"""Codes: generation (serials, GS1, SSCC, Digital Link), code files and packs, pools, masking of
+secret codes.
+"""
