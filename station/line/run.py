@@ -31,6 +31,7 @@ from station.line.store import LineStore
 from station.store import batches
 from station.store.batches import BatchState
 from station.store.db import store_failure
+from station.store.lifecycle import State
 
 log = logging.getLogger("station.line.run")
 
@@ -206,7 +207,7 @@ def _decided(engine: Engine, batch_id: str, item_level: str) -> tuple[int, int]:
             select(func.count()).where(
                 codes.c.batch_id == batch_id,
                 codes.c.level == item_level,
-                codes.c.state.in_(("verified", "linked", "printed")),
+                codes.c.state.in_((State.VERIFIED, State.LINKED, State.PRINTED)),
             )
         ).scalar_one()
         bad = conn.execute(
@@ -216,7 +217,7 @@ def _decided(engine: Engine, batch_id: str, item_level: str) -> tuple[int, int]:
             select(func.count()).where(
                 codes.c.batch_id == batch_id,
                 codes.c.level == item_level,
-                codes.c.state == "reserved",
+                codes.c.state == State.RESERVED,
             )
         ).scalar_one()
     return good + bad, unsure

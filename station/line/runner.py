@@ -648,7 +648,7 @@ class LineRunner(CaseStation):
                     seq,
                     row,
                     R.DUPLICATE
-                    if inner_row.state in ("verified", "linked")
+                    if inner_row.state in (State.VERIFIED, State.LINKED)
                     else self._why_not(inner_row),
                     outer,
                 )
