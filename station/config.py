@@ -56,9 +56,10 @@ class StationSettings(_Frozen):
     @classmethod
     def _store_url(cls, v: str) -> str:
         if not v.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
-            scheme = v.split("://", 1)[0] if "://" in v else v
+            # Name the scheme only: the rest of a URL may hold a password.
+            what = v.split("://", 1)[0] + "://" if "://" in v else repr(v)
             raise ValueError(
-                f"{scheme!r} is not a store LineStation runs on; write sqlite:///var/station.db "
+                f"{what} is not a store LineStation runs on; write sqlite:///var/station.db "
                 "or postgresql://user@host/db"
             )
         return v
