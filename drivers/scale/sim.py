@@ -254,8 +254,9 @@ class SimScale:
                 return format_reply("Z", "+" if gross > 0 else "-")
             self._zero_g, self._tare_g = gross, 0.0
             return format_reply("Z", "A")
-        if command == "TA":
-            return self._weight("TA", True, self._tare_g)
+        if command == "TA":  # the tare memory: status A, not S (it is no reading)
+            weight = self._weight("TA", True, self._tare_g)
+            return weight.replace(b"TA S ", b"TA A ", 1)
         if command == "TAC":
             self._tare_g = 0.0
             return format_reply("TAC", "A")
