@@ -150,6 +150,37 @@ class WeightVerdict:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class WeightSpec:
+    """One level's checkweighing settings: the empty container, one child's nominal, the band."""
+
+    tare_g: float
+    nominal_g: float
+    tolerances: Tolerances
+
+    def __post_init__(self) -> None:
+        expected_weight(self.tare_g, 0, self.nominal_g)  # checks tare_g and nominal_g
+
+    def check(self, measured_g: float, children: int) -> WeightVerdict:
+        """Grade a container holding ``children`` children (fewer in a partial case)."""
+        return check_weight(
+            measured_g,
+            tare_g=self.tare_g,
+            children=children,
+            nominal_g=self.nominal_g,
+            tolerances=self.tolerances,
+        )
+
+    def problems(self, capacity: int) -> list[str]:
+        """Why this band would miss one missing or extra child in a full container."""
+        return band_problems(
+            tare_g=self.tare_g,
+            capacity=capacity,
+            nominal_g=self.nominal_g,
+            tolerances=self.tolerances,
+        )
+
+
 def expected_weight(tare_g: float, children: int, nominal_g: float) -> float:
     """Tare plus children × nominal child weight, after checking the inputs."""
     if not _finite(tare_g) or tare_g < 0:

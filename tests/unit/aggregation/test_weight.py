@@ -13,6 +13,7 @@ from aggregation.weight import (
     Decision,
     Tolerances,
     WeightConfigError,
+    WeightSpec,
     Zone,
     band_problems,
     check_weight,
@@ -123,6 +124,15 @@ def test_band_problems_catch_a_band_wider_than_one_bottle() -> None:
     assert (
         "extra child" in band_problems(tare_g=400, capacity=24, nominal_g=550, tolerances=over)[0]
     )
+
+
+def test_a_level_spec_grades_full_and_partial_cases() -> None:
+    spec = WeightSpec(tare_g=400, nominal_g=550, tolerances=BAND)
+    assert spec.check(13_600, children=24).decision is Decision.ACCEPT
+    assert spec.check(3_150, children=6).zone is Zone.UNDER_T2  # a partial case, one short
+    assert spec.problems(capacity=24) == []
+    with pytest.raises(WeightConfigError, match="nominal_g"):
+        WeightSpec(tare_g=400, nominal_g=0, tolerances=BAND)
 
 
 # Properties ------------------------------------------------------------------------------
