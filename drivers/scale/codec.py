@@ -100,34 +100,35 @@ def parse_reply(line: bytes) -> Reply:
     try:
         text = body.decode("latin-1")
     except UnicodeDecodeError as exc:  # latin-1 decodes every byte; kept for clarity
-        raise SicsFormatError(f"undecodable response {line!r}") from exc
+        raise SicsFormatError(f"undecodable response {_show(line)}") from exc
     if any(ord(c) < 32 for c in text):
-        raise SicsFormatError(f"control character in response {line!r}")
+        raise SicsFormatError(f"control character in response {_show(line)}")
     tokens = _split(text, line)
     if not tokens:
-        raise SicsFormatError(f"empty response {line!r}")
+        raise SicsFormatError(f"empty response {_show(line)}")
     command = tokens[0]
     if not _COMMAND.match(command):
-        raise SicsFormatError(f"response {line!r} does not start with a command ID")
+        raise SicsFormatError(f"response {_show(line)} does not start with a command ID")
     if command in GENERAL_ERRORS and len(tokens) == 1:
         return Reply(command, "", (), bytes(line))
     if len(tokens) < 2:
-        raise SicsFormatError(f"response {line!r} has no status after the ID")
+        raise SicsFormatError(f"response {_show(line)} has no status after the ID")
     return Reply(command, tokens[1], tuple(tokens[2:]), bytes(line))
 
 
 def parse_weight(reply: Reply) -> WeightValue:
     """The weight of an ``S``/``D`` reply (``S S      100.00 g``) in its unit and in grams."""
     if reply.status not in ("S", "D"):
-        raise SicsFormatError(f"{reply.raw!r} carries no weight (status {reply.status!r})")
+        raise SicsFormatError(f"{_show(reply.raw)} carries no weight (status {reply.status!r})")
     if len(reply.fields) != 2:
-        raise SicsFormatError(f"{reply.raw!r}: expected a weight value and a unit")
+        raise SicsFormatError(f"{_show(reply.raw)}: expected a weight value and a unit")
     number, unit = reply.fields
     if not _NUMBER.match(number):
-        raise SicsFormatError(f"{reply.raw!r}: weight value {number!r} is not a number")
+        raise SicsFormatError(f"{_show(reply.raw)}: weight value {number!r} is not a number")
     if unit not in UNIT_GRAMS:
         raise SicsFormatError(
-            f"{reply.raw!r}: unit {unit!r} is not a mass unit we convert ({', '.join(UNIT_GRAMS)})"
+            f"{_show(reply.raw)}: unit {unit!r} is not a mass unit we convert "
+            f"({', '.join(UNIT_GRAMS)})"
         )
     value = float(number)
     return WeightValue(value, unit, value * UNIT_GRAMS[unit], reply.status == "S")
@@ -170,11 +171,17 @@ class LineSplitter:
             if self._overlong:
                 self._overlong = False  # the tail of a line already reported
                 continue
+            if len(line) > self.max_line:
+                events.append(
+                    SicsFormatError(f"answer longer than {self.max_line} bytes: {_show(line)}")
+                )
+                continue
             events.append(line)
         if len(self._buf) > self.max_line:
             if not self._overlong:
-                held = bytes(self._buf[:32])
-                events.append(SicsFormatError(f"no CR LF within {self.max_line} bytes: {held!r}…"))
+                events.append(
+                    SicsFormatError(f"answer longer than {self.max_line} bytes: {_show(self._buf)}")
+                )
                 self._overlong = True
             # Keep the last byte: it may be the CR of the CR LF that ends the over-long run.
             del self._buf[:-1]
@@ -192,6 +199,11 @@ class LineSplitter:
         return held
 
 
+def _show(raw: bytes | bytearray) -> str:
+    """Raw bytes for a message, cut at 64."""
+    return repr(bytes(raw[:64])) + ("…" if len(raw) > 64 else "")
+
+
 def _split(text: str, line: bytes) -> list[str]:
     """Blank-separated tokens; a double-quoted text is one token (quotes removed)."""
     tokens: list[str] = []
@@ -203,7 +215,7 @@ def _split(text: str, line: bytes) -> list[str]:
         if text[i] == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise SicsFormatError(f"unterminated quoted text in {line!r}")
+                raise SicsFormatError(f"unterminated quoted text in {_show(line)}")
             tokens.append(text[i + 1 : end])
             i = end + 1
             continue

@@ -110,7 +110,9 @@ class MtSicsScale:
                 reply = self._transact(
                     "S", "S", deadline, what=f"no stable weight within {wait:g} s", hint=_UNSETTLED
                 )
-                if reply.status == "I":
+                # MT-SICS answers S only when stable; a compatible indicator that answers
+                # "S D" anyway has not settled either.
+                if reply.status in ("I", "D"):
                     busy += 1
                     if deadline - time.monotonic() > _BUSY_PAUSE_S:
                         time.sleep(_BUSY_PAUSE_S)  # a busy scale answers at once: do not hammer it
@@ -118,7 +120,7 @@ class MtSicsScale:
                     raise DriverTimeout(
                         self.name,
                         self.url,
-                        f"no stable weight within {wait:g} s (the scale answered 'S I' {busy}×: "
+                        f"no stable weight within {wait:g} s (answered {busy}× 'S I' or 'S D': "
                         "busy, or the load never settled)",
                         _UNSETTLED,
                     )

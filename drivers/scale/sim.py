@@ -11,7 +11,8 @@ waiting and answers ``I4 A``); anything else is ``ES``. Above capacity the answe
 
 Faults: ``silence`` (commands counted, nothing answered), ``busy`` (``S I``/``T I``/``Z I``),
 ``vibrate`` (never stable), ``force_range("+"|"-")`` (over/underload), ``error_next("ET")``,
-``send_raw``, ``drop`` (TCP only: the scale closes the connection).
+``answer_next(raw)`` (a garbled answer), ``send_raw``, ``drop`` (TCP only: the scale closes
+the connection).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class SimScale:
         self._busy = False
         self._vibrating = False
         self._range: str = ""
-        self._error_next: list[str] = []
+        self._answer_next: list[bytes] = []
         self._lines = LineSplitter()
         self._stop = threading.Event()
         self._port: SimPort
@@ -167,8 +168,12 @@ class SimScale:
 
     def error_next(self, code: Literal["ES", "ET", "EL"] = "ET") -> None:
         """Answer the next command with a general error instead."""
+        self.answer_next(format_reply(code))
+
+    def answer_next(self, raw: bytes) -> None:
+        """Answer the next command with these bytes instead (a garbled or foreign answer)."""
         with self._lock:
-            self._error_next.append(code)
+            self._answer_next.append(raw)
 
     def send_raw(self, data: bytes) -> None:
         """Send arbitrary bytes now (line noise, a half answer)."""
@@ -216,8 +221,8 @@ class SimScale:
         self._queue.popleft()
         if self._silent:
             return b""
-        if self._error_next:
-            return format_reply(self._error_next.pop(0))
+        if self._answer_next:
+            return self._answer_next.pop(0)
         return self._answer(line, command, now)
 
     def _answer(self, line: str, command: str, now: float) -> bytes:

@@ -144,7 +144,7 @@ def test_overload_and_underload(scale: MtSicsScale, sim: SimScale) -> None:
 
 def test_busy_scale(scale: MtSicsScale, sim: SimScale) -> None:
     sim.busy()
-    with pytest.raises(DriverTimeout, match="'S I'"):
+    with pytest.raises(DriverTimeout, match="'S I' or"):
         scale.weigh(timeout_s=0.3)
     with pytest.raises(ScaleBusy, match="T: not executable"):
         scale.tare()
@@ -250,3 +250,30 @@ def test_cannot_connect_names_device_and_port() -> None:
         scale.connect()
     assert "URL right" in caught.value.hint
     scale.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (b"S S  1\x0700 g\r\n", "control character"),
+        (b"S S      12 PCS\r\n", "unit 1 to g or kg"),
+        (b"S S  " + b"9" * 300 + b"\r\n", "longer than"),
+    ],
+)
+def test_a_garbled_answer_then_recovery(scale: MtSicsScale, sim: SimScale, answer, words) -> None:
+    sim.place(321)
+    sim.answer_next(answer)
+    with pytest.raises(DriverProtocolError, match="case-scale") as caught:
+        scale.weigh()
+    assert words in str(caught.value)
+    assert scale.weigh().grams == 321.0
+    assert sim.commands()[-2:] == ["@", "S"] or sim.commands()[-1] == "S"
+
+
+def test_weigh_does_not_take_a_dynamic_answer_to_s(scale: MtSicsScale, sim: SimScale) -> None:
+    """A SICS-compatible indicator answering S with 'S D' is asked again, not believed."""
+    sim.place(800)
+    sim.answer_next(b"S D        795 g\r\n")
+    weight = scale.weigh()
+    assert (weight.grams, weight.stable) == (800.0, True)
+    assert sim.commands().count("S") == 2

@@ -16,6 +16,8 @@ the ``S I``/``S +``/``S -`` replies are also quoted in the balances' operating i
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.scale.codec import (
     LineSplitter,
@@ -155,3 +157,17 @@ def test_line_splitter_joins_segments_and_cuts_runs() -> None:
     assert len(events) == 1 and isinstance(events[0], SicsFormatError)
     assert lines.feed(b"yyy\r\nS I\r\n") == [b"S I\r\n"]  # the long run's tail is dropped
     assert lines.pending() == b""
+
+
+@given(
+    value=st.floats(min_value=-99_999, max_value=999_999, allow_nan=False),
+    decimals=st.integers(min_value=0, max_value=4),
+    stable=st.booleans(),
+    unit=st.sampled_from(["g", "kg", "lb"]),
+)
+def test_formatted_weights_parse_back(value: float, decimals: int, stable: bool, unit: str) -> None:
+    wire = format_weight("S", stable, value, unit, decimals)
+    weight = parse_weight(parse_reply(wire))
+    assert weight.value == pytest.approx(round(value, decimals), abs=10**-decimals)
+    assert (weight.stable, weight.unit) == (stable, unit)
+    assert wire.endswith(b"\r\n") and wire.count(b"\r\n") == 1
