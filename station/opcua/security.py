@@ -138,7 +138,10 @@ class GuardedServer(Server):
         # asyncua gives every endpoint one shared ruleset; give each its own, by channel security,
         # and offer user/password only where the channel is encrypted.
         await super()._setup_server_nodes()
-        for factory in self._policies:
+        policies = getattr(self, "_policies", None)
+        if policies is None or any(not hasattr(f, "permission_ruleset") for f in policies):
+            raise RuntimeError("this asyncua has no per-endpoint policies; use asyncua 2.1")
+        for factory in policies:
             encrypted = factory.mode == ua.MessageSecurityMode.SignAndEncrypt
             factory.permission_ruleset = FaceRules(self._guarded, self._job_roles, encrypted)
         for endpoint in self.iserver.endpoints:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from asyncua import Client, ua
@@ -98,3 +101,17 @@ def test_password_forced_over_the_unencrypted_endpoint_still_cannot_call(face, j
 
     asyncio.run(go())
     assert len(jobs.calls) == before
+
+
+def test_the_package_imports_nothing_else_from_station():
+    code = (
+        "import sys, station.opcua; "
+        "print(sorted(m for m in sys.modules if m.startswith('station.') "
+        "and not m.startswith('station.opcua')))"
+    )
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
