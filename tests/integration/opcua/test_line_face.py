@@ -241,9 +241,19 @@ def test_authenticated_store_and_start_reach_the_handler(face, connect, jobs):
             assert status == JobStatus.OK
             status, message = await control.call_method(start, "JOB-NONE", NO_COMMENT)
             assert status == JobStatus.UNKNOWN_JOB and "JOB-NONE" in message
+            _, both = await _method(line, "StoreAndStart")
+            status, _ = await control.call_method(both, *_order("JOB-2"))
+            assert status == JobStatus.OK
+            status, message = await control.call_method(store, *_order("JOB-2"))
+            assert status == JobStatus.REJECTED and "already" in message
+            _, stop = await _method(line, "Stop")
+            status, _ = await control.call_method(stop, "JOB-1", NO_COMMENT)
+            assert status == JobStatus.OK
             ids = await line.value("i:JobOrderControl", "i:JobOrderList")
             states = await line.value("i:JobOrderControl", "i:JobOrderStates")
-            assert dict(zip(ids, states, strict=True))["JOB-1"] == JobOrderState.RUNNING
+            shown = dict(zip(ids, states, strict=True))
+            assert shown["JOB-1"] == JobOrderState.ABORTED
+            assert shown["JOB-2"] == JobOrderState.RUNNING
 
     asyncio.run(go())
     stored = [job for what, job in jobs.calls if what == "store" and job.job_id == "JOB-1"]
@@ -256,6 +266,7 @@ def test_authenticated_store_and_start_reach_the_handler(face, connect, jobs):
         "from MES",
     )
     assert ("start", "JOB-1") in jobs.calls
+    assert ("start", "JOB-2") in jobs.calls and ("stop", "JOB-1") in jobs.calls
 
 
 def test_bad_order_is_answered_without_reaching_the_handler(face, connect, jobs):
