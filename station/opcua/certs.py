@@ -84,9 +84,12 @@ def _alt_names(application_uri: str, hosts: tuple[str, ...]) -> list[x509.Genera
             continue
         seen.add(host)
         try:
-            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            ip = ipaddress.ip_address(host)
         except ValueError:
             names.append(x509.DNSName(host))
+            continue
+        if not ip.is_unspecified:  # 0.0.0.0 means "all interfaces", no address to name
+            names.append(x509.IPAddress(ip))
     return names
 
 

@@ -64,6 +64,8 @@ class LineFace:
         allow_anonymous: bool = True,
         application_uri: str | None = None,
     ) -> None:
+        if not line_name.strip():
+            raise OpcUaError("line_name is empty", "[opcua] line_name", "name the line, e.g. Line1")
         self._handler = handler
         self._authenticate = authenticate
         self.line_name = line_name

@@ -201,6 +201,7 @@ class LineSpace:
 
     async def _reason_var(self, reason: str, n: int) -> None:
         """Write one RejectedByReason variable, adding it the first time the reason is seen."""
+        reason = reason or "unknown"  # a browse name may not be empty
         var = self.reason_vars.get(reason)
         if var is None:
             var = await self.reasons_folder.add_variable(

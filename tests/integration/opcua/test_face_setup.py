@@ -37,7 +37,9 @@ def test_taken_port_is_reported_with_the_endpoint(face, tmp_path):
 
 
 def test_certificate_is_made_once_and_names_the_application(tmp_path):
-    first = ensure_certificate(tmp_path / "certs", "urn:plant:line7", hosts=("10.0.0.7", "line7"))
+    first = ensure_certificate(
+        tmp_path / "certs", "urn:plant:line7", hosts=("10.0.0.7", "0.0.0.0", "line7")
+    )
     der = first.cert.read_bytes()
     cert = x509.load_der_x509_certificate(der)
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
