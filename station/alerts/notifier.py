@@ -50,6 +50,7 @@ class TargetStatus:
 
     target: str
     waiting: int
+    held: int  # of `waiting`: held back for the next digest (no token, or a failed send)
     messages_sent: int
     alerts_delivered: int
     failed_sends: int
@@ -94,8 +95,8 @@ class _Channel:
         with self.cond:
             waiting = len(self.inbox) + len(self.backlog)
             return TargetStatus(
-                self.name, waiting, self.sent, self.delivered, self.failed, self.dropped,
-                self.last_error,
+                self.name, waiting, len(self.backlog), self.sent, self.delivered, self.failed,
+                self.dropped, self.last_error,
             )  # fmt: skip
 
     def idle(self) -> bool:
