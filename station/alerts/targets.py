@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -11,7 +12,7 @@ from apprise.plugins.dingtalk import NotifyDingTalk
 
 # The schemes this station documents and tests; any other Apprise scheme also works.
 KNOWN_SCHEMES = {
-    "wecombot": "WeCom (企业微信) group robot: wecombot://BOTKEY",
+    "wecombot": "WeCom (企业微信) group robot: wecombot://BOTKEY (or its webhook address as is)",
     "dingtalk": "DingTalk (钉钉) group robot: dingtalk://TOKEN/ or dingtalk://SECRET@TOKEN/",
     "json": "a generic JSON webhook: json://host:port/path (jsons:// for HTTPS)",
     "mailto": "e-mail: mailto://user:password@smtp.example.com?to=ops@example.com",
@@ -38,14 +39,24 @@ class TargetError(ValueError):
 
 
 def masked(url: str) -> str:
-    """The URL's scheme and host part only, for errors and logs (keys and passwords cut)."""
+    """The URL's scheme and host only, for errors and logs (keys, tokens and passwords cut)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return url[:12] + ("…" if len(url) > 12 else "")
+        return url[:4] + ("…" if len(url) > 4 else "")
     host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
-    if scheme in ("wecombot", "dingtalk"):  # the "host" of a robot URL is its key
+    # Many Apprise schemes carry a key where a host would be (wecombot://BOTKEY): show a host
+    # only when it looks like one.
+    if host != "localhost" and not re.search(r"[.:]", host):
         host = host[:2] + "…" if host else ""
     return f"{scheme}://{host}"
+
+
+def _without_secrets(text: str, url: str) -> str:
+    """`text` (an Apprise error) with every longer piece of `url` after the scheme cut out."""
+    for piece in sorted(re.split(r"[/:@?&=#]+", url.partition("://")[2]), key=len, reverse=True):
+        if len(piece) >= 4:
+            text = text.replace(piece, "…")
+    return text
 
 
 def open_target(url: str, where: str = "alerts.targets") -> NotifyBase:
@@ -58,8 +69,8 @@ def open_target(url: str, where: str = "alerts.targets") -> NotifyBase:
         plugin: Any = apprise.Apprise.instantiate(url, suppress_exceptions=False)
     except Exception as exc:  # Apprise raises its own types and ValueError/TypeError
         raise TargetError(
-            f"{where}: {masked(url)} is not usable: {exc}. Check the key or token in the robot's "
-            "webhook address"
+            f"{where}: {masked(url)} is not usable: {_without_secrets(str(exc), url).rstrip('.')}. "
+            "Check the key or token in the robot's webhook address"
         ) from exc
     if plugin is None:
         schemes = "; ".join(KNOWN_SCHEMES.values())
