@@ -164,7 +164,14 @@ class _Channel:
                 key=[Severity.INFO, Severity.WARNING, Severity.CRITICAL].index,
             )
             ok = bool(self.plugin.notify(body=body, title=title, notify_type=NOTIFY_TYPE[worst]))
-            error = "" if ok else "the target refused the message or did not answer (see log)"
+            error = (
+                ""
+                if ok
+                else (
+                    getattr(self.plugin, "last_refusal", "")
+                    or "the target refused the message or did not answer (see the apprise log)"
+                )
+            )
         except Exception as exc:  # a plugin bug must not kill the thread or reach the line
             ok, error = False, f"{type(exc).__name__}: {exc}"
         if ok:

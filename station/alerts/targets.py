@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
 
 import apprise
 from apprise.plugins import NotifyBase
-from apprise.plugins.dingtalk import NotifyDingTalk
+
+from station.alerts.robots import checked
 
 # The schemes this station documents and tests; any other Apprise scheme also works.
 KNOWN_SCHEMES = {
@@ -17,21 +17,6 @@ KNOWN_SCHEMES = {
     "json": "a generic JSON webhook: json://host:port/path (jsons:// for HTTPS)",
     "mailto": "e-mail: mailto://user:password@smtp.example.com?to=ops@example.com",
 }
-
-
-class SignedDingTalk(NotifyDingTalk):
-    """Apprise's DingTalk robot with its signature URL-encoded once, as DingTalk checks it.
-
-    Apprise (2.3.0 and before) quotes the base64 signature and then hands it to requests as a query
-    parameter, which quotes it again ('%2B' becomes '%252B'); a robot with 加签 (signing) then
-    answers errcode 310000 "sign not match". Unquoting here leaves one encoding, and is a no-op
-    once Apprise stops quoting (base64 has no '%').
-    """
-
-    def get_signature(self):
-        """(timestamp, signature) with the signature as plain base64."""
-        timestamp, signature = super().get_signature()
-        return timestamp, unquote(signature)
 
 
 class TargetError(ValueError):
@@ -78,8 +63,7 @@ def open_target(url: str, where: str = "alerts.targets") -> NotifyBase:
             f"{where}: {masked(url)} is not an Apprise URL this station knows. "
             f"Use one of: {schemes}"
         )
-    if type(plugin) is NotifyDingTalk and plugin.secret:
-        plugin = SignedDingTalk(**NotifyDingTalk.parse_url(url))
+    plugin = checked(plugin)  # WeCom and DingTalk: read the robot's errcode (robots.py)
     plugin.request_rate_per_sec = 0
     return plugin
 

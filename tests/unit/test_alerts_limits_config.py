@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from station.alerts import AlertsConfig, TargetError, build, open_target
 from station.alerts.limiter import SendWindow
-from station.alerts.targets import SignedDingTalk, masked
+from station.alerts.robots import CheckedDingTalk, CheckedWeComBot
+from station.alerts.targets import masked
 
 
 def test_the_window_never_allows_more_than_the_limit_in_any_window() -> None:
@@ -91,9 +92,20 @@ def test_masked_urls_keep_no_secret() -> None:
     )
 
 
-def test_a_signed_dingtalk_robot_gets_a_signature_encoded_once() -> None:
-    plugin = open_target("dingtalk://SEC0123abcd@token123/")
-    assert isinstance(plugin, SignedDingTalk)
-    _, signature = plugin.get_signature()
-    assert "%" not in signature  # requests encodes it once on the way out
-    assert not isinstance(open_target("dingtalk://token123/"), SignedDingTalk)
+def test_robots_get_the_twins_that_read_the_robots_answer() -> None:
+    key = "693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa"
+    for url in (
+        f"wecombot://{key}",
+        f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}",  # as the robot shows it
+    ):
+        plugin = open_target(url)
+        assert isinstance(plugin, CheckedWeComBot) and plugin.key == key
+        assert plugin.request_rate_per_sec == 0  # the notifier's window is the one limit
+    signed = open_target("dingtalk://SEC0123abcd@token123/13800138000")
+    assert isinstance(signed, CheckedDingTalk)
+    assert (signed.secret, signed.token, signed.targets) == (
+        "SEC0123abcd",
+        "token123",
+        ["13800138000"],
+    )
+    assert type(open_target("json://127.0.0.1:8080/x")).__name__ == "NotifyJSON"

@@ -65,7 +65,8 @@ class RobotServer:
         self.received: list[Received] = []
         self.refused: list[tuple[str, str]] = []  # (path, why)
         self.attempts = 0
-        self.statuses: deque[int] = deque()
+        self.statuses: deque[int] = deque()  # scripted HTTP statuses, then 200
+        self.errcodes: deque[int] = deque()  # scripted robot refusals (HTTP 200), then checks
         self.cond = threading.Condition()
         self._accepted_at: dict[str, deque[float]] = {}
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -148,6 +149,8 @@ class RobotServer:
                         return
                     payload = json.loads(raw.decode("utf-8"))
                     code, msg, text = server._check(split.path, query, payload)
+                    if code == 0 and server.errcodes:
+                        code, msg = server.errcodes.popleft(), "scripted refusal"
                     now = server.clock()
                     robot = split.path in ROBOT_PATHS
                     if code == 0 and robot and not server._rate_ok(split.path, now):

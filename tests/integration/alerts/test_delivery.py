@@ -127,6 +127,35 @@ def test_a_500_then_200_delivers_the_alert_once(make_robot) -> None:
     assert (status.messages_sent, status.alerts_delivered, status.failed_sends) == (1, 1, 1)
 
 
+def test_a_robot_refusal_in_errcode_is_retried_not_taken_as_delivered(make_robot) -> None:
+    robot = make_robot()
+    robot.errcodes.extend([45009])  # WeCom: api freq out of limit, with HTTP 200
+    rules = AlertRules("L1")
+    notifier = Notifier([_wecom(robot.port)], retry_first_s=0.2)
+    try:
+        notifier.notify(_fault(rules, "verify_camera"))
+        assert robot.wait_for(lambda: len(robot.received) >= 1)
+    finally:
+        assert notifier.close()
+    assert robot.attempts == 2 and robot.refused == [("/cgi-bin/webhook/send", "scripted refusal")]
+    [status] = notifier.status()
+    assert status.failed_sends == 1 and status.alerts_delivered == 1
+    assert "errcode 45009" in status.last_error
+
+
+def test_a_wrong_robot_key_shows_in_the_status_and_never_raises(make_robot) -> None:
+    robot = make_robot()
+    robot.errcodes.extend([93000] * 100)  # WeCom: invalid webhook url (a wrong key)
+    rules = AlertRules("L1")
+    notifier = Notifier([_wecom(robot.port)], retry_first_s=0.05, retry_max_s=0.1)
+    notifier.notify(_fault(rules, "inkjet_1"))
+    assert robot.wait_for(lambda: robot.attempts >= 3)
+    [status] = notifier.status()
+    assert status.alerts_delivered == 0 and status.failed_sends >= 2 and status.held == 1
+    assert "WeCom robot refused the message: HTTP 200, errcode 93000" in status.last_error
+    assert notifier.close(timeout_s=0.5) is False
+
+
 def test_close_sends_what_waits_and_counts_what_the_limit_held_back(make_robot, clock) -> None:
     robot = make_robot(clock=clock)
     rules = AlertRules("L1")
