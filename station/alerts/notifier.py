@@ -156,7 +156,7 @@ class _Channel:
         """Send one message; returns how many alerts it carried (0: the send failed)."""
         try:
             if len(alerts) == 1:
-                title, body, n = texts.title(alerts[0]), texts.body(alerts[0]), 1
+                (title, body), n = texts.fitted(alerts[0], self.budget), 1
             else:
                 title, body, n = texts.digest(alerts, self.budget)
             worst = max(
@@ -190,7 +190,8 @@ class _Channel:
             return
         self.failed += 1
         self.failures_in_row += 1
-        pause = min(self.retry_max_s, self.retry_first_s * 2 ** (self.failures_in_row - 1))
+        doublings = min(self.failures_in_row - 1, 30)  # days of failures must not overflow
+        pause = min(self.retry_max_s, self.retry_first_s * 2**doublings)
         self.retry_at = self.clock() + pause
         if not from_backlog:  # a lone alert goes back to wait at the head
             self.backlog.extendleft(reversed(alerts))

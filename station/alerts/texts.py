@@ -131,13 +131,16 @@ def where(alert: Alert) -> str:
     )
 
 
-def body(alert: Alert) -> str:
-    """The full text of one alert: where, then Chinese, then English, then when (UTC)."""
+def body(alert: Alert, clip: int = DETAIL_MAX_CHARS) -> str:
+    """The full text of one alert: where, then Chinese, then English, then when (UTC).
+
+    What the source said (`message`, `hint`) is cut to `clip` characters.
+    """
     t, v = TEXTS[alert.kind], _values(alert)
-    detail = f"：{_clip(alert.message)}" if alert.message else ""
-    detail_en = f": {_clip(alert.message)}" if alert.message else ""
-    hint_zh = t.hint_zh + (f"（设备提示：{_clip(alert.hint)}）" if alert.hint else "")
-    hint_en = f"{_clip(alert.hint)}. {t.hint_en}" if alert.hint else t.hint_en
+    detail = f"：{_clip(alert.message, clip)}" if alert.message else ""
+    detail_en = f": {_clip(alert.message, clip)}" if alert.message else ""
+    hint_zh = t.hint_zh + (f"（设备提示：{_clip(alert.hint, clip)}）" if alert.hint else "")
+    hint_en = f"{_clip(alert.hint, clip)}. {t.hint_en}" if alert.hint else t.hint_en
     return "\n".join(
         [
             where(alert),
@@ -148,6 +151,18 @@ def body(alert: Alert) -> str:
             _stamp(alert.at),
         ]
     )
+
+
+def fitted(alert: Alert, budget_bytes: int) -> tuple[str, str]:
+    """(title, body) of one alert within `budget_bytes` (UTF-8, title included): a long detail
+    from the source is cut shorter until it fits (a WeCom robot takes 2,048 bytes)."""
+    head = title(alert)
+    for clip in (DETAIL_MAX_CHARS, 120, 40, 10):
+        text = body(alert, clip)
+        if len(head.encode()) + 2 + len(text.encode()) <= budget_bytes:
+            return head, text
+    room = max(0, budget_bytes - len(head.encode()) - 2 - 3)
+    return head, text.encode()[:room].decode(errors="ignore") + "…"
 
 
 def digest_line(alert: Alert) -> str:

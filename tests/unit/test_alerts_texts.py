@@ -90,3 +90,14 @@ def test_a_digest_fits_its_budget_and_says_what_follows() -> None:
     assert "处理：" in body and "What to do:" in body
     _, body_all, n_all = texts.digest(alerts[:3], 4000)
     assert n_all == 3 and "稍后" not in body_all
+
+
+def test_a_long_detail_is_cut_to_fit_a_wecom_robot() -> None:
+    what = "喷头温度异常，" * 200  # 1,400 Chinese characters: 4,200 bytes
+    alert = Alert(AlertKind.DEVICE_FAULT, Severity.CRITICAL, "L1", "B1", "inkjet_1", what,
+                  hint="请联系设备供应商" * 50, at=T0)  # fmt: skip
+    head, body = texts.fitted(alert, 2048)
+    assert len(head.encode()) + 2 + len(body.encode()) <= 2048
+    lines = body.splitlines()
+    assert lines[0].endswith("设备 Device: inkjet_1") and lines[2].startswith("处理：")
+    assert lines[4].startswith("What to do: ") and lines[-1].endswith("UTC")
