@@ -23,6 +23,7 @@ __all__ = [
     "TargetStatus",
     "build",
     "open_target",
+    "send_test",
 ]
 
 
@@ -35,3 +36,15 @@ def build(config: AlertsConfig, line: str) -> tuple[AlertRules, Notifier]:
         pool_thresholds=dict(config.pool_thresholds),
     )
     return rules, Notifier(config.targets, per_minute=config.per_minute)
+
+
+def send_test(config: AlertsConfig, line: str, timeout_s: float = 30.0) -> tuple[TargetStatus, ...]:
+    """Send one test alert to every target and wait for it (`station alerts test`).
+
+    Returns each target's status after the wait: `alerts_delivered` 1 when it arrived, else
+    `last_error` says what the target answered.
+    """
+    notifier = Notifier(config.targets, per_minute=config.per_minute, retry_first_s=1.0)
+    notifier.notify(Alert(AlertKind.TEST, Severity.INFO, line))
+    notifier.close(timeout_s)
+    return notifier.status()

@@ -16,6 +16,7 @@ class AlertKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     POOL_LOW = "pool_low"
     POOL_EMPTY = "pool_empty"
+    TEST = "test"
 
 
 class Severity(StrEnum):

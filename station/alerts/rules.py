@@ -102,6 +102,10 @@ class AlertRules:
             (d, c) for d, c in self._faults if d != device or (code is not None and c != code)
         }
 
+    def fault_cleared(self, code: str) -> None:
+        """A fault named `code` is cleared on whichever device had it (the line's alarm_cleared)."""
+        self._faults = {(d, c) for d, c in self._faults if c != code}
+
     def line_state(
         self, state: LineState, now: datetime | None = None, reason: str = ""
     ) -> Alert | None:

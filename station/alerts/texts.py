@@ -79,6 +79,14 @@ TEXTS: dict[AlertKind, KindText] = {
         "立即导入或生成新码（station codes import / generate），然后重新启动产线",
         "Import or generate codes now (station codes import / generate), then start the line again",
     ),
+    AlertKind.TEST: KindText(
+        "测试消息",
+        "Test message",
+        "这是产线 {line} 的测试告警，收到即表示推送通道正常",
+        "This is a test alert from line {line}: if it arrived, the channel works",
+        "无需处理",
+        "Nothing to do",
+    ),
 }
 
 SEVERITY_ZH = {Severity.INFO: "通知", Severity.WARNING: "警告", Severity.CRITICAL: "严重"}

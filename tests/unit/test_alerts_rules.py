@@ -98,3 +98,11 @@ def test_bad_inputs_are_named() -> None:
         rules.line_state("paused", T0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="stopped_minutes"):
         AlertRules("L1", stopped_minutes=0)
+
+
+def test_a_cleared_alarm_code_re_arms_the_fault_on_its_device() -> None:
+    rules = AlertRules("L1")
+    assert rules.device_fault("inkjet", "ink out", code="fault:inkjet", now=T0) is not None
+    assert rules.device_fault("inkjet", "ink out", code="fault:inkjet", now=T0) is None
+    rules.fault_cleared("fault:inkjet")
+    assert rules.device_fault("inkjet", "ink out", code="fault:inkjet", now=T0) is not None

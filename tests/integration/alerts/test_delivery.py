@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from station.alerts import AlertRules, Notifier, open_target
+from station.alerts import AlertRules, AlertsConfig, Notifier, open_target, send_test
 
 WHEN = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 KEY = "693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa"
@@ -178,3 +178,11 @@ def test_close_flushes_alerts_just_queued(make_robot) -> None:
     assert notifier.close(timeout_s=30)
     joined = "\n".join(robot.texts())
     assert all(d in joined for d in ("b1", "b2", "b3"))
+
+
+def test_send_test_reports_per_target_what_arrived(make_robot) -> None:
+    robot = make_robot()
+    cfg = AlertsConfig(targets=(f"json://127.0.0.1:{robot.port}/hook", "json://127.0.0.1:9/x"))
+    ok, down = send_test(cfg, "L5", timeout_s=3)
+    assert ok.alerts_delivered == 1 and "测试消息" in robot.texts()[0] and "L5" in robot.texts()[0]
+    assert down.alerts_delivered == 0 and down.failed_sends >= 1 and down.waiting == 1
