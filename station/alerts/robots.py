@@ -34,7 +34,7 @@ def _post(plugin: Any, name: str, url: str, payload: dict) -> bool:
             headers={"User-Agent": plugin.app_id},
             timeout=httpx.Timeout(read_s, connect=connect_s),
             verify=plugin.verify_certificate,
-            follow_redirects=bool(plugin.redirects),
+            follow_redirects=bool(getattr(plugin, "redirects", True)),  # Apprise ≥ 2 only
         )
     except httpx.HTTPError as exc:
         plugin.last_refusal = f"{name} did not answer: {type(exc).__name__}: {exc}"
@@ -59,6 +59,9 @@ def _post(plugin: Any, name: str, url: str, payload: dict) -> bool:
 class CheckedWeComBot(NotifyWeComBot):
     """Apprise's WeCom robot (wecombot://KEY) that counts a refusal in `errcode` as a failure."""
 
+    # WeCom: text.content at most 2,048 bytes (errcode 40058 beyond); Apprise 1.9 said 32 kB.
+    body_maxlen = 2048
+
     def send(self, body: str, title: str = "", notify_type=NotifyType.INFO, **kwargs) -> bool:
         """Post a text message to the robot's webhook (`api_url`)."""
         text = f"{title}\r\n{body}" if title else body
@@ -69,6 +72,9 @@ class CheckedWeComBot(NotifyWeComBot):
 
 class CheckedDingTalk(NotifyDingTalk):
     """Apprise's DingTalk robot (dingtalk://[SECRET@]TOKEN/) that reads `errcode`, signed once."""
+
+    # DingTalk refuses a request over 20,000 bytes; room left for the rest of the payload.
+    body_maxlen = 19000
 
     def send(self, body: str, title: str = "", notify_type=NotifyType.INFO, **kwargs) -> bool:
         """Post a text message, signed when the robot has a secret, @-ing the URL's phones."""

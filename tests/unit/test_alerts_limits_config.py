@@ -109,3 +109,10 @@ def test_robots_get_the_twins_that_read_the_robots_answer() -> None:
         ["13800138000"],
     )
     assert type(open_target("json://127.0.0.1:8080/x")).__name__ == "NotifyJSON"
+
+
+def test_a_wecom_robot_message_budget_is_its_2048_bytes() -> None:
+    from station.alerts.targets import body_budget
+
+    assert body_budget(open_target("wecombot://abc123")) == 2048
+    assert body_budget(open_target("dingtalk://token123/")) == 4000  # our cap: short digests
