@@ -9,8 +9,9 @@ ring the PLC writes, a reject pointer and ring the station writes, and so on. A 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -192,3 +193,46 @@ def layout_keys() -> list[str]:
     """Every signal key and ring length a vendor map takes from config."""
     skip = {"max_read", "bits_in_words", "what", "word_name", "bit_name"}
     return [f.name for f in fields(Layout) if f.name not in skip]
+
+
+def build_layout(
+    values: Mapping[str, Any],
+    parse: Callable[[str, str], Word | Bit],
+    *,
+    what: str,
+    bit_example: str,
+    word_example: str,
+    **options: Any,
+) -> Layout:
+    """A Layout from a vendor map's values: `parse(text, key)` turns an address into a reference.
+
+    Keys ending in `_bit` take bit addresses, `_len` numbers, the rest word addresses.
+    """
+    refs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.endswith("_len") or value is None:
+            refs[key] = value
+            continue
+        ref = parse(value, key)
+        if key.endswith("_bit") and not isinstance(ref, Bit):
+            raise ValueError(f"{what}: {key}={value!r} must be a bit ({bit_example})")
+        if not key.endswith("_bit") and not isinstance(ref, Word):
+            raise ValueError(f"{what}: {key}={value!r} must be a word ({word_example})")
+        refs[key] = ref
+    return Layout(**refs, what=what, **options)
+
+
+def map_values(data: Mapping[str, Any], known: set[str], what: str) -> dict[str, Any]:
+    """Config table → constructor arguments: unknown keys refused naming them, and "none" (or -1,
+    TOML has no null) switching an optional signal off; a line_stop_word turns the default bit off.
+    """
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{what}: unknown key(s) {unknown}; known: {sorted(known)}")
+    values = {
+        k: None if k in OPTIONAL_KEYS and str(v).lower() in ("none", "-1") else v
+        for k, v in data.items()
+    }
+    if values.get("line_stop_word") and "line_stop_bit" not in values:
+        values["line_stop_bit"] = None
+    return values

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from drivers.plc.layout import OPTIONAL_KEYS, Bit, Layout, Word
+from drivers.plc.layout import Bit, Layout, Word, build_layout, map_values
 
 S7_MAX_READ = 100
 """Words per read: an S7-1200/1500 PDU of 240 bytes carries 222 data bytes (111 words)."""
@@ -90,6 +90,12 @@ def bit_ref(a: S7Bit) -> Bit:
     return Bit(f"DB{a.db}", a.byte * 8 + a.bit)
 
 
+def s7_ref(text: str, key: str) -> Word | Bit:
+    """An S7 address as a Layout reference."""
+    a = parse_s7_address(text, key)
+    return bit_ref(a) if isinstance(a, S7Bit) else word_ref(a)
+
+
 def word_name(w: Word) -> str:
     """A Layout word back in S7 notation (for error messages)."""
     return f"{w.area}.DBW{w.index * 2}"
@@ -133,29 +139,15 @@ class S7Map:
         object.__setattr__(self, "layout", self._build())
 
     def _build(self) -> Layout:
-        refs: dict[str, Any] = {}
-        for f in fields(self):
-            if f.name == "layout":
-                continue
-            value = getattr(self, f.name)
-            if f.name.endswith("_len"):
-                refs[f.name] = value
-                continue
-            if value is None:
-                refs[f.name] = None
-                continue
-            addr = parse_s7_address(value, f.name)
-            want_bit = f.name.endswith("_bit")
-            if want_bit and not isinstance(addr, S7Bit):
-                raise ValueError(f"s7 map: {f.name}={value!r} must be a bit (DB<n>.DBX<b>.<bit>)")
-            if not want_bit and not isinstance(addr, S7Word):
-                raise ValueError(f"s7 map: {f.name}={value!r} must be a word (DB<n>.DBW<b>)")
-            refs[f.name] = bit_ref(addr) if isinstance(addr, S7Bit) else word_ref(addr)
-        return Layout(
-            **refs,
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "layout"}
+        return build_layout(
+            values,
+            s7_ref,
+            what="s7 map",
+            bit_example="DB<n>.DBX<byte>.<bit>",
+            word_example="DB<n>.DBW<byte>",
             max_read=S7_MAX_READ,
             bits_in_words=True,
-            what="s7 map",
             word_name=word_name,
             bit_name=bit_name,
         )
@@ -167,14 +159,4 @@ class S7Map:
         TOML has no null: "none" (or -1) switches an optional signal off.
         """
         known = {f.name for f in fields(cls)} - {"layout"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"s7 map: unknown key(s) {unknown}; known: {sorted(known)}")
-        values = {
-            k: None if k in OPTIONAL_KEYS and str(v).lower() in ("none", "-1") else v
-            for k, v in data.items()
-        }
-        # Setting one line stop form in config switches the default other one off.
-        if values.get("line_stop_word") and "line_stop_bit" not in values:
-            values["line_stop_bit"] = None
-        return cls(**values)
+        return cls(**map_values(data, known, "s7 map"))
