@@ -119,12 +119,15 @@ class Layout:
                 yield key, b
 
     def _check_overlaps(self) -> None:
-        """Two names on one word (or bit) would corrupt each other: refuse, naming both."""
+        """Two names on one word (or bit) would corrupt each other: refuse, naming both.
+
+        Bits may share a word (S7: DBX80.0 and DBX80.1); a bit may not lie inside a word signal.
+        """
         owner: dict[tuple[str, str, int], str] = {}
 
         def claim(cell: tuple[str, str, int], key: str, where: str) -> None:
             other = owner.setdefault(cell, key)
-            if other != key:
+            if other != key and not (key in BIT_KEYS and other in BIT_KEYS and cell[0] == "w"):
                 raise ValueError(f"{self.what}: {key} and {other} share {where}")
 
         for key, w, n in self.spans():
