@@ -29,8 +29,7 @@ def protocol_of(url: str) -> str:
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in _SCHEMES:
         raise ValueError(
-            f"plc url {url!r}: unknown scheme; use "
-            + ", ".join(_EXAMPLES[p] for p in PROTOCOLS)
+            f"plc url {url!r}: unknown scheme; use " + ", ".join(_EXAMPLES[p] for p in PROTOCOLS)
         )
     return _SCHEMES[scheme]
 

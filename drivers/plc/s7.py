@@ -58,6 +58,25 @@ def parse_s7_url(url: str) -> S7Settings:
     return S7Settings(parts.hostname, parts.port or 102, rack, slot)
 
 
+class _Client(Client):
+    """snap7's client with our timeout from the first S7 request on.
+
+    snap7 3.3 opens the connection with a fixed 5 s socket timeout and only then lets us change
+    it; the S7 setup exchange (the first request) already runs on the bounded socket here.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self.timeout_s = timeout_s
+
+    def _setup_communication(self) -> None:
+        conn = self.connection
+        if conn is not None and conn.socket is not None:
+            conn.timeout = self.timeout_s
+            conn.socket.settimeout(self.timeout_s)
+        super()._setup_communication()
+
+
 class S7Bus(BusLink):
     """Words and bits of data blocks through one snap7 client; calls bounded by timeout_s."""
 
@@ -70,13 +89,9 @@ class S7Bus(BusLink):
         s = self.settings
         # snap7 connects with a fixed 5 s timeout: a quick TCP probe keeps a dead host within ours.
         socket.create_connection((s.host, s.port), timeout=self.timeout_s).close()
-        client = Client()
+        client = _Client(self.timeout_s)
         self._client = client
         client.connect(s.host, s.rack, s.slot, s.port)
-        conn = client.connection
-        if conn is not None and conn.socket is not None:
-            conn.timeout = self.timeout_s
-            conn.socket.settimeout(self.timeout_s)
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -92,14 +107,16 @@ class S7Bus(BusLink):
             assert self._client is not None
             try:
                 return fn(self._client)
-            except S7TimeoutError as exc:
+            except (S7TimeoutError, TimeoutError) as exc:
                 self.close()
                 raise DriverTimeout(
                     self.name, self.url, f"{what}: no answer within {self.timeout_s} s"
                 ) from exc
             except S7ProtocolError as exc:
                 text = str(exc)
-                if "operation failed" in text:  # the CPU answered with an item error
+                # A well-formed error answer (item return code, or error class in the header)
+                # is the CPU refusing this request; the link itself is fine.
+                if "operation failed" in text or "protocol error (class=" in text:
                     raise S7Refused(
                         self.name,
                         self.url,

@@ -67,9 +67,10 @@ class _LineServer(Server):
 
     def stop(self) -> int:
         """Stop listening and cut every client at once."""
-        self.running = False
         self.drop_connections()
-        return super().stop()
+        code = super().stop()
+        self.drop_connections()
+        return code
 
     def _process_request(self, request_data: bytes, client_address: tuple[str, int]) -> Any:
         if self.delay_s:
