@@ -159,6 +159,11 @@ class HandshakePLC:
         self.close()
 
     @property
+    def kicks_now(self) -> bool:
+        """True when a reject request fires the kicker at once (kick bit, no item tracking)."""
+        return self.layout.reject_bit is not None
+
+    @property
     def trigger_count(self) -> int:
         """Triggers counted so far (the PLC's counter, unwrapped past 65535)."""
         return self._total

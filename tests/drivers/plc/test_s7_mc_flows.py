@@ -67,6 +67,7 @@ def preset_counter(sim: Any, value: int) -> None:
 
 def test_trigger_ring_round_trip(line: tuple[str, Any, HandshakePLC]) -> None:
     _, sim, plc = line
+    assert not plc.kicks_now
     assert plc.poll_triggers() == []
     seqs = [sim.trigger() for _ in range(3)]
     assert seqs == [500, 501, 502]
@@ -199,6 +200,7 @@ def test_kick_bit_kicks_the_last_item_and_leaves_the_line_stop_bit_alone(proto: 
     sim = sim_for(proto, KICK[proto])
     try:
         with driver_for(proto, sim, KICK[proto]) as plc:
+            assert plc.kicks_now
             plc.set_line_stop(True)  # the bit beside the kick bit (S7: the same byte)
             sim.trigger()
             seq = sim.trigger()
