@@ -57,3 +57,62 @@ def test_each_simulator_starts_and_serves_its_driver(proto: str) -> None:
         sim.stop()
     with pytest.raises(ValueError, match="expected one of"):
         start_plc_sim("profinet")
+
+
+S7_TOML = """
+[devices.plc]
+protocol = "s7"
+url = "s7://127.0.0.1:102?rack=0&slot=1"
+timeout_ms = 500
+heartbeat_timeout_ms = 2000
+
+[devices.plc.register_map]
+trigger_counter = "DB20.DBW0"
+plc_heartbeat = "DB20.DBW2"
+rejects_done = "DB20.DBW4"
+trigger_ring = "DB20.DBW6"
+trigger_ring_len = 16
+station_heartbeat = "DB21.DBW0"
+stack_light = "DB21.DBW2"
+reject_write_ptr = "DB21.DBW4"
+reject_ring = "DB21.DBW6"
+reject_ring_len = 16
+line_stop_bit = "DB21.DBX40.0"
+case_result = "DB21.DBW42"
+cases_placed = "DB21.DBW46"
+"""
+
+MC_TOML = """
+[devices.plc]
+protocol = "mc"
+url = "mc://127.0.0.1:5007"
+
+[devices.plc.register_map]
+trigger_counter = "D500"
+trigger_ring = "D503"
+plc_heartbeat = "D501"
+rejects_done = "D502"
+line_stop_bit = "M300"
+reject_bit = "M301"
+case_result = "none"
+"""
+
+
+@pytest.mark.parametrize("text", [S7_TOML, MC_TOML])
+def test_the_proposed_config_shape_runs_a_line(text: str) -> None:
+    import tomllib
+
+    cfg = tomllib.loads(text)["devices"]["plc"]
+    sim = start_plc_sim(cfg["protocol"], cfg["register_map"], first_seq=3)
+    try:
+        with open_line_plc(
+            cfg["protocol"], sim.url, address_map=cfg["register_map"], timeout_s=0.5
+        ) as plc:
+            seq = sim.trigger()
+            assert plc.poll_triggers() == [Trigger(seq, 1)]
+            plc.request_reject(seq)
+            assert sim.rejects() == [seq]
+            plc.set_line_stop(True)
+            assert sim.line_stop
+    finally:
+        sim.stop()
