@@ -12,8 +12,8 @@ from drivers.plc.base import (
     open_plc,
 )
 from drivers.plc.factory import open_line_plc, start_plc_sim
-from drivers.plc.mcmap import MCMap
-from drivers.plc.s7map import S7Map
+from drivers.plc.mc.addresses import MCMap
+from drivers.plc.s7.addresses import S7Map
 
 __all__ = [
     "LinePLC",

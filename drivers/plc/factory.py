@@ -60,7 +60,7 @@ def open_line_plc(
     """The driver for `protocol` at `url` (protocol None: taken from the URL); not connected."""
     proto = _check(protocol, url)
     if proto == "s7":
-        from drivers.plc.s7 import S7PLC
+        from drivers.plc.s7.driver import S7PLC
 
         return S7PLC(
             url,
@@ -70,7 +70,7 @@ def open_line_plc(
             heartbeat_timeout_ms=heartbeat_timeout_ms,
         )
     if proto == "mc":
-        from drivers.plc.mc import MCPLC
+        from drivers.plc.mc.driver import MCPLC
 
         return MCPLC(
             url,
@@ -113,11 +113,11 @@ def start_plc_sim(
         station_timeout_ms=station_timeout_ms,
     )
     if protocol == "s7":
-        from drivers.plc.sims7 import SimS7PLC
+        from drivers.plc.s7.sim import SimS7PLC
 
         return SimS7PLC(address_map or None, **kw).start()
     if protocol == "mc":
-        from drivers.plc.simmc import SimMCPLC
+        from drivers.plc.mc.sim import SimMCPLC
 
         return SimMCPLC(address_map or None, **kw).start()
     if protocol == "modbus":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from drivers.plc.layout import Bit, Layout, Word, build_layout, map_values
-from drivers.plc.mccodec import MAX_WORDS
+from drivers.plc.mc.codec import MAX_WORDS
 
 _ADDR = re.compile(r"([A-Z]+)(\d+)")
 MAX_DEVICE = 0xFFFFFF

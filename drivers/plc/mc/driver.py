@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from drivers.errors import DeviceFault, DriverConnectionError, DriverProtocolError, DriverTimeout
-from drivers.plc import mccodec as mc
 from drivers.plc.handshake import BusLink, HandshakePLC
 from drivers.plc.layout import Bit, Word
-from drivers.plc.mcmap import MCMap, bit_name, word_name
+from drivers.plc.mc import codec as mc
+from drivers.plc.mc.addresses import MCMap, bit_name, word_name
 
 
 class MCRefused(DeviceFault):

@@ -21,9 +21,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from drivers.plc import mccodec as mc
 from drivers.plc.layout import Bit, Word
-from drivers.plc.mcmap import MCMap
+from drivers.plc.mc import codec as mc
+from drivers.plc.mc.addresses import MCMap
 from drivers.plc.simcore import CoreFacade, PlcCore
 
 END_DEVICE_RANGE = 0xC056

@@ -21,7 +21,7 @@ from snap7.type import Area, WordLen
 from drivers.errors import DeviceFault, DriverConnectionError, DriverProtocolError, DriverTimeout
 from drivers.plc.handshake import BusLink, HandshakePLC
 from drivers.plc.layout import Bit, Word
-from drivers.plc.s7map import S7Map, bit_name, word_name
+from drivers.plc.s7.addresses import S7Map, bit_name, word_name
 
 T = TypeVar("T")
 

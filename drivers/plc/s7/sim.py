@@ -27,7 +27,7 @@ from snap7.server import EVC_DATA_WRITE, Server
 from snap7.type import SrvArea, SrvEvent, WordLen
 
 from drivers.plc.layout import Bit, Word
-from drivers.plc.s7map import S7Map, S7Word, parse_s7_address, word_ref
+from drivers.plc.s7.addresses import S7Map, S7Word, parse_s7_address, word_ref
 from drivers.plc.simcore import CoreFacade, PlcCore
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from drivers.plc.base import Trigger
 from drivers.plc.factory import open_line_plc, protocol_of, start_plc_sim
-from drivers.plc.mc import MCPLC
+from drivers.plc.mc.driver import MCPLC
 from drivers.plc.modbus import ModbusPLC
-from drivers.plc.s7 import S7PLC
+from drivers.plc.s7.driver import S7PLC
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.plc import mccodec as mc
 from drivers.plc.layout import Bit, Word
-from drivers.plc.mc import parse_mc_url
-from drivers.plc.mcmap import MCMap, parse_mc_address
+from drivers.plc.mc import codec as mc
+from drivers.plc.mc.addresses import MCMap, parse_mc_address
+from drivers.plc.mc.driver import parse_mc_url
 
 HEADER = bytes.fromhex("50 00 00 FF FF 03 00")  # [REF] subheader, network 0, PC FF, I/O 03FF, st 0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from drivers.plc.layout import Bit, Word
-from drivers.plc.s7 import parse_s7_url
-from drivers.plc.s7map import S7Bit, S7Map, S7Word, parse_s7_address
+from drivers.plc.s7.addresses import S7Bit, S7Map, S7Word, parse_s7_address
+from drivers.plc.s7.driver import parse_s7_url
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ from drivers.errors import DriverConnectionError, DriverError, DriverTimeout
 from drivers.plc.base import StackLight, Trigger, TriggersLost
 from drivers.plc.factory import open_line_plc, start_plc_sim
 from drivers.plc.handshake import HandshakePLC
-from drivers.plc.mc import MCRefused
-from drivers.plc.s7 import S7Refused
-from drivers.plc.simmc import SimMCPLC
-from drivers.plc.sims7 import SimS7PLC
+from drivers.plc.mc.driver import MCRefused
+from drivers.plc.mc.sim import SimMCPLC
+from drivers.plc.s7.driver import S7Refused
+from drivers.plc.s7.sim import SimS7PLC
 
 TIMEOUT_S = 0.3
 PROTOCOLS = ["s7", "mc"]
