@@ -25,7 +25,8 @@ def _url(prefix: str) -> str:
 def test_real_cpu_polls_and_heartbeats(prefix: str) -> None:
     url = _url(prefix)
     if not url:
-        pytest.skip(f"set LINESTATION_HARDWARE={prefix}:<url>")
+        cpu = {"plc-s7": "a Siemens S7-1200/1500 CPU", "plc-mc": "a Mitsubishi MELSEC CPU"}[prefix]
+        pytest.skip(f"needs {cpu} on the network; name it in LINESTATION_HARDWARE={prefix}:<url>")
     with open_line_plc(None, url, name="hardware-plc", timeout_s=1.0,
                        heartbeat_timeout_ms=3000) as plc:  # fmt: skip
         plc.poll_triggers()
