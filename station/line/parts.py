@@ -72,3 +72,15 @@ class RunStats:
     late: int = 0
     reasons: Counter = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
+
+
+def latency_summary(values_ms: list[float]) -> dict:
+    """p50, p99 and max of trigger → decision times, in ms, rounded to 0.1 ({} when none)."""
+    if not values_ms:
+        return {}
+    v = sorted(values_ms)
+    return {
+        "p50": round(v[len(v) // 2], 1),
+        "p99": round(v[int(len(v) * 0.99) - 1], 1),
+        "max": round(v[-1], 1),
+    }

@@ -167,7 +167,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
             if store_failure(exc, engine.url.render_as_string(hide_password=True)) is None:
                 raise  # which `station run` resumes just the same
     st = runner.status()
-    from station.sim.demo import _percentiles
+    from station.line.parts import latency_summary
 
     summary = {
         "batch": b.id,
@@ -180,7 +180,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
         "cases": st.cases,
         "pallets": st.pallets,
         "late": st.late,
-        "latency_ms": _percentiles(runner.snapshot_latencies()),
+        "latency_ms": latency_summary(runner.snapshot_latencies()),
         "seconds": round(elapsed, 1),
         "closed": closed is not None,
         "finish": str(runner.finish_reason or "stopped"),
