@@ -80,6 +80,15 @@ class StationSettings(_Frozen):
     )
     language: Literal["zh", "en"] = "zh"
     data_dir: str = Field("var", description="Folder for logs, exports and the outbox")
+    backup_every_hours: float = Field(
+        24,
+        ge=0,
+        description="The store is copied to <data_dir>/backups when its newest copy is this old "
+        "(`station backup --auto`, the touchscreen and `station serve` check hourly); 0: never",
+    )
+    backup_keep_days: int = Field(
+        30, ge=1, description="Backups older than this are deleted; the newest is always kept"
+    )
     signing_key: str = Field(
         "change-me-station-key", min_length=8, description="HMAC-SHA256 key for batch manifests"
     )
