@@ -17,7 +17,6 @@ the printer's queue depth per kill, the batch closed and delivered once; `statio
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -27,62 +26,7 @@ import time
 from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
-
-STATION = str(Path(sys.executable).with_name("station"))
-
-
-def station(cfg: Path, *args: str, timeout: float = 300, env: dict | None = None):
-    """One `station …` command to completion."""
-    return subprocess.run(
-        [STATION, "--config", str(cfg), *args],
-        capture_output=True, text=True, timeout=timeout, env=env,
-    )  # fmt: skip
-
-
-def last_json(text: str) -> dict:
-    """The JSON object on the last line of stdout."""
-    lines = [ln for ln in text.strip().splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if lines else {}
-
-
-class Sim:
-    """`station sim --world` in its own process, logging to a file nobody has to read."""
-
-    def __init__(self, cfg: Path, items: int, rate: int, caps: Path, journal: Path, seed: int):
-        self.log = (cfg.parent / f"sim-{seed}.log").open("w")
-        self.proc = subprocess.Popen(
-            [STATION, "--config", str(cfg), "sim", "--world", str(items), "--rate", str(rate),
-             "--defects", "0.03", "--seed", str(seed), "--caps", str(caps),
-             "--journal", str(journal)],
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline() if self.proc.stdout else ""
-            if "simulators up" in line or not line:
-                break
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"station sim did not start: see {self.log.name}")
-
-    def kill(self) -> None:
-        """SIGKILL, as a power cut of the machines would."""
-        self.proc.kill()
-        self.close()
-
-    def stop(self) -> None:
-        """SIGTERM and wait."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.close()
-
-    def close(self) -> None:
-        self.proc.wait(30)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self.log.close()
+from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
 
 
 def moment(text: str) -> str:
@@ -149,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = tmp / "config.toml"
         text = on_free_ports(cfg.read_text(encoding="utf-8"))
         receiver_store = tmp / "received"
-        port = _free_port()
+        port = free_port()
         text = text.split("[upstream]")[0] + (
             f'[upstream]\nurl = "http://127.0.0.1:{port}"\ntransport = "epcis-capture"\n'
             'formats = ["epcis-jsonld", "csv"]\n'
@@ -205,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 if voids > row["void_bound"] or not row["closed"] or not row["check_ok"]:
                     problems.append(row)
             push = station(cfg, "sync", "push", "--wait", "--timeout", "300", "--json")
-            delivered = _delivered(receiver_store)
+            delivered = delivered_batches(receiver_store)
             audit = station(cfg, "audit", "verify", "--json",
                             env={**os.environ, "LINESTATION_USER": ""})  # fmt: skip
         finally:
@@ -240,24 +184,6 @@ def main(argv: list[str] | None = None) -> int:
         "check_and_audit_pass": result["check_ok"] and result["audit_ok"],
     }
     return finish(result)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        return sk.getsockname()[1]
-
-
-def _delivered(store: Path) -> dict[str, int]:
-    """Batch id → how many times the receiver committed it (its folders, hidden ones aside)."""
-    counts: dict[str, int] = {}
-    if store.is_dir():
-        for p in store.iterdir():
-            if p.is_dir() and not p.name.startswith("."):
-                counts[p.name] = counts.get(p.name, 0) + 1
-    return counts
 
 
 if __name__ == "__main__":
