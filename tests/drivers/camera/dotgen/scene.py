@@ -181,7 +181,7 @@ def _expose(
     frame = numpy.clip(signal + 0.5, 0, 255).astype(numpy.uint8)
     if rng.random() < 0.3:
         quality = int(rng.integers(80, 96))
-        ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        _ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
         frame = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
     return frame
 
