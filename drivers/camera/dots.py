@@ -1,0 +1,163 @@
+"""The dot-matrix path: inkjet codes on caps, read cap by cap when the fast read came up short.
+
+Each cap (caps.find_caps) is cut out with the case round it painted the cap's own brightness,
+then tried with the cheap passes that earned their time on independent frames (2× upscale, which
+zxing-cpp no longer does for a small crop and whose absence merges dots, then blur, a 3×3
+erosion, the plain crop and the GlobalHistogram binarizer), stopping at the first read. A cap
+still unread is re-rendered: the module lattice is fitted to the drops (lattice.py), every module
+sampled, the grid snapped to a valid QR / Data Matrix size with its fixed patterns redrawn
+(patterns.py), and zxing-cpp decodes that clean image, so its error correction still guards
+against a wrong read. A content check (``accept``) is a second guard. Caps run on a small thread
+pool (zxing-cpp and OpenCV release the GIL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy
+import zxingcpp
+
+from drivers.camera.caps import Cap, cap_count, find_caps
+from drivers.camera.lattice import sample_grids
+from drivers.camera.patterns import snap
+
+_D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+_MAX_CAPS = 48
+_CLEAN_MODULE_PX = 4
+
+
+def _up(crop: numpy.ndarray) -> numpy.ndarray:
+    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
+
+
+# name, image transform, binarizer, scale from crop to pass pixels (measured order: reads first).
+CHEAP_PASSES: tuple[tuple[str, Callable[[numpy.ndarray], numpy.ndarray], str, float], ...] = (
+    ("up2", _up, "LocalAverage", 2.0),
+    ("up2_blur", lambda c: cv2.GaussianBlur(_up(c), (0, 0), 1.5), "LocalAverage", 2.0),
+    ("erode3", lambda c: cv2.erode(c, _D3), "LocalAverage", 1.0),
+    ("crop", lambda c: c, "LocalAverage", 1.0),
+    ("histogram", lambda c: c, "GlobalHistogram", 1.0),
+)
+
+
+def cap_crop(gray: numpy.ndarray, cap: Cap) -> tuple[numpy.ndarray, tuple[int, int]]:
+    """The square round ``cap`` with everything off the cap set to the cap's brightness."""
+    x, y, w, h = cap.box(gray.shape, 1.05)
+    crop = gray[y : y + h, x : x + w].copy()
+    yy, xx = numpy.ogrid[y : y + h, x : x + w]
+    off = (xx - cap.x) ** 2 + (yy - cap.y) ** 2 > cap.r**2
+    inside = crop[~off]
+    crop[off] = int(numpy.percentile(inside, 75)) if inside.size else 200
+    return crop, (x, y)
+
+
+def _render(clean: numpy.ndarray) -> numpy.ndarray:
+    """A clean symbol image: dark modules black, 4 px each, a 4-module quiet zone."""
+    image = numpy.pad(numpy.where(clean, 0, 255).astype(numpy.uint8), 4, constant_values=255)
+    return cv2.resize(
+        image, None, fx=_CLEAN_MODULE_PX, fy=_CLEAN_MODULE_PX, interpolation=cv2.INTER_NEAREST
+    )
+
+
+class DotReader:
+    """Reads the caps of a frame that the fast pass left unread; see the module docstring."""
+
+    def __init__(
+        self,
+        formats: Sequence[str] = ("QRCode", "DataMatrix"),
+        *,
+        accept: Callable[[str], bool] | None = None,
+        workers: int = 2,
+        rerender: bool = True,
+    ) -> None:
+        self._formats = zxingcpp.barcode_formats_from_str(",".join(formats))
+        self.symbologies = [f for f in formats if f in ("QRCode", "DataMatrix")]
+        self.accept = accept
+        self.rerender = rerender
+        self._pool = ThreadPoolExecutor(workers, "dots") if workers > 1 else None
+        self.last_passes: list[str] = []
+
+    def caps(self, gray: numpy.ndarray) -> list[Cap]:
+        """The caps of ``gray``, largest first (at most 48)."""
+        return find_caps(gray)[:_MAX_CAPS]
+
+    def expected(self, caps: list[Cap]) -> int:
+        """How many codes the caps suggest."""
+        return cap_count(caps)
+
+    def _ok(self, barcode: zxingcpp.Barcode) -> bool:
+        return self.accept is None or self.accept(barcode.text)
+
+    def _read(self, image: numpy.ndarray, binarizer: str = "LocalAverage"):
+        return zxingcpp.read_barcodes(
+            image,
+            formats=self._formats,
+            try_rotate=True,
+            try_downscale=False,
+            try_invert=False,
+            binarizer=getattr(zxingcpp.Binarizer, binarizer),
+        )
+
+    def read_cap(self, gray: numpy.ndarray, cap: Cap):
+        """(pass name, barcode, corners in frame pixels) for one cap, or None."""
+        crop, (ox, oy) = cap_crop(gray, cap)
+        for name, make, binarizer, scale in CHEAP_PASSES:
+            for barcode in self._read(make(crop), binarizer):
+                if self._ok(barcode):
+                    pos = barcode.position
+                    corners = tuple(
+                        (round(p.x / scale) + ox, round(p.y / scale) + oy)
+                        for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
+                    )
+                    return name, barcode, corners
+        if not self.rerender:
+            return None
+        for grid in sample_grids(crop):
+            for symbology in self.symbologies:
+                for clean in snap(grid.dark, symbology):
+                    for barcode in self._read(_render(clean)):
+                        if self._ok(barcode):
+                            h, w = grid.dark.shape
+                            rows = numpy.array([-0.5, -0.5, h - 0.5, h - 0.5])
+                            cols = numpy.array([-0.5, w - 0.5, w - 0.5, -0.5])
+                            pts = grid.to_pixels(rows, cols)
+                            corners = tuple((round(x) + ox, round(y) + oy) for x, y in pts)
+                            return "rerender", barcode, corners
+        return None
+
+    def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list:
+        """(pass, barcode, corners) for the given caps, stopping once ``want`` are read."""
+        out = []
+        self.last_passes = []
+        if self._pool is None or len(caps) < 2:
+            for cap in caps:
+                hit = self.read_cap(gray, cap)
+                if hit is not None:
+                    out.append(hit)
+                    if len(out) >= want:
+                        break
+        else:
+            futures = [self._pool.submit(self.read_cap, gray, cap) for cap in caps]
+            for future in futures:
+                hit = future.result()
+                if hit is not None:
+                    out.append(hit)
+                    if len(out) >= want:
+                        for rest in futures:
+                            rest.cancel()
+                        break
+        self.last_passes = [name for name, _, _ in out]
+        return out
+
+
+def uncovered(caps: list[Cap], corners: Sequence[Sequence[tuple[int, int]]]) -> list[Cap]:
+    """The caps holding none of the codes at ``corners`` (their centres)."""
+    centres = [(sum(p[0] for p in c) / len(c), sum(p[1] for p in c) / len(c)) for c in corners]
+    return [
+        cap
+        for cap in caps
+        if not any((x - cap.x) ** 2 + (y - cap.y) ** 2 < cap.r**2 for x, y in centres)
+    ]

@@ -1,0 +1,307 @@
+"""The module lattice of an inkjet dot code: periods and angle from the spectrum, then a grid
+fitted to the dot centres (a low-order polynomial, so a code on a domed cap still fits).
+
+``sample_grid(crop)`` returns the dark/light grid over the dots' bounding box and the map from
+module coordinates back to crop pixels; patterns.snap turns it into a clean symbol.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy
+
+_FFT = 256
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Sampled modules (True = dark) and the module → crop-pixel map of their corners."""
+
+    dark: numpy.ndarray
+    pitch: float
+    coeff_x: numpy.ndarray
+    coeff_y: numpy.ndarray
+    origin: tuple[int, int]  # (i, j) lattice index of dark[0, 0]
+
+    def to_pixels(self, rows: numpy.ndarray, cols: numpy.ndarray) -> numpy.ndarray:
+        """Crop pixel (x, y) of grid positions (row, col) in module units of ``dark``."""
+        i = numpy.asarray(cols, float) + self.origin[0]
+        j = numpy.asarray(rows, float) + self.origin[1]
+        basis = _basis(i, j, len(self.coeff_x))
+        return numpy.stack([basis @ self.coeff_x, basis @ self.coeff_y], axis=-1)
+
+
+def ink_image(crop: numpy.ndarray, pitch_hint: float = 4.0) -> numpy.ndarray:
+    """Darkness above the local background (float32, ~0..1): dots bright, cap and glare dark."""
+    k = max(5, int(pitch_hint * 2.5) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    background = cv2.dilate(crop, kernel)
+    background = cv2.blur(background, (k, k)).astype(numpy.float32)
+    ink = (background - crop.astype(numpy.float32)) / numpy.maximum(background, 16.0)
+    return numpy.clip(ink, 0.0, 1.0)
+
+
+def dot_pitch(ink: numpy.ndarray) -> float | None:
+    """Median distance from a drop to its nearest neighbour: the module pitch, roughly."""
+    dots = dot_centres(ink, 2.5)
+    if len(dots) < 20 or len(dots) > 4000:
+        return None
+    gap = numpy.full(len(dots), numpy.inf)
+    for start in range(0, len(dots), 512):  # blocks keep the distance table small
+        part = dots[start : start + 512]
+        d = ((part[:, None, :] - dots[None, :, :]) ** 2).sum(axis=2)
+        d[numpy.arange(len(part)), numpy.arange(start, start + len(part))] = numpy.inf
+        gap[start : start + len(part)] = d.min(axis=1)
+    return float(numpy.sqrt(numpy.median(gap)))
+
+
+def periods(
+    ink: numpy.ndarray, pitch: float | None = None
+) -> tuple[numpy.ndarray, numpy.ndarray] | None:
+    """Two lattice basis vectors (pixels) from the 2-D spectrum of the ink's Laplacian.
+
+    ``pitch`` (about the module pitch) limits the search to periods within ±30 % of it.
+    """
+    h, w = ink.shape
+    lap = cv2.Laplacian(cv2.GaussianBlur(ink, (0, 0), 0.7), cv2.CV_32F)
+    win = numpy.outer(numpy.hanning(h), numpy.hanning(w)).astype(numpy.float32)
+    size = max(_FFT, 1 << math.ceil(math.log2(max(h, w))))
+    padded = numpy.zeros((size, size), numpy.float32)
+    padded[:h, :w] = lap * win
+    spec = numpy.abs(numpy.fft.rfft2(padded))
+    fy = numpy.fft.fftfreq(size)[:, None]
+    fx = numpy.fft.rfftfreq(size)[None, :]
+    radius = numpy.hypot(fx, fy)
+    low, high = (1 / 9.0, 1 / 2.2) if pitch is None else (1 / (1.3 * pitch), 1 / (0.77 * pitch))
+    band = (radius > low) & (radius < high)
+    spec = numpy.where(band, spec, 0.0)
+    first = numpy.unravel_index(int(numpy.argmax(spec)), spec.shape)
+    f1 = numpy.array([fx[0, first[1]], fy[first[0], 0]])
+    angle = numpy.arctan2(fy, fx) - math.atan2(f1[1], f1[0])
+    across = numpy.abs(numpy.cos(angle)) < math.sin(math.radians(18))
+    same = (radius > 0.75 * numpy.hypot(*f1)) & (radius < 1.33 * numpy.hypot(*f1))
+    spec2 = numpy.where(across & same, spec, 0.0)
+    if spec2.max() <= 0:
+        return None
+    second = numpy.unravel_index(int(numpy.argmax(spec2)), spec2.shape)
+    f2 = numpy.array([fx[0, second[1]], fy[second[0], 0]])
+    freq = numpy.stack([f1, f2])
+    if abs(numpy.linalg.det(freq)) < 1e-6:
+        return None
+    basis = numpy.linalg.inv(freq)  # columns: lattice vectors a1, a2 with f_i · a_j = δ_ij
+    a1, a2 = basis[:, 0], basis[:, 1]
+    if a1[0] * a2[1] - a1[1] * a2[0] < 0:
+        a2 = -a2  # keep (i → column, j → row) a turn of the image, never a mirror
+    return a1, a2
+
+
+def dot_centres(ink: numpy.ndarray, pitch: float) -> numpy.ndarray:
+    """(x, y) of ink maxima at least ~0.6 pitch apart: one per printed drop."""
+    smooth = cv2.GaussianBlur(ink, (0, 0), max(0.6, pitch * 0.3))
+    k = max(3, round(pitch * 0.6) | 1)
+    peak = smooth >= cv2.dilate(smooth, numpy.ones((k, k), numpy.uint8))
+    level = float(numpy.percentile(smooth, 99.5))
+    ys, xs = numpy.nonzero(peak & (smooth > 0.35 * level) & (smooth > 0.04))
+    return numpy.stack([xs, ys], axis=1).astype(numpy.float64)
+
+
+def _basis(i: numpy.ndarray, j: numpy.ndarray, terms: int) -> numpy.ndarray:
+    cols = [numpy.ones_like(i), i, j, i * i, i * j, j * j, i**3, i * i * j, i * j * j, j**3]
+    return numpy.stack(cols[:terms], axis=-1)
+
+
+def _fit(nodes: numpy.ndarray, points: numpy.ndarray, terms: int):
+    basis = _basis(nodes[:, 0], nodes[:, 1], terms)
+    cx, *_ = numpy.linalg.lstsq(basis, points[:, 0], rcond=None)
+    cy, *_ = numpy.linalg.lstsq(basis, points[:, 1], rcond=None)
+    return cx, cy
+
+
+def _invert(points, cx, cy, guess, terms: int, steps: int = 3):
+    """Lattice coordinates (i, j) whose mapped positions are ``points`` (Newton from ``guess``)."""
+    u = guess.copy()
+    for _ in range(steps):
+        i, j = u[:, 0], u[:, 1]
+        basis = _basis(i, j, terms)
+        pred = numpy.stack([basis @ cx, basis @ cy], axis=1)
+        eps = 1e-3
+        bi = _basis(i + eps, j, terms)
+        bj = _basis(i, j + eps, terms)
+        jac = numpy.empty((len(u), 2, 2))
+        jac[:, 0, 0] = (bi @ cx - pred[:, 0]) / eps
+        jac[:, 1, 0] = (bi @ cy - pred[:, 1]) / eps
+        jac[:, 0, 1] = (bj @ cx - pred[:, 0]) / eps
+        jac[:, 1, 1] = (bj @ cy - pred[:, 1]) / eps
+        try:
+            step = numpy.linalg.solve(jac, (points - pred)[:, :, None])[:, :, 0]
+        except numpy.linalg.LinAlgError:
+            break
+        u = u + step
+    return u
+
+
+def fit_lattice(dots: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray, centre):
+    """Polynomial map (i, j) → (x, y) through the dots, grown outward from the one nearest
+    ``centre``; returns (coeff_x, coeff_y, terms, nodes, inlier mask) or None."""
+    if len(dots) < 20:
+        return None
+    start = dots[int(numpy.argmin(((dots - centre) ** 2).sum(axis=1)))]
+    basis = numpy.stack([a1, a2], axis=1)
+    guess = numpy.linalg.solve(basis, (dots - start).T).T
+    cx = numpy.array([start[0], a1[0], a2[0]])
+    cy = numpy.array([start[1], a1[1], a2[1]])
+    terms = 3
+    pitch = math.sqrt(abs(numpy.linalg.det(basis)))
+    u = guess
+    for reach, new_terms in ((5, 3), (9, 6), (14, 6), (1e9, 10)):
+        u = _invert(dots, cx, cy, u, terms)
+        nodes = numpy.round(u)
+        off = numpy.abs(u - nodes).max(axis=1)
+        near = numpy.abs(nodes).max(axis=1) <= reach
+        good = near & (off < 0.3)
+        if good.sum() < 3 * new_terms:
+            if terms == 3 and good.sum() < 12:
+                return None
+            break
+        cx, cy = _fit(nodes[good], dots[good], new_terms)
+        terms = new_terms
+        if terms > 3:  # keep the first-guess coordinates consistent with the new model
+            u = _invert(dots, cx, cy, u, terms)
+    u = _invert(dots, cx, cy, u, terms)
+    nodes = numpy.round(u)
+    good = numpy.abs(u - nodes).max(axis=1) < 0.35
+    del pitch
+    return cx, cy, terms, nodes, good
+
+
+def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
+    """(x, y, w, h) round the densest cluster of ink: the printed code, not specks or glare."""
+    smooth = cv2.GaussianBlur(ink, (0, 0), 2.0)
+    level = max(0.05, 0.4 * float(numpy.percentile(smooth, 99.7)))
+    mask = (smooth > level).astype(numpy.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, numpy.ones((7, 7), numpy.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    if count < 2:
+        return None
+    weight = numpy.bincount(labels.ravel(), weights=smooth.ravel(), minlength=count)
+    best = 1 + int(numpy.argmax(weight[1:]))
+    x, y, w, h = (int(v) for v in stats[best, :4])
+    if w < 16 or h < 16:
+        return None
+    m = 6
+    x0, y0 = max(0, x - m), max(0, y - m)
+    x1, y1 = min(ink.shape[1], x + w + m), min(ink.shape[0], y + h + m)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _phase_origin(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> numpy.ndarray:
+    """The pixel where a lattice node (a drop centre) sits, from the phases at the two peaks."""
+    h, w = ink.shape
+    freq = numpy.linalg.inv(numpy.stack([a1, a2], axis=1))  # rows f1, f2
+    yy, xx = numpy.mgrid[0:h, 0:w]
+    win = numpy.outer(numpy.hanning(h), numpy.hanning(w)) * ink
+    phases = []
+    for f in freq:
+        wave = numpy.exp(-2j * math.pi * (f[0] * xx + f[1] * yy))
+        phases.append(-numpy.angle((win * wave).sum()) / (2 * math.pi))
+    centre = numpy.array([w / 2.0, h / 2.0])
+    t = numpy.array(phases) - numpy.floor(freq @ centre)  # the node nearest the centre
+    return numpy.stack([a1, a2], axis=1) @ t
+
+
+def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
+    """Sample the ink at every lattice node in the box of ``nodes`` (strays removed)."""
+    keys = {(int(i), int(j)) for i, j in nodes}
+    kept = [
+        (i, j)
+        for i, j in keys
+        if sum((i + di, j + dj) in keys for di in (-1, 0, 1) for dj in (-1, 0, 1)) >= 2
+    ]
+    if len(kept) < 20:
+        return None
+    arr = numpy.array(kept)
+    i0, j0 = arr.min(axis=0)
+    i1, j1 = arr.max(axis=0)
+    if i1 - i0 > 60 or j1 - j0 > 60:
+        return None
+    ii, jj = numpy.meshgrid(numpy.arange(i0, i1 + 1), numpy.arange(j0, j1 + 1))
+    basis = _basis(ii.ravel().astype(float), jj.ravel().astype(float), terms)
+    px, py = basis @ cx, basis @ cy
+    smooth = cv2.GaussianBlur(ink, (0, 0), max(0.5, pitch * 0.2))
+    values = cv2.remap(
+        smooth,
+        px.astype(numpy.float32).reshape(ii.shape),
+        py.astype(numpy.float32).reshape(ii.shape),
+        cv2.INTER_LINEAR,
+        borderValue=0.0,
+    )
+    dark = values > _split(values)
+    return Grid(dark, pitch, cx, cy, (int(i0), int(j0)))
+
+
+def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
+    """Lattice nodes inside ``ink`` whose sampled ink is dark."""
+    h, w = ink.shape
+    reach = int(max(h, w) / pitch) + 2
+    ii, jj = numpy.meshgrid(numpy.arange(-reach, reach + 1), numpy.arange(-reach, reach + 1))
+    i, j = ii.ravel().astype(float), jj.ravel().astype(float)
+    basis = _basis(i, j, terms)
+    px, py = basis @ cx, basis @ cy
+    inside = (px >= 0) & (px <= w - 1) & (py >= 0) & (py <= h - 1)
+    i, j, px, py = i[inside], j[inside], px[inside], py[inside]
+    smooth = cv2.GaussianBlur(ink, (0, 0), max(0.5, pitch * 0.2))
+    values = smooth[py.round().astype(int), px.round().astype(int)]
+    if len(values) < 20:
+        return numpy.zeros((0, 2))
+    dark = values > _split(values)
+    return numpy.stack([i[dark], j[dark]], axis=1)
+
+
+def sample_grids(crop: numpy.ndarray, pitch_hint: float = 4.0) -> list[Grid]:
+    """Module grids of the dot code in ``crop``: the dot-fitted one (curved caps) and the
+    spectrum's straight lattice; empty when no lattice shows."""
+    full = ink_image(crop, pitch_hint)
+    region = code_region(full)
+    if region is None:
+        return []
+    rx, ry, rw, rh = region
+    ink = full[ry : ry + rh, rx : rx + rw]
+    found = periods(ink, dot_pitch(ink))
+    if found is None:
+        return []
+    a1, a2 = found
+    pitch = math.sqrt(abs(a1[0] * a2[1] - a1[1] * a2[0]))
+    if not 2.2 <= pitch <= 9.0:
+        return []
+    grids: list[Grid] = []
+    origin = _phase_origin(ink, a1, a2)
+    cx = numpy.array([origin[0], a1[0], a2[0]])
+    cy = numpy.array([origin[1], a1[1], a2[1]])
+    straight = _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch))
+    dots = dot_centres(ink, pitch)
+    fitted = fit_lattice(dots, a1, a2, numpy.array([rw / 2.0, rh / 2.0]))
+    if fitted is not None:
+        fx, fy, terms, nodes, good = fitted
+        if good.sum() >= 20:
+            grid = _grid_from_model(ink, fx, fy, terms, pitch, nodes[good])
+            if grid is not None:
+                grids.append(grid)
+    if straight is not None:
+        grids.append(straight)
+    out = []
+    for grid in grids:
+        gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
+        gx[0] += rx  # region → crop pixels
+        gy[0] += ry
+        out.append(Grid(grid.dark, pitch, gx, gy, grid.origin))
+    return out
+
+
+def _split(values: numpy.ndarray) -> float:
+    """Otsu threshold between light and dark module samples."""
+    v = numpy.clip(values.ravel() * 255.0 / max(float(values.max()), 1e-6), 0, 255)
+    level, _ = cv2.threshold(v.astype(numpy.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(level) / 255.0 * max(float(values.max()), 1e-6)
