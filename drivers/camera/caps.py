@@ -61,8 +61,11 @@ def find_caps(gray: numpy.ndarray) -> list[Cap]:
 
 
 def cap_count(caps: list[Cap]) -> int:
-    """How many codes the caps suggest: the caps of about the largest one's size."""
-    if not caps:
-        return 0
-    big = caps[0].r
-    return sum(1 for cap in caps if cap.r >= 0.7 * big)
+    """How many codes the caps suggest: their number when they look like a case top (two or
+    more discs of one size), else 1 (a single cap, or a frame that is no case top)."""
+    if len(caps) < 2:
+        return len(caps)
+    radii = sorted(cap.r for cap in caps)
+    middle = radii[len(radii) // 2]
+    alike = sum(1 for r in radii if 0.75 * middle <= r <= 1.3 * middle)
+    return alike if alike >= 0.75 * len(radii) else 1

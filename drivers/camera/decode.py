@@ -219,12 +219,14 @@ class ZxingDecoder:
                     codes = merge(found, codes)
                 found = codes
             self.last_pass = name
-            if index == 0 and self.dots is not None and want > 0 and len(found) < want:
+            if name == "plain" and self.dots is not None and want > 0 and len(found) < want:
                 caps = self.dots.caps(gray) if caps is None else caps
+                spent = time.perf_counter()
                 extra = self._dot_codes(gray, caps, found, want)
                 if extra:
                     found = merge(found, extra)
                     self.last_pass = "dots"
+                started += time.perf_counter() - spent  # the passes keep their own budget
             if len(found) >= want or want == 0:
                 break
             if index > 0 and (time.perf_counter() - started) * 1e3 > self.pass_budget_ms:

@@ -26,6 +26,7 @@ from drivers.camera.patterns import snap
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
+_MAX_RADIUS = 350  # a larger "cap" is a whole frame of print: the frame passes handle it
 _CLEAN_MODULE_PX = 4
 
 
@@ -81,8 +82,8 @@ class DotReader:
         self.last_passes: list[str] = []
 
     def caps(self, gray: numpy.ndarray) -> list[Cap]:
-        """The caps of ``gray``, largest first (at most 48)."""
-        return find_caps(gray)[:_MAX_CAPS]
+        """The caps of ``gray``, largest first (at most 48, none over 700 px across)."""
+        return [cap for cap in find_caps(gray) if cap.r <= _MAX_RADIUS][:_MAX_CAPS]
 
     def expected(self, caps: list[Cap]) -> int:
         """How many codes the caps suggest."""
