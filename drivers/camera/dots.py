@@ -21,13 +21,14 @@ import numpy
 import zxingcpp
 
 from drivers.camera.caps import Cap, cap_count, find_caps
-from drivers.camera.lattice import sample_grids
+from drivers.camera.lattice import code_region, ink_image, readings, sample_grids
 from drivers.camera.patterns import snap
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
 _MAX_RADIUS = 350  # a larger "cap" is a whole frame of print: the frame passes handle it
 _CLEAN_MODULE_PX = 4
+_QUIET_PX = 8  # kept round the print for the cheap passes (code_region adds 6 already)
 
 
 def _up(crop: numpy.ndarray) -> numpy.ndarray:
@@ -102,31 +103,46 @@ class DotReader:
             binarizer=getattr(zxingcpp.Binarizer, binarizer),
         )
 
+    @staticmethod
+    def _corners(grid, offset: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+        """The grid's outer corners in frame pixels."""
+        h, w = grid.dark.shape
+        rows = numpy.array([-0.5, -0.5, h - 0.5, h - 0.5])
+        cols = numpy.array([-0.5, w - 0.5, w - 0.5, -0.5])
+        pts = grid.to_pixels(rows, cols)
+        return tuple((round(x) + offset[0], round(y) + offset[1]) for x, y in pts)
+
     def read_cap(self, gray: numpy.ndarray, cap: Cap):
         """(pass name, barcode, corners in frame pixels) for one cap, or None."""
         crop, (ox, oy) = cap_crop(gray, cap)
+        ink = ink_image(crop)
+        region = code_region(ink)
+        if region is None:
+            return None  # no print on this cap
+        # The cheap passes read only the print and a quiet zone round it: a third of the cap.
+        rx, ry, rw, rh = region
+        x0, y0 = max(0, rx - _QUIET_PX), max(0, ry - _QUIET_PX)
+        x1 = min(crop.shape[1], rx + rw + _QUIET_PX)
+        y1 = min(crop.shape[0], ry + rh + _QUIET_PX)
+        tight = crop[y0:y1, x0:x1]
         for name, make, binarizer, scale in CHEAP_PASSES:
-            for barcode in self._read(make(crop), binarizer):
+            for barcode in self._read(make(tight), binarizer):
                 if self._ok(barcode):
                     pos = barcode.position
                     corners = tuple(
-                        (round(p.x / scale) + ox, round(p.y / scale) + oy)
+                        (round(p.x / scale) + ox + x0, round(p.y / scale) + oy + y0)
                         for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
                     )
                     return name, barcode, corners
         if not self.rerender:
             return None
-        for grid in sample_grids(crop):
-            for symbology in self.symbologies:
-                for clean in snap(grid.dark, symbology):
-                    for barcode in self._read(_render(clean)):
-                        if self._ok(barcode):
-                            h, w = grid.dark.shape
-                            rows = numpy.array([-0.5, -0.5, h - 0.5, h - 0.5])
-                            cols = numpy.array([-0.5, w - 0.5, w - 0.5, -0.5])
-                            pts = grid.to_pixels(rows, cols)
-                            corners = tuple((round(x) + ox, round(y) + oy) for x, y in pts)
-                            return "rerender", barcode, corners
+        for grid in sample_grids(crop, ink, region):
+            for dark in readings(grid):
+                for symbology in self.symbologies:
+                    for clean in snap(dark, symbology):
+                        for barcode in self._read(_render(clean)):
+                            if self._ok(barcode):
+                                return "rerender", barcode, self._corners(grid, (ox, oy))
         return None
 
     def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy
 
-_FFT = 256
+_FFT = 128
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Grid:
     """Sampled modules (True = dark) and the module → crop-pixel map of their corners."""
 
     dark: numpy.ndarray
+    values: numpy.ndarray  # the ink sampled at each module (dark = high)
     pitch: float
     coeff_x: numpy.ndarray
     coeff_y: numpy.ndarray
@@ -58,44 +59,73 @@ def dot_pitch(ink: numpy.ndarray) -> float | None:
     return float(numpy.sqrt(numpy.median(gap)))
 
 
-def periods(
-    ink: numpy.ndarray, pitch: float | None = None
-) -> tuple[numpy.ndarray, numpy.ndarray] | None:
-    """Two lattice basis vectors (pixels) from the 2-D spectrum of the ink's Laplacian.
+def _spectra(ink: numpy.ndarray):
+    """Magnitude spectra of the Laplacian and of its absolute value, and their frequencies.
 
-    ``pitch`` (about the module pitch) limits the search to periods within ±30 % of it.
+    Drops that stand apart give the Laplacian itself a peak at the module frequency; where they
+    merge into solid modules that peak vanishes (a square module's spectrum is zero there) and
+    the module edges, |Laplacian|, carry the lattice instead.
     """
     h, w = ink.shape
     lap = cv2.Laplacian(cv2.GaussianBlur(ink, (0, 0), 0.7), cv2.CV_32F)
     win = numpy.outer(numpy.hanning(h), numpy.hanning(w)).astype(numpy.float32)
-    size = max(_FFT, 1 << math.ceil(math.log2(max(h, w))))
-    padded = numpy.zeros((size, size), numpy.float32)
-    padded[:h, :w] = lap * win
+    size = max(_FFT, 1 << math.ceil(math.log2(max(h, w))))  # ≥ 128: parabolic peaks refine
+    padded = numpy.zeros((2, size, size), numpy.float32)
+    padded[0, :h, :w] = lap * win
+    edges = numpy.abs(lap)
+    padded[1, :h, :w] = (edges - edges.mean()) * win
     spec = numpy.abs(numpy.fft.rfft2(padded))
     fy = numpy.fft.fftfreq(size)[:, None]
     fx = numpy.fft.rfftfreq(size)[None, :]
+    return spec, fx, fy
+
+
+def _peak(spec: numpy.ndarray, fx, fy, where: numpy.ndarray) -> numpy.ndarray | None:
+    """Frequency (fx, fy) of the strongest bin in ``where``, refined between bins."""
+    masked = numpy.where(where, spec, 0.0)
+    if masked.max() <= 0:
+        return None
+    r, c = numpy.unravel_index(int(numpy.argmax(masked)), masked.shape)
+    n = spec.shape[0]
+    step = fx[0, 1] - fx[0, 0]
+
+    def shift(a: float, b: float, m: float) -> float:
+        den = a - 2 * m + b
+        return 0.0 if den >= 0 else 0.5 * (a - b) / den
+
+    dc = shift(spec[r, c - 1], spec[r, c + 1], spec[r, c]) if 0 < c < spec.shape[1] - 1 else 0.0
+    dr = shift(spec[(r - 1) % n, c], spec[(r + 1) % n, c], spec[r, c])
+    return numpy.array([fx[0, c] + dc * step, fy[r, 0] + dr * step])
+
+
+def lattices(ink: numpy.ndarray) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+    """Candidate lattice basis vectors (a1, a2) in pixels, one per spectrum that shows one."""
+    specs, fx, fy = _spectra(ink)
     radius = numpy.hypot(fx, fy)
-    low, high = (1 / 9.0, 1 / 2.2) if pitch is None else (1 / (1.3 * pitch), 1 / (0.77 * pitch))
-    band = (radius > low) & (radius < high)
-    spec = numpy.where(band, spec, 0.0)
-    first = numpy.unravel_index(int(numpy.argmax(spec)), spec.shape)
-    f1 = numpy.array([fx[0, first[1]], fy[first[0], 0]])
-    angle = numpy.arctan2(fy, fx) - math.atan2(f1[1], f1[0])
-    across = numpy.abs(numpy.cos(angle)) < math.sin(math.radians(18))
-    same = (radius > 0.75 * numpy.hypot(*f1)) & (radius < 1.33 * numpy.hypot(*f1))
-    spec2 = numpy.where(across & same, spec, 0.0)
-    if spec2.max() <= 0:
-        return None
-    second = numpy.unravel_index(int(numpy.argmax(spec2)), spec2.shape)
-    f2 = numpy.array([fx[0, second[1]], fy[second[0], 0]])
-    freq = numpy.stack([f1, f2])
-    if abs(numpy.linalg.det(freq)) < 1e-6:
-        return None
-    basis = numpy.linalg.inv(freq)  # columns: lattice vectors a1, a2 with f_i · a_j = δ_ij
-    a1, a2 = basis[:, 0], basis[:, 1]
-    if a1[0] * a2[1] - a1[1] * a2[0] < 0:
-        a2 = -a2  # keep (i → column, j → row) a turn of the image, never a mirror
-    return a1, a2
+    band = (radius > 1 / 9.0) & (radius < 1 / 2.2)
+    out: list[tuple[numpy.ndarray, numpy.ndarray]] = []
+    for spec in (specs[1], specs[0]):
+        f1 = _peak(spec, fx, fy, band)
+        if f1 is None:
+            continue
+        r1 = float(numpy.hypot(*f1))
+        angle = numpy.arctan2(fy, fx) - math.atan2(f1[1], f1[0])
+        across = numpy.abs(numpy.cos(angle)) < math.sin(math.radians(18))
+        same = (radius > 0.75 * r1) & (radius < 1.33 * r1)
+        f2 = _peak(spec, fx, fy, across & same)
+        if f2 is None:
+            continue
+        freq = numpy.stack([f1, f2])
+        if abs(numpy.linalg.det(freq)) < 1e-6:
+            continue
+        basis = numpy.linalg.inv(freq)  # columns: lattice vectors a1, a2, f_i · a_j = δ_ij
+        a1, a2 = basis[:, 0], basis[:, 1]
+        if a1[0] * a2[1] - a1[1] * a2[0] < 0:
+            a2 = -a2  # keep (i → column, j → row) a turn of the image, never a mirror
+        if any(numpy.allclose(a1, b1, rtol=0.06, atol=0.15) for b1, _ in out):
+            continue
+        out.append((a1, a2))
+    return out
 
 
 def dot_centres(ink: numpy.ndarray, pitch: float) -> numpy.ndarray:
@@ -120,7 +150,7 @@ def _fit(nodes: numpy.ndarray, points: numpy.ndarray, terms: int):
     return cx, cy
 
 
-def _invert(points, cx, cy, guess, terms: int, steps: int = 3):
+def _invert(points, cx, cy, guess, terms: int, steps: int = 2):
     """Lattice coordinates (i, j) whose mapped positions are ``points`` (Newton from ``guess``)."""
     u = guess.copy()
     for _ in range(steps):
@@ -201,30 +231,37 @@ def _phase_origin(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> n
     """The pixel where a lattice node (a drop centre) sits, from the phases at the two peaks."""
     h, w = ink.shape
     freq = numpy.linalg.inv(numpy.stack([a1, a2], axis=1))  # rows f1, f2
-    yy, xx = numpy.mgrid[0:h, 0:w]
     win = numpy.outer(numpy.hanning(h), numpy.hanning(w)) * ink
+    xs, ys = numpy.arange(w), numpy.arange(h)
     phases = []
-    for f in freq:
-        wave = numpy.exp(-2j * math.pi * (f[0] * xx + f[1] * yy))
-        phases.append(-numpy.angle((win * wave).sum()) / (2 * math.pi))
+    for f in freq:  # the plane wave is separable: exp(-2πi fx x) · exp(-2πi fy y)
+        ax, ay = 2 * math.pi * f[0] * xs, 2 * math.pi * f[1] * ys
+        rows = win @ numpy.cos(ax) - 1j * (win @ numpy.sin(ax))  # real products: fast
+        total = numpy.cos(ay) @ rows - 1j * (numpy.sin(ay) @ rows)
+        phases.append(-numpy.angle(total) / (2 * math.pi))
     centre = numpy.array([w / 2.0, h / 2.0])
-    t = numpy.array(phases) - numpy.floor(freq @ centre)  # the node nearest the centre
+    phase = numpy.array(phases)
+    t = phase + numpy.round(freq @ centre - phase)  # the node nearest the centre
     return numpy.stack([a1, a2], axis=1) @ t
 
 
 def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
     """Sample the ink at every lattice node in the box of ``nodes`` (strays removed)."""
-    keys = {(int(i), int(j)) for i, j in nodes}
-    kept = [
-        (i, j)
-        for i, j in keys
-        if sum((i + di, j + dj) in keys for di in (-1, 0, 1) for dj in (-1, 0, 1)) >= 2
-    ]
-    if len(kept) < 20:
+    nodes = numpy.asarray(nodes, int)
+    if len(nodes) < 20:
         return None
-    arr = numpy.array(kept)
-    i0, j0 = arr.min(axis=0)
-    i1, j1 = arr.max(axis=0)
+    low = nodes.min(axis=0)
+    size = nodes.max(axis=0) - low + 3
+    if size.max() > 200:
+        return None
+    occupied = numpy.zeros((size[1], size[0]), numpy.float32)
+    occupied[nodes[:, 1] - low[1] + 1, nodes[:, 0] - low[0] + 1] = 1.0
+    company = cv2.boxFilter(occupied, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    js, is_ = numpy.nonzero((occupied > 0) & (company >= 2))  # strays (a satellite) dropped
+    if len(js) < 20:
+        return None
+    i0, j0 = int(is_.min() + low[0] - 1), int(js.min() + low[1] - 1)
+    i1, j1 = int(is_.max() + low[0] - 1), int(js.max() + low[1] - 1)
     if i1 - i0 > 60 or j1 - j0 > 60:
         return None
     ii, jj = numpy.meshgrid(numpy.arange(i0, i1 + 1), numpy.arange(j0, j1 + 1))
@@ -238,8 +275,7 @@ def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
         cv2.INTER_LINEAR,
         borderValue=0.0,
     )
-    dark = values > _split(values)
-    return Grid(dark, pitch, cx, cy, (int(i0), int(j0)))
+    return Grid(values > _split(values), values, pitch, cx, cy, (int(i0), int(j0)))
 
 
 def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
@@ -260,44 +296,70 @@ def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
     return numpy.stack([i[dark], j[dark]], axis=1)
 
 
-def sample_grids(crop: numpy.ndarray, pitch_hint: float = 4.0) -> list[Grid]:
-    """Module grids of the dot code in ``crop``: the dot-fitted one (curved caps) and the
-    spectrum's straight lattice; empty when no lattice shows."""
-    full = ink_image(crop, pitch_hint)
-    region = code_region(full)
-    if region is None:
-        return []
-    rx, ry, rw, rh = region
-    ink = full[ry : ry + rh, rx : rx + rw]
-    found = periods(ink, dot_pitch(ink))
-    if found is None:
-        return []
-    a1, a2 = found
+def _grids_for(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]:
+    """The dot-fitted grid (copes with a domed cap) and the straight one of lattice (a1, a2)."""
     pitch = math.sqrt(abs(a1[0] * a2[1] - a1[1] * a2[0]))
     if not 2.2 <= pitch <= 9.0:
         return []
+    h, w = ink.shape
     grids: list[Grid] = []
-    origin = _phase_origin(ink, a1, a2)
-    cx = numpy.array([origin[0], a1[0], a2[0]])
-    cy = numpy.array([origin[1], a1[1], a2[1]])
-    straight = _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch))
     dots = dot_centres(ink, pitch)
-    fitted = fit_lattice(dots, a1, a2, numpy.array([rw / 2.0, rh / 2.0]))
+    fitted = fit_lattice(dots, a1, a2, numpy.array([w / 2.0, h / 2.0]))
     if fitted is not None:
         fx, fy, terms, nodes, good = fitted
         if good.sum() >= 20:
             grid = _grid_from_model(ink, fx, fy, terms, pitch, nodes[good])
             if grid is not None:
                 grids.append(grid)
+    origin = _phase_origin(ink, a1, a2)
+    cx = numpy.array([origin[0], a1[0], a2[0]])
+    cy = numpy.array([origin[1], a1[1], a2[1]])
+    straight = _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch))
     if straight is not None:
         grids.append(straight)
+    return grids
+
+
+def sample_grids(
+    crop: numpy.ndarray,
+    full: numpy.ndarray | None = None,
+    region: tuple[int, int, int, int] | None = None,
+) -> list[Grid]:
+    """Module grids of the dot code in ``crop``: the dot-fitted one (curved caps) and the
+    spectrum's straight lattice; empty when no lattice shows. ``full`` and ``region``: the
+    crop's ink_image and code_region when the caller has them already."""
+    full = ink_image(crop) if full is None else full
+    region = code_region(full) if region is None else region
+    if region is None:
+        return []
+    rx, ry, rw, rh = region
+    ink = full[ry : ry + rh, rx : rx + rw]
+    grids: list[Grid] = []
+    for a1, a2 in lattices(ink):
+        grids.extend(_grids_for(ink, a1, a2))
     out = []
     for grid in grids:
         gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
         gx[0] += rx  # region → crop pixels
         gy[0] += ry
-        out.append(Grid(grid.dark, pitch, gx, gy, grid.origin))
+        out.append(Grid(grid.dark, grid.values, grid.pitch, gx, gy, grid.origin))
     return out
+
+
+def readings(grid: Grid) -> list[numpy.ndarray]:
+    """Dark/light grids to try: the global split, one against the local contrast (glare and
+    shading change it across the code), then the global split moved either way."""
+    values = grid.values
+    k = 5
+    local_max = cv2.dilate(values.astype(numpy.float32), numpy.ones((k, k), numpy.uint8))
+    local = values / numpy.maximum(local_max, 1e-6)
+    level = _split(values)
+    out = [grid.dark, local > _split(local), values > level * 0.8, values > level * 1.2]
+    unique: list[numpy.ndarray] = []
+    for dark in out:
+        if not any((dark == seen).all() for seen in unique):
+            unique.append(dark)
+    return unique
 
 
 def _split(values: numpy.ndarray) -> float:

@@ -8,6 +8,8 @@ the reader's error correction still decides whether the data is right.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy
 
 # ISO/IEC 18004 alignment pattern centres for versions 1–10.
@@ -49,6 +51,7 @@ QR_SIZES = tuple(17 + 4 * v for v in _QR_ALIGN)
 DM_SIZES = tuple(_DM_REGIONS)
 
 
+@lru_cache(maxsize=64)
 def qr_fixed(n: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     """(value, mask) of the fixed modules of an ``n``×``n`` QR symbol (canonical orientation)."""
     value = numpy.zeros((n, n), bool)
@@ -73,9 +76,11 @@ def qr_fixed(n: int) -> tuple[numpy.ndarray, numpy.ndarray]:
             value[r - 1 : r + 2, c - 1 : c + 2] = False
             value[r, c] = True
     mask[n - 8, 8] = value[n - 8, 8] = True  # the dark module
+    value.flags.writeable = mask.flags.writeable = False  # cached: shared by every caller
     return value, mask
 
 
+@lru_cache(maxsize=64)
 def dm_fixed(rows: int, cols: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     """(value, mask) of the finder L and clock tracks of every data region of a Data Matrix."""
     rh, rw = _DM_REGIONS[(rows, cols)]
@@ -91,6 +96,7 @@ def dm_fixed(rows: int, cols: int) -> tuple[numpy.ndarray, numpy.ndarray]:
             block[-1, :] = True
             block[0, 0::2] = True
             block[1::2, -1] = True
+    value.flags.writeable = mask.flags.writeable = False  # cached: shared by every caller
     return value, mask
 
 
@@ -125,13 +131,13 @@ def snap(grid: numpy.ndarray, symbology: str) -> list[numpy.ndarray]:
                     else:
                         value, mask = dm_fixed(rows, cols)
                     score = _fit(cand, value, mask)
-                    if score < 0.75:
+                    if score < 0.8:
                         continue
                     clean = cand.copy()
                     clean[mask] = value[mask]
                     out.append((score, clean))
     out.sort(key=lambda item: -item[0])
-    return [clean for _, clean in out[:3]]
+    return [clean for _, clean in out[:2]]
 
 
 def _shifted(g: numpy.ndarray, rows: int, cols: int, dy: int, dx: int) -> numpy.ndarray | None:
