@@ -129,6 +129,7 @@ class ZxingDecoder:
         self._steps = ordered
         self.pass_budget_ms = pass_budget_ms
         self.last_pass = ""
+        self.last_caps = 0  # caps the dot path read in the last decode (0: it did not run)
         # The dot-matrix path (dots.py) reads cap by cap after the first read came up short;
         # whole frames only (not with ROIs), and without ``expected`` it counts the caps.
         self.dots = dots if not self.rois else None
@@ -193,6 +194,7 @@ class ZxingDecoder:
             want = max(1, self.dots.expected(caps))
         fast = expected is not None and self._layered
         found: list[DecodedCode] = []
+        self.last_caps = 0
         rois = _clip_rois(self.rois, gray.shape)
         started = time.perf_counter()
         for index, (name, enhance) in enumerate(self._steps):
@@ -227,6 +229,9 @@ class ZxingDecoder:
                     found = merge(found, extra)
                     self.last_pass = "dots"
                 started += time.perf_counter() - spent  # the passes keep their own budget
+                self.last_caps = len(caps)
+                if len(caps) >= 2:
+                    break  # a case top is read cap by cap: whole-frame passes add ~nothing
             if len(found) >= want or want == 0:
                 break
             if index > 0 and (time.perf_counter() - started) * 1e3 > self.pass_budget_ms:
@@ -263,6 +268,8 @@ class CascadeDecoder:
         want = 1 if expected is None else expected
         if self.second is None or len(found) >= want:
             return found
+        if getattr(self.primary, "last_caps", 0) >= 2:
+            return found  # a case top the dot path read cap by cap; ZBar reads no loose dots
         return merge(found, self.second.decode(image, expected))
 
 
