@@ -116,6 +116,9 @@ class DotReader:
         """(pass name, barcode, corners in frame pixels) for one cap, or None."""
         crop, (ox, oy) = cap_crop(gray, cap)
         ink = ink_image(crop)
+        h, w = ink.shape
+        yy, xx = numpy.ogrid[oy : oy + h, ox : ox + w]
+        ink[(xx - cap.x) ** 2 + (yy - cap.y) ** 2 > (0.93 * cap.r) ** 2] = 0.0  # the cap's wall
         region = code_region(ink)
         if region is None:
             return None  # no print on this cap

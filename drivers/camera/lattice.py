@@ -22,6 +22,7 @@ class Grid:
 
     dark: numpy.ndarray
     values: numpy.ndarray  # the ink sampled at each module (dark = high)
+    contrast: numpy.ndarray  # a module's ink over the lightest of its four gap corners
     pitch: float
     coeff_x: numpy.ndarray
     coeff_y: numpy.ndarray
@@ -217,7 +218,10 @@ def fit_lattice(dots: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray, centr
 
 
 def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
-    """(x, y, w, h) round the densest cluster of ink: the printed code, not specks or glare."""
+    """(x, y, w, h) round the densest cluster of ink: the printed code, not specks or glare.
+
+    (Joining nearby clusters, for a code split by glare, read fewer codes on the tuning set.)
+    """
     smooth = cv2.GaussianBlur(ink, (0, 0), 2.0)
     level = max(0.05, 0.4 * quantile(smooth, 0.997))
     mask = (smooth > level).astype(numpy.uint8)
@@ -273,18 +277,28 @@ def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
     i1, j1 = int(is_.max() + low[0] - 1), int(js.max() + low[1] - 1)
     if i1 - i0 > 60 or j1 - j0 > 60:
         return None
-    ii, jj = numpy.meshgrid(numpy.arange(i0, i1 + 1), numpy.arange(j0, j1 + 1))
-    basis = _basis(ii.ravel().astype(float), jj.ravel().astype(float), terms)
+    # Nodes and the gaps between them (half-integer positions): round drops leave the diagonal
+    # gaps light even where neighbouring drops merge, so a node darker than its lightest gap
+    # corner is inked wherever glare or shading sits.
+    ii, jj = numpy.meshgrid(numpy.arange(i0, i1 + 1.5, 0.5), numpy.arange(j0, j1 + 1.5, 0.5))
+    ii, jj = ii - 0.5, jj - 0.5
+    basis = _basis(ii.ravel(), jj.ravel(), terms)
     px, py = basis @ cx, basis @ cy
     smooth = cv2.GaussianBlur(ink, (0, 0), max(0.5, pitch * 0.2))
-    values = cv2.remap(
+    fine = cv2.remap(
         smooth,
         px.astype(numpy.float32).reshape(ii.shape),
         py.astype(numpy.float32).reshape(ii.shape),
         cv2.INTER_LINEAR,
         borderValue=0.0,
     )
-    return Grid(values > _split(values), values, pitch, cx, cy, (int(i0), int(j0)))
+    values = fine[1::2, 1::2]
+    corners = numpy.minimum(
+        numpy.minimum(fine[0:-1:2, 0:-1:2], fine[0:-1:2, 2::2]),
+        numpy.minimum(fine[2::2, 0:-1:2], fine[2::2, 2::2]),
+    )
+    contrast = values - corners
+    return Grid(values > _split(values), values, contrast, pitch, cx, cy, (int(i0), int(j0)))
 
 
 def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
@@ -303,6 +317,47 @@ def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
         return numpy.zeros((0, 2))
     dark = values > _split(values)
     return numpy.stack([i[dark], j[dark]], axis=1)
+
+
+def refine(ink, cx, cy, pitch: float, rounds: int = 3):
+    """Bend a straight lattice onto the drops: each dark node moves to the ink centroid round
+    it, and a cubic map (i, j) → (x, y) is fitted through them, from the centre outward."""
+    h, w = ink.shape
+    smooth = cv2.GaussianBlur(ink, (0, 0), max(0.5, pitch * 0.25))
+    reach = int(max(h, w) / pitch) + 2
+    ii, jj = numpy.meshgrid(numpy.arange(-reach, reach + 1), numpy.arange(-reach, reach + 1))
+    i, j = ii.ravel().astype(float), jj.ravel().astype(float)
+    steps = numpy.linspace(-0.45, 0.45, 5)
+    ox, oy = numpy.meshgrid(steps, steps)
+    ox, oy = ox.ravel(), oy.ravel()
+    terms = 3
+    centre = numpy.array([w / 2.0, h / 2.0])
+    for k, (new_terms, reach_frac) in enumerate(((6, 0.6), (10, 1.0), (10, 1.0))[:rounds]):
+        basis = _basis(i, j, terms)
+        px, py = basis @ cx, basis @ cy
+        inside = (px >= 1) & (px <= w - 2) & (py >= 1) & (py <= h - 2)
+        near = numpy.hypot(px - centre[0], py - centre[1]) <= reach_frac * 0.75 * max(h, w)
+        use = inside & near
+        if use.sum() < 30:
+            break
+        # Ink at a 5×5 pattern of offsets round each node (in pixels, along x and y).
+        sx = (px[use, None] + ox[None, :] * pitch).astype(numpy.float32)
+        sy = (py[use, None] + oy[None, :] * pitch).astype(numpy.float32)
+        vals = cv2.remap(smooth, sx, sy, cv2.INTER_LINEAR, borderValue=0.0)
+        centre_val = vals[:, len(steps) ** 2 // 2]
+        dark = centre_val > _split(centre_val)
+        weight = vals[dark] ** 2
+        total = weight.sum(axis=1)
+        ok = total > 1e-9
+        mx = (weight * sx[dark]).sum(axis=1)[ok] / total[ok]
+        my = (weight * sy[dark]).sum(axis=1)[ok] / total[ok]
+        nodes = numpy.stack([i[use][dark][ok], j[use][dark][ok]], axis=1)
+        if len(nodes) < 3 * new_terms:
+            break
+        cx, cy = _fit(nodes, numpy.stack([mx, my], axis=1), new_terms)
+        terms = new_terms
+        del k
+    return cx, cy, terms
 
 
 def _grids_for(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]:
@@ -326,6 +381,10 @@ def _grids_for(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> list
     straight = _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch))
     if straight is not None:
         grids.append(straight)
+    bx, by, terms = refine(ink, cx, cy, pitch)
+    bent = _grid_from_model(ink, bx, by, terms, pitch, _dark_nodes(ink, bx, by, terms, pitch))
+    if bent is not None:
+        grids.append(bent)
     return grids
 
 
@@ -351,19 +410,30 @@ def sample_grids(
         gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
         gx[0] += rx  # region → crop pixels
         gy[0] += ry
-        out.append(Grid(grid.dark, grid.values, grid.pitch, gx, gy, grid.origin))
+        out.append(Grid(grid.dark, grid.values, grid.contrast, grid.pitch, gx, gy, grid.origin))
     return out
 
 
 def readings(grid: Grid) -> list[numpy.ndarray]:
     """Dark/light grids to try: the global split, one against the local contrast (glare and
     shading change it across the code), then the global split moved either way."""
-    values = grid.values
-    k = 5
-    local_max = cv2.dilate(values.astype(numpy.float32), numpy.ones((k, k), numpy.uint8))
-    local = values / numpy.maximum(local_max, 1e-6)
+    values = grid.values.astype(numpy.float32)
     level = _split(values)
-    out = [grid.dark, local > _split(local), values > level * 0.8, values > level * 1.2]
+    kernel = numpy.ones((5, 5), numpy.uint8)
+    high, low = cv2.dilate(values, kernel), cv2.erode(values, kernel)
+    middle = 0.5 * (high + low)
+    weak = (high - low) < 0.5 * (float(values.max()) - float(values.min()))
+    local = numpy.where(weak, values > level, values > middle)  # flat: keep the global split
+    scaled = values / numpy.maximum(high, 1e-6)
+    contrast = grid.contrast
+    out = [
+        grid.dark,
+        contrast > _split(contrast),
+        local,
+        scaled > _split(scaled),
+        values > level * 0.8,
+        values > level * 1.2,
+    ]
     unique: list[numpy.ndarray] = []
     for dark in out:
         if not any((dark == seen).all() for seen in unique):
