@@ -22,12 +22,13 @@ import zxingcpp
 
 from drivers.camera.caps import Cap, cap_count, find_caps
 from drivers.camera.lattice import code_region, ink_image, quantile, readings, sample_grids
-from drivers.camera.patterns import snap
+from drivers.camera.patterns import snap_scored
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
 _MAX_RADIUS = 350  # a larger "cap" is a whole frame of print: the frame passes handle it
 _CLEAN_MODULE_PX = 4
+_MAX_RENDERS = 16  # clean symbols decoded per cap at most
 _QUIET_PX = 8  # kept round the print for the cheap passes (code_region adds 6 already)
 
 
@@ -91,9 +92,12 @@ class DotReader:
         return cap_count(caps)
 
     def _ok(self, barcode: zxingcpp.Barcode) -> bool:
-        return self.accept is None or self.accept(barcode.text)
+        text = barcode.text
+        if not text or not barcode.valid or not text.isprintable():
+            return False  # a clean render decoding to nothing is noise, never a code
+        return self.accept is None or self.accept(text)
 
-    def _read(self, image: numpy.ndarray, binarizer: str = "LocalAverage"):
+    def _read(self, image: numpy.ndarray, binarizer: str = "LocalAverage", pure: bool = False):
         return zxingcpp.read_barcodes(
             image,
             formats=self._formats,
@@ -101,6 +105,7 @@ class DotReader:
             try_downscale=False,
             try_invert=False,
             binarizer=getattr(zxingcpp.Binarizer, binarizer),
+            is_pure=pure,
         )
 
     @staticmethod
@@ -139,13 +144,25 @@ class DotReader:
                     return name, barcode, corners
         if not self.rerender:
             return None
+        # Every (grid, reading, symbol) candidate, tried best fixed-pattern fit first: the fit
+        # says which lattice and threshold got the modules right, so few reads are wasted.
+        candidates = []
         for grid in sample_grids(crop, ink, region):
             for dark in readings(grid):
                 for symbology in self.symbologies:
-                    for clean in snap(dark, symbology):
-                        for barcode in self._read(_render(clean)):
-                            if self._ok(barcode):
-                                return "rerender", barcode, self._corners(grid, (ox, oy))
+                    for score, clean in snap_scored(dark, symbology):
+                        candidates.append((score, len(candidates), grid, clean))
+        candidates.sort(key=lambda c: (-c[0], c[1]))
+        tried: list[numpy.ndarray] = []
+        for _, _, grid, clean in candidates:
+            if len(tried) >= _MAX_RENDERS:
+                break
+            if any(clean.shape == seen.shape and (clean == seen).all() for seen in tried):
+                continue
+            tried.append(clean)
+            for barcode in self._read(_render(clean), pure=True):
+                if self._ok(barcode):
+                    return "rerender", barcode, self._corners(grid, (ox, oy))
         return None
 
     def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list:

@@ -106,7 +106,12 @@ def _fit(grid: numpy.ndarray, value: numpy.ndarray, mask: numpy.ndarray) -> floa
 
 
 def snap(grid: numpy.ndarray, symbology: str) -> list[numpy.ndarray]:
-    """Candidate clean symbols for a sampled ``grid`` (True = dark), best fit first.
+    """Candidate clean symbols for a sampled ``grid`` (True = dark), best fit first."""
+    return [clean for _, clean in snap_scored(grid, symbology)]
+
+
+def snap_scored(grid: numpy.ndarray, symbology: str) -> list[tuple[float, numpy.ndarray]]:
+    """(share of fixed modules the grid had right, clean symbol), best two first.
 
     The grid is the bounding box of the dark modules; each candidate is a valid size within one
     module of it, turned to the canonical orientation, with its fixed patterns redrawn.
@@ -137,7 +142,7 @@ def snap(grid: numpy.ndarray, symbology: str) -> list[numpy.ndarray]:
                     clean[mask] = value[mask]
                     out.append((score, clean))
     out.sort(key=lambda item: -item[0])
-    return [clean for _, clean in out[:2]]
+    return out[:2]
 
 
 def _shifted(g: numpy.ndarray, rows: int, cols: int, dy: int, dx: int) -> numpy.ndarray | None:
