@@ -149,8 +149,16 @@ def dot_centres(ink: numpy.ndarray, pitch: float) -> numpy.ndarray:
 
 
 def _basis(i: numpy.ndarray, j: numpy.ndarray, terms: int) -> numpy.ndarray:
-    cols = [numpy.ones_like(i), i, j, i * i, i * j, j * j, i**3, i * i * j, i * j * j, j**3]
-    return numpy.stack(cols[:terms], axis=-1)
+    out = numpy.empty((len(i), terms))
+    out[:, 0] = 1.0
+    out[:, 1] = i
+    out[:, 2] = j
+    if terms > 3:
+        ii, jj = i * i, j * j
+        out[:, 3], out[:, 4], out[:, 5] = ii, i * j, jj
+        if terms > 6:
+            out[:, 6], out[:, 7], out[:, 8], out[:, 9] = ii * i, ii * j, i * jj, jj * j
+    return out
 
 
 def _fit(nodes: numpy.ndarray, points: numpy.ndarray, terms: int):
@@ -304,9 +312,7 @@ def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
 def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
     """Lattice nodes inside ``ink`` whose sampled ink is dark."""
     h, w = ink.shape
-    reach = int(max(h, w) / pitch) + 2
-    ii, jj = numpy.meshgrid(numpy.arange(-reach, reach + 1), numpy.arange(-reach, reach + 1))
-    i, j = ii.ravel().astype(float), jj.ravel().astype(float)
+    i, j = _nodes_inside(h, w, cx[:3], cy[:3], pitch)
     basis = _basis(i, j, terms)
     px, py = basis @ cx, basis @ cy
     inside = (px >= 0) & (px <= w - 1) & (py >= 0) & (py <= h - 1)
@@ -319,14 +325,29 @@ def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
     return numpy.stack([i[dark], j[dark]], axis=1)
 
 
+def _nodes_inside(h: int, w: int, cx, cy, pitch: float) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Lattice indices (i, j) whose straight-lattice position lies within 2 pitches of the
+    h×w region (the affine part of the map: a bent map moves nodes by less)."""
+    a = numpy.array([[cx[1], cx[2]], [cy[1], cy[2]]])
+    corners = numpy.array([[0, 0], [w, 0], [0, h], [w, h]], float) - [cx[0], cy[0]]
+    uv = numpy.linalg.solve(a, corners.T).T
+    lo = numpy.floor(uv.min(axis=0)) - 2
+    hi = numpy.ceil(uv.max(axis=0)) + 2
+    ii, jj = numpy.meshgrid(numpy.arange(lo[0], hi[0] + 1), numpy.arange(lo[1], hi[1] + 1))
+    i, j = ii.ravel(), jj.ravel()
+    px = cx[0] + cx[1] * i + cx[2] * j
+    py = cy[0] + cy[1] * i + cy[2] * j
+    m = 2 * pitch
+    keep = (px > -m) & (px < w + m) & (py > -m) & (py < h + m)
+    return i[keep], j[keep]
+
+
 def refine(ink, cx, cy, pitch: float, rounds: int = 3):
     """Bend a straight lattice onto the drops: each dark node moves to the ink centroid round
     it, and a cubic map (i, j) → (x, y) is fitted through them, from the centre outward."""
     h, w = ink.shape
     smooth = cv2.GaussianBlur(ink, (0, 0), max(0.5, pitch * 0.25))
-    reach = int(max(h, w) / pitch) + 2
-    ii, jj = numpy.meshgrid(numpy.arange(-reach, reach + 1), numpy.arange(-reach, reach + 1))
-    i, j = ii.ravel().astype(float), jj.ravel().astype(float)
+    i, j = _nodes_inside(h, w, cx, cy, pitch)
     steps = numpy.linspace(-0.45, 0.45, 5)
     ox, oy = numpy.meshgrid(steps, steps)
     ox, oy = ox.ravel(), oy.ravel()

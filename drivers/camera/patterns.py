@@ -102,7 +102,16 @@ def dm_fixed(rows: int, cols: int) -> tuple[numpy.ndarray, numpy.ndarray]:
 
 def _fit(grid: numpy.ndarray, value: numpy.ndarray, mask: numpy.ndarray) -> float:
     """Share of the fixed modules the grid already has right."""
-    return float((grid[mask] == value[mask]).mean())
+    wrong = numpy.count_nonzero((grid != value) & mask)
+    return 1.0 - wrong / max(1, numpy.count_nonzero(mask))
+
+
+def _offsets(have: int, want: int) -> tuple[int, ...]:
+    """Where a valid size of ``want`` modules may start over ``have`` sampled ones: pad a light
+    line on either side, cut one from either side, or lay it exactly."""
+    if want == have:
+        return (0,)
+    return (-1, 0) if want == have + 1 else (0, 1)
 
 
 def snap(grid: numpy.ndarray, symbology: str) -> list[numpy.ndarray]:
@@ -126,8 +135,8 @@ def snap_scored(grid: numpy.ndarray, symbology: str) -> list[tuple[float, numpy.
             sizes = [s for s in DM_SIZES if abs(s[0] - h) <= 1 and abs(s[1] - w) <= 1]
         for rows, cols in sizes:
             # Place the valid size over the grid: pad with light modules or cut an edge.
-            for dy in range(-1, 2):
-                for dx in range(-1, 2):
+            for dy in _offsets(h, rows):
+                for dx in _offsets(w, cols):
                     cand = _shifted(g, rows, cols, dy, dx)
                     if cand is None:
                         continue
