@@ -126,13 +126,15 @@ def snap_scored(grid: numpy.ndarray, symbology: str) -> list[tuple[float, numpy.
     module of it, turned to the canonical orientation, with its fixed patterns redrawn.
     """
     out: list[tuple[float, numpy.ndarray]] = []
-    turns = [numpy.rot90(grid, k) for k in range(4)]
-    for g in turns:
-        h, w = g.shape
+    for k in range(4):
+        h, w = grid.shape if k % 2 == 0 else grid.shape[::-1]
         if symbology == "QRCode":
             sizes = [(n, n) for n in QR_SIZES if abs(n - h) <= 1 and abs(n - w) <= 1]
         else:
             sizes = [s for s in DM_SIZES if abs(s[0] - h) <= 1 and abs(s[1] - w) <= 1]
+        if not sizes:
+            continue
+        g = numpy.rot90(grid, k)
         for rows, cols in sizes:
             # Place the valid size over the grid: pad with light modules or cut an edge.
             for dy in _offsets(h, rows):
