@@ -425,7 +425,10 @@ def sample_grids(
     ink = full[ry : ry + rh, rx : rx + rw]
     grids: list[Grid] = []
     for a1, a2 in lattices(ink):
-        grids.extend(_grids_for(ink, a1, a2))
+        found = _grids_for(ink, a1, a2)
+        if found and all(max(g.dark.shape) > 45 for g in found):
+            found = _grids_for(ink, 2 * a1, 2 * a2)  # a harmonic: half the module pitch
+        grids.extend(found)
     out = []
     for grid in grids:
         gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()

@@ -58,7 +58,10 @@ def _zxing_gs1(text: str, symbology: str) -> numpy.ndarray:
     import zxingcpp
 
     fmt = zxingcpp.barcode_format_from_str(symbology)
-    barcode = zxingcpp.create_barcode(text, fmt, gs1=True)
+    # EC level M for QR as lines print it (and as segno makes the plain QR); zxing-cpp's writer
+    # would pick L for GS1, which no line uses on a cap.
+    extra = {"ec_level": "M"} if symbology == "QRCode" else {}
+    barcode = zxingcpp.create_barcode(text, fmt, gs1=True, **extra)
     return numpy.asarray(barcode.to_image(scale=1, add_quiet_zones=False)) < 128
 
 
