@@ -381,32 +381,41 @@ def refine(ink, cx, cy, pitch: float, rounds: int = 3):
     return cx, cy, terms
 
 
-def _grids_for(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]:
-    """The dot-fitted grid (copes with a domed cap) and the straight one of lattice (a1, a2)."""
+def _shift(grid: Grid | None, dx: float, dy: float) -> Grid | None:
+    """The same grid with its pixel map moved by (dx, dy)."""
+    if grid is None:
+        return None
+    gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
+    gx[0] += dx
+    gy[0] += dy
+    return Grid(grid.dark, grid.values, grid.contrast, grid.pitch, gx, gy, grid.origin)
+
+
+def _grids_for(full, region, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]:
+    """Grids of lattice (a1, a2) in crop pixels: fitted to the drops, bent onto them (both
+    cope with a domed cap), and straight. (Sampling a margin round the region with the straight
+    lattice, for codes glare had cut, read no more on the tuning set.)"""
+    rx, ry, rw, rh = region
+    ink = full[ry : ry + rh, rx : rx + rw]
     pitch = math.sqrt(abs(a1[0] * a2[1] - a1[1] * a2[0]))
     if not 2.2 <= pitch <= 9.0:
         return []
-    h, w = ink.shape
-    grids: list[Grid] = []
+    grids: list[Grid | None] = []
     dots = dot_centres(ink, pitch)
-    fitted = fit_lattice(dots, a1, a2, numpy.array([w / 2.0, h / 2.0]))
+    fitted = fit_lattice(dots, a1, a2, numpy.array([rw / 2.0, rh / 2.0]))
     if fitted is not None:
         fx, fy, terms, nodes, good = fitted
         if good.sum() >= 20:
-            grid = _grid_from_model(ink, fx, fy, terms, pitch, nodes[good])
-            if grid is not None:
-                grids.append(grid)
+            grids.append(_shift(_grid_from_model(ink, fx, fy, terms, pitch, nodes[good]), rx, ry))
     origin = _phase_origin(ink, a1, a2)
     cx = numpy.array([origin[0], a1[0], a2[0]])
     cy = numpy.array([origin[1], a1[1], a2[1]])
-    straight = _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch))
-    if straight is not None:
-        grids.append(straight)
     bx, by, terms = refine(ink, cx, cy, pitch)
-    bent = _grid_from_model(ink, bx, by, terms, pitch, _dark_nodes(ink, bx, by, terms, pitch))
-    if bent is not None:
-        grids.append(bent)
-    return grids
+    nodes = _dark_nodes(ink, bx, by, terms, pitch)
+    grids.append(_shift(_grid_from_model(ink, bx, by, terms, pitch, nodes), rx, ry))
+    nodes = _dark_nodes(ink, cx, cy, 3, pitch)
+    grids.append(_shift(_grid_from_model(ink, cx, cy, 3, pitch, nodes), rx, ry))
+    return [g for g in grids if g is not None]
 
 
 def sample_grids(
@@ -414,9 +423,8 @@ def sample_grids(
     full: numpy.ndarray | None = None,
     region: tuple[int, int, int, int] | None = None,
 ) -> list[Grid]:
-    """Module grids of the dot code in ``crop``: the dot-fitted one (curved caps) and the
-    spectrum's straight lattice; empty when no lattice shows. ``full`` and ``region``: the
-    crop's ink_image and code_region when the caller has them already."""
+    """Module grids of the dot code in ``crop`` (see _grids_for); empty when no lattice shows.
+    ``full`` and ``region``: the crop's ink_image and code_region when the caller has them."""
     full = ink_image(crop) if full is None else full
     region = code_region(full) if region is None else region
     if region is None:
@@ -425,17 +433,11 @@ def sample_grids(
     ink = full[ry : ry + rh, rx : rx + rw]
     grids: list[Grid] = []
     for a1, a2 in lattices(ink):
-        found = _grids_for(ink, a1, a2)
+        found = _grids_for(full, region, a1, a2)
         if found and all(max(g.dark.shape) > 45 for g in found):
-            found = _grids_for(ink, 2 * a1, 2 * a2)  # a harmonic: half the module pitch
+            found = _grids_for(full, region, 2 * a1, 2 * a2)  # a harmonic: half the pitch
         grids.extend(found)
-    out = []
-    for grid in grids:
-        gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
-        gx[0] += rx  # region → crop pixels
-        gy[0] += ry
-        out.append(Grid(grid.dark, grid.values, grid.contrast, grid.pitch, gx, gy, grid.origin))
-    return out
+    return grids
 
 
 def readings(grid: Grid) -> list[numpy.ndarray]:
