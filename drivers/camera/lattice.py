@@ -55,20 +55,6 @@ def ink_image(crop: numpy.ndarray, pitch_hint: float = 4.0) -> numpy.ndarray:
     return numpy.clip(ink, 0.0, 1.0)
 
 
-def dot_pitch(ink: numpy.ndarray) -> float | None:
-    """Median distance from a drop to its nearest neighbour: the module pitch, roughly."""
-    dots = dot_centres(ink, 2.5)
-    if len(dots) < 20 or len(dots) > 4000:
-        return None
-    gap = numpy.full(len(dots), numpy.inf)
-    for start in range(0, len(dots), 512):  # blocks keep the distance table small
-        part = dots[start : start + 512]
-        d = ((part[:, None, :] - dots[None, :, :]) ** 2).sum(axis=2)
-        d[numpy.arange(len(part)), numpy.arange(start, start + len(part))] = numpy.inf
-        gap[start : start + len(part)] = d.min(axis=1)
-    return float(numpy.sqrt(numpy.median(gap)))
-
-
 def _spectra(ink: numpy.ndarray):
     """Magnitude spectra of the Laplacian and of its absolute value, and their frequencies.
 
@@ -138,16 +124,6 @@ def lattices(ink: numpy.ndarray) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
     return out
 
 
-def dot_centres(ink: numpy.ndarray, pitch: float) -> numpy.ndarray:
-    """(x, y) of ink maxima at least ~0.6 pitch apart: one per printed drop."""
-    smooth = cv2.GaussianBlur(ink, (0, 0), max(0.6, pitch * 0.3))
-    k = max(3, round(pitch * 0.6) | 1)
-    peak = smooth >= cv2.dilate(smooth, numpy.ones((k, k), numpy.uint8))
-    level = quantile(smooth, 0.995)
-    ys, xs = numpy.nonzero(peak & (smooth > 0.35 * level) & (smooth > 0.04))
-    return numpy.stack([xs, ys], axis=1).astype(numpy.float64)
-
-
 def _basis(i: numpy.ndarray, j: numpy.ndarray, terms: int) -> numpy.ndarray:
     out = numpy.empty((len(i), terms))
     out[:, 0] = 1.0
@@ -166,63 +142,6 @@ def _fit(nodes: numpy.ndarray, points: numpy.ndarray, terms: int):
     cx, *_ = numpy.linalg.lstsq(basis, points[:, 0], rcond=None)
     cy, *_ = numpy.linalg.lstsq(basis, points[:, 1], rcond=None)
     return cx, cy
-
-
-def _invert(points, cx, cy, guess, terms: int, steps: int = 2):
-    """Lattice coordinates (i, j) whose mapped positions are ``points`` (Newton from ``guess``)."""
-    u = guess.copy()
-    for _ in range(steps):
-        i, j = u[:, 0], u[:, 1]
-        basis = _basis(i, j, terms)
-        pred = numpy.stack([basis @ cx, basis @ cy], axis=1)
-        eps = 1e-3
-        bi = _basis(i + eps, j, terms)
-        bj = _basis(i, j + eps, terms)
-        jac = numpy.empty((len(u), 2, 2))
-        jac[:, 0, 0] = (bi @ cx - pred[:, 0]) / eps
-        jac[:, 1, 0] = (bi @ cy - pred[:, 1]) / eps
-        jac[:, 0, 1] = (bj @ cx - pred[:, 0]) / eps
-        jac[:, 1, 1] = (bj @ cy - pred[:, 1]) / eps
-        try:
-            step = numpy.linalg.solve(jac, (points - pred)[:, :, None])[:, :, 0]
-        except numpy.linalg.LinAlgError:
-            break
-        u = u + step
-    return u
-
-
-def fit_lattice(dots: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray, centre):
-    """Polynomial map (i, j) → (x, y) through the dots, grown outward from the one nearest
-    ``centre``; returns (coeff_x, coeff_y, terms, nodes, inlier mask) or None."""
-    if len(dots) < 20:
-        return None
-    start = dots[int(numpy.argmin(((dots - centre) ** 2).sum(axis=1)))]
-    basis = numpy.stack([a1, a2], axis=1)
-    guess = numpy.linalg.solve(basis, (dots - start).T).T
-    cx = numpy.array([start[0], a1[0], a2[0]])
-    cy = numpy.array([start[1], a1[1], a2[1]])
-    terms = 3
-    pitch = math.sqrt(abs(numpy.linalg.det(basis)))
-    u = guess
-    for reach, new_terms in ((5, 3), (9, 6), (14, 6), (1e9, 10)):
-        u = _invert(dots, cx, cy, u, terms)
-        nodes = numpy.round(u)
-        off = numpy.abs(u - nodes).max(axis=1)
-        near = numpy.abs(nodes).max(axis=1) <= reach
-        good = near & (off < 0.3)
-        if good.sum() < 3 * new_terms:
-            if terms == 3 and good.sum() < 12:
-                return None
-            break
-        cx, cy = _fit(nodes[good], dots[good], new_terms)
-        terms = new_terms
-        if terms > 3:  # keep the first-guess coordinates consistent with the new model
-            u = _invert(dots, cx, cy, u, terms)
-    u = _invert(dots, cx, cy, u, terms)
-    nodes = numpy.round(u)
-    good = numpy.abs(u - nodes).max(axis=1) < 0.35
-    del pitch
-    return cx, cy, terms, nodes, good
 
 
 def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
@@ -392,21 +311,15 @@ def _shift(grid: Grid | None, dx: float, dy: float) -> Grid | None:
 
 
 def _grids_for(full, region, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]:
-    """Grids of lattice (a1, a2) in crop pixels: fitted to the drops, bent onto them (both
-    cope with a domed cap), and straight. (Sampling a margin round the region with the straight
-    lattice, for codes glare had cut, read no more on the tuning set.)"""
+    """Grids of lattice (a1, a2) in crop pixels: bent onto the drops (a domed cap), and
+    straight. (A map fitted to detected drop centres, and sampling a margin round the region
+    with the straight lattice, read nothing more on the tuning set and cost a third.)"""
     rx, ry, rw, rh = region
     ink = full[ry : ry + rh, rx : rx + rw]
     pitch = math.sqrt(abs(a1[0] * a2[1] - a1[1] * a2[0]))
     if not 2.2 <= pitch <= 9.0:
         return []
     grids: list[Grid | None] = []
-    dots = dot_centres(ink, pitch)
-    fitted = fit_lattice(dots, a1, a2, numpy.array([rw / 2.0, rh / 2.0]))
-    if fitted is not None:
-        fx, fy, terms, nodes, good = fitted
-        if good.sum() >= 20:
-            grids.append(_shift(_grid_from_model(ink, fx, fy, terms, pitch, nodes[good]), rx, ry))
     origin = _phase_origin(ink, a1, a2)
     cx = numpy.array([origin[0], a1[0], a2[0]])
     cy = numpy.array([origin[1], a1[1], a2[1]])
@@ -441,8 +354,8 @@ def sample_grids(
 
 
 def readings(grid: Grid) -> list[numpy.ndarray]:
-    """Dark/light grids to try: the global split, one against the local contrast (glare and
-    shading change it across the code), then the global split moved either way."""
+    """Dark/light grids to try: the global split, splits against the local contrast (glare and
+    shading change it across the code), and the ink over the module's lightest gap corner."""
     values = grid.values.astype(numpy.float32)
     level = _split(values)
     kernel = numpy.ones((5, 5), numpy.uint8)
@@ -452,14 +365,7 @@ def readings(grid: Grid) -> list[numpy.ndarray]:
     local = numpy.where(weak, values > level, values > middle)  # flat: keep the global split
     scaled = values / numpy.maximum(high, 1e-6)
     contrast = grid.contrast
-    out = [
-        grid.dark,
-        contrast > _split(contrast),
-        local,
-        scaled > _split(scaled),
-        values > level * 0.8,
-        values > level * 1.2,
-    ]
+    out = [grid.dark, local, scaled > _split(scaled), contrast > _split(contrast)]
     unique: list[numpy.ndarray] = []
     for dark in out:
         if not any((dark == seen).all() for seen in unique):
