@@ -225,13 +225,15 @@ class ZxingDecoder:
                 caps = self.dots.caps(gray) if caps is None else caps
                 spent = time.perf_counter()
                 extra = self._dot_codes(gray, caps, found, want)
+                started += time.perf_counter() - spent  # the passes keep their own budget
                 if extra:
                     found = merge(found, extra)
                     self.last_pass = "dots"
-                started += time.perf_counter() - spent  # the passes keep their own budget
-                self.last_caps = len(caps)
-                if len(caps) >= 2:
-                    break  # a case top is read cap by cap: whole-frame passes add ~nothing
+                    if self.dots.expected(caps) >= 2:
+                        # A case top of dot codes, read cap by cap: whole-frame passes (and
+                        # ZBar, see CascadeDecoder) add next to nothing there at a high cost.
+                        self.last_caps = len(caps)
+                        break
             if len(found) >= want or want == 0:
                 break
             if index > 0 and (time.perf_counter() - started) * 1e3 > self.pass_budget_ms:
