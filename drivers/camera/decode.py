@@ -245,15 +245,16 @@ class ZxingDecoder:
         assert self.dots is not None
         todo = uncovered(caps, [code.corners for code in found])
         hits = self.dots.read(gray, todo, want - len(found))
-        boxes = [corners for _, _, corners in hits]
+        boxes = [hit.corners for hit in hits]
         letters = (
             grading.grade_many(gray, boxes, enhanced=True) if self.grade else [""] * len(boxes)
         )
         out = []
-        for (_, barcode, corners), letter in zip(hits, letters, strict=True):
-            sid = barcode.symbology_identifier
-            gs1 = split_gs1(sid, barcode.bytes) if barcode.content_type == _GS1 else None
-            out.append(DecodedCode(barcode.text, barcode.format.name, sid, corners, letter, gs1))
+        for hit, letter in zip(hits, letters, strict=True):
+            gs1 = split_gs1(hit.symbology_id, hit.raw) if hit.gs1 else None
+            out.append(
+                DecodedCode(hit.text, hit.symbology, hit.symbology_id, hit.corners, letter, gs1)
+            )
         return out
 
 

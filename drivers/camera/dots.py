@@ -7,14 +7,17 @@ erosion, the plain crop and the GlobalHistogram binarizer), stopping at the firs
 still unread is re-rendered: the module lattice is fitted to the drops (lattice.py), every module
 sampled, the grid snapped to a valid QR / Data Matrix size with its fixed patterns redrawn
 (patterns.py), and zxing-cpp decodes that clean image, so its error correction still guards
-against a wrong read. A content check (``accept``) is a second guard. Caps run on a small thread
-pool (zxing-cpp and OpenCV release the GIL).
+against a wrong read. A content check (``accept``) is a second guard. Caps run in a small
+process pool (DotReader ``workers``).
 """
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import cv2
 import numpy
@@ -65,8 +68,32 @@ def _render(clean: numpy.ndarray) -> numpy.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class DotRead:
+    """One code the dot path read: what the line needs of zxing-cpp's Barcode, picklable."""
+
+    pass_name: str
+    text: str
+    symbology: str
+    symbology_id: str
+    raw: bytes
+    gs1: bool
+    corners: tuple[tuple[int, int], ...]
+
+
+def _dot_read(name: str, barcode: zxingcpp.Barcode, corners) -> DotRead:
+    gs1 = barcode.content_type == zxingcpp.ContentType.GS1
+    sid = barcode.symbology_identifier
+    return DotRead(name, barcode.text, barcode.format.name, sid, bytes(barcode.bytes), gs1, corners)
+
+
 class DotReader:
-    """Reads the caps of a frame that the fast pass left unread; see the module docstring."""
+    """Reads the caps of a frame that the fast pass left unread; see the module docstring.
+
+    ``workers`` > 1 reads caps in that many worker processes (the per-cap work is mostly small
+    numpy steps that hold the GIL, so threads gained nothing); the pool starts on first use
+    (forkserver: safe beside the line's threads) and lives until the program ends.
+    """
 
     def __init__(
         self,
@@ -76,11 +103,12 @@ class DotReader:
         workers: int = 2,
         rerender: bool = True,
     ) -> None:
+        self.formats = tuple(formats)
         self._formats = zxingcpp.barcode_formats_from_str(",".join(formats))
         self.symbologies = [f for f in formats if f in ("QRCode", "DataMatrix")]
         self.accept = accept
         self.rerender = rerender
-        self._pool = ThreadPoolExecutor(workers, "dots") if workers > 1 else None
+        self.workers = workers
         self.last_passes: list[str] = []
 
     def caps(self, gray: numpy.ndarray) -> list[Cap]:
@@ -117,9 +145,14 @@ class DotReader:
         pts = grid.to_pixels(rows, cols)
         return tuple((round(x) + offset[0], round(y) + offset[1]) for x, y in pts)
 
-    def read_cap(self, gray: numpy.ndarray, cap: Cap):
-        """(pass name, barcode, corners in frame pixels) for one cap, or None."""
-        crop, (ox, oy) = cap_crop(gray, cap)
+    def read_cap(self, gray: numpy.ndarray, cap: Cap) -> DotRead | None:
+        """The code on one cap of ``gray``, or None."""
+        crop, offset = cap_crop(gray, cap)
+        return self.read_crop(crop, offset, cap)
+
+    def read_crop(self, crop: numpy.ndarray, offset: tuple[int, int], cap: Cap) -> DotRead | None:
+        """The code on a cap cut out at ``offset`` (cap_crop), corners in frame pixels."""
+        ox, oy = offset
         ink = ink_image(crop)
         h, w = ink.shape
         yy, xx = numpy.ogrid[oy : oy + h, ox : ox + w]
@@ -141,7 +174,7 @@ class DotReader:
                         (round(p.x / scale) + ox + x0, round(p.y / scale) + oy + y0)
                         for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
                     )
-                    return name, barcode, corners
+                    return _dot_read(name, barcode, corners)
         if not self.rerender:
             return None
         # Every (grid, reading, symbol) candidate, tried best fixed-pattern fit first: the fit
@@ -162,14 +195,13 @@ class DotReader:
             tried.append(clean)
             for barcode in self._read(_render(clean), pure=True):
                 if self._ok(barcode):
-                    return "rerender", barcode, self._corners(grid, (ox, oy))
+                    return _dot_read("rerender", barcode, self._corners(grid, offset))
         return None
 
-    def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list:
-        """(pass, barcode, corners) for the given caps, stopping once ``want`` are read."""
-        out = []
-        self.last_passes = []
-        if self._pool is None or len(caps) < 2:
+    def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list[DotRead]:
+        """Codes on the given caps, stopping once ``want`` are read."""
+        out: list[DotRead] = []
+        if self.workers <= 1 or len(caps) < 2:
             for cap in caps:
                 hit = self.read_cap(gray, cap)
                 if hit is not None:
@@ -177,17 +209,45 @@ class DotReader:
                     if len(out) >= want:
                         break
         else:
-            futures = [self._pool.submit(self.read_cap, gray, cap) for cap in caps]
-            for future in futures:
-                hit = future.result()
-                if hit is not None:
+            pool = _pool(self.workers)
+            jobs = []
+            for cap in caps:
+                crop, offset = cap_crop(gray, cap)
+                jobs.append(pool.submit(_job, self.formats, self.rerender, crop, offset, cap))
+            for job in jobs:
+                hit = job.result()
+                if hit is not None and (self.accept is None or self.accept(hit.text)):
                     out.append(hit)
                     if len(out) >= want:
-                        for rest in futures:
+                        for rest in jobs:
                             rest.cancel()
                         break
-        self.last_passes = [name for name, _, _ in out]
+        self.last_passes = [hit.pass_name for hit in out]
         return out
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+_WORKER_READERS: dict[tuple, DotReader] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The shared worker pool of ``workers`` processes, started on first use."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        _POOLS[workers] = pool
+        atexit.register(pool.shutdown, wait=False, cancel_futures=True)
+    return pool
+
+
+def _job(formats, rerender: bool, crop, offset, cap: Cap) -> DotRead | None:
+    """One cap in a worker process (the content check runs in the caller)."""
+    key = (formats, rerender)
+    reader = _WORKER_READERS.get(key)
+    if reader is None:
+        reader = _WORKER_READERS[key] = DotReader(formats, workers=1, rerender=rerender)
+    return reader.read_crop(crop, offset, cap)
 
 
 def uncovered(caps: list[Cap], corners: Sequence[Sequence[tuple[int, int]]]) -> list[Cap]:
