@@ -1,8 +1,12 @@
-"""The module lattice of an inkjet dot code: periods and angle from the spectrum, then a grid
-fitted to the dot centres (a low-order polynomial, so a code on a domed cap still fits).
+"""The module lattice of an inkjet dot code, and its modules sampled.
 
-``sample_grid(crop)`` returns the dark/light grid over the dots' bounding box and the map from
-module coordinates back to crop pixels; patterns.snap turns it into a clean symbol.
+The two module periods and the angle come from the 2-D spectrum of the ink image's Laplacian
+(and of its absolute value, which keeps the lattice where drops merge); the phase of the two
+peaks places the lattice. It is then bent onto the drops (each inked node moves to the ink
+centroid round it; a cubic map is fitted, from the centre outward), so a code on a domed cap
+still fits. ``sample_grids(crop)`` returns the sampled grids over the code's bounding box with
+the map back to crop pixels; ``readings`` gives dark/light grids to try; patterns.snap turns
+one into a clean symbol.
 """
 
 from __future__ import annotations
