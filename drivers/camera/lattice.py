@@ -201,7 +201,15 @@ def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
     occupied = numpy.zeros((size[1], size[0]), numpy.float32)
     occupied[nodes[:, 1] - low[1] + 1, nodes[:, 0] - low[0] + 1] = 1.0
     company = cv2.boxFilter(occupied, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
-    js, is_ = numpy.nonzero((occupied > 0) & (company >= 2))  # strays (a satellite) dropped
+    kept = ((occupied > 0) & (company >= 2)).astype(numpy.uint8)  # strays (a satellite) dropped
+    # The code is one blob of modules once one-module gaps close; specks and glare edges are
+    # others. Keep the blob with the most inked nodes.
+    joined = cv2.dilate(kept, numpy.ones((3, 3), numpy.uint8))
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    if count > 2:
+        sizes = numpy.bincount(labels[kept > 0], minlength=count)
+        kept &= (labels == int(numpy.argmax(sizes[1:])) + 1).astype(numpy.uint8)
+    js, is_ = numpy.nonzero(kept)
     if len(js) < 20:
         return None
     i0, j0 = int(is_.min() + low[0] - 1), int(js.min() + low[1] - 1)
