@@ -31,12 +31,14 @@ _S = 3  # supersampling of the printed surface
 
 @dataclass(frozen=True)
 class Truth:
-    """One printed code in a frame: text, symbology, kind and cap centre (x, y) in pixels."""
+    """One printed code in a frame: text, symbology, kind, cap centre (x, y) in pixels, and how
+    much of it glare saturated (print there is lost to any reader)."""
 
     text: str
     symbology: str
     kind: str
     centre: tuple[float, float]
+    saturated: float = 0.0  # share of the code's inked area the hot spot drove to full scale
 
 
 def _ink(sym: Symbol, pitch: float, quiet: int, rng: numpy.random.Generator) -> numpy.ndarray:
@@ -107,8 +109,9 @@ def _draw_cap(
     radius: float,
     pitch: float,
     rng: numpy.random.Generator,
-) -> None:
-    """Paint one printed cap into the frame's albedo and specular layers."""
+) -> tuple[tuple[int, int, int, int], numpy.ndarray]:
+    """Paint one printed cap into the frame's albedo and specular layers; the box and the mask
+    of the code's inked area in it."""
     quiet = 1
     ink = _ink(sym, pitch, quiet, rng)
     ink = cv2.GaussianBlur(ink, (0, 0), 0.45 * _S)  # a pixel's aperture before resampling
@@ -144,6 +147,7 @@ def _draw_cap(
         )
         spot *= rr < 1.0
         glare[y0:y1, x0:x1] += spot.astype(numpy.float32) * (1.0 - 0.3 * cover)
+    return box, cover > 0.3
 
 
 def box_x(box: tuple[int, int, int, int]) -> numpy.ndarray:
@@ -193,6 +197,15 @@ def _background(h: int, w: int, rng: numpy.random.Generator) -> numpy.ndarray:
     return (base + tex).astype(numpy.float32)
 
 
+def _saturated(frame: numpy.ndarray, box, inked: numpy.ndarray) -> float:
+    """Share of the inked area at full scale in the exposed frame."""
+    x, y, w, h = box
+    region = frame[y : y + h, x : x + w]
+    if not inked.any():
+        return 0.0
+    return float((region[inked] >= 250).mean())
+
+
 def _fit_pitch(sym: Symbol, radius: float, want: float) -> float:
     """``want`` px per module, reduced so the turned symbol stays on the cap top."""
     rows, cols = sym.dark.shape
@@ -213,8 +226,10 @@ def single_cap(seed: int, kind: str | None = None, size: tuple[int, int] = (480,
     centre = (w / 2 + rng.uniform(-0.08, 0.08) * w, h / 2 + rng.uniform(-0.05, 0.05) * h)
     albedo = _background(h, w, rng)
     glare = numpy.zeros((h, w), numpy.float32)
-    _draw_cap(albedo, glare, sym, centre, radius, pitch, rng)
-    return _expose(albedo, glare, rng), [Truth(sym.text, sym.symbology, sym.kind, centre)]
+    box, inked = _draw_cap(albedo, glare, sym, centre, radius, pitch, rng)
+    frame = _expose(albedo, glare, rng)
+    lost = _saturated(frame, box, inked)
+    return frame, [Truth(sym.text, sym.symbology, sym.kind, centre, lost)]
 
 
 def case_top(seed: int, kind: str | None = None, rows: int = 4, cols: int = 6):
@@ -231,6 +246,7 @@ def case_top(seed: int, kind: str | None = None, rows: int = 4, cols: int = 6):
     tilt = math.radians(rng.uniform(-3.0, 3.0))
     line_kind = kind or ("qr", "dm", "dm_rect", "gs1_dm", "gs1_qr")[int(rng.integers(0, 5))]
     truths = []
+    areas = []
     for i in range(rows * cols):
         r, c = divmod(i, cols)
         gx, gy = (c + 0.5) * cell_w - w / 2, (r + 0.5) * cell_h - h / 2
@@ -239,6 +255,12 @@ def case_top(seed: int, kind: str | None = None, rows: int = 4, cols: int = 6):
         radius = radius_base * rng.uniform(0.97, 1.0)
         sym = random_symbol(rng, line_kind)
         pitch = max(3.0, _fit_pitch(sym, radius, rng.uniform(3.0, 4.0)))
-        _draw_cap(albedo, glare, sym, (x, y), radius, pitch, rng)
+        box, inked = _draw_cap(albedo, glare, sym, (x, y), radius, pitch, rng)
         truths.append(Truth(sym.text, sym.symbology, sym.kind, (x, y)))
-    return _expose(albedo, glare, rng), truths
+        areas.append((box, inked))
+    frame = _expose(albedo, glare, rng)
+    truths = [
+        Truth(t.text, t.symbology, t.kind, t.centre, _saturated(frame, box, inked))
+        for t, (box, inked) in zip(truths, areas, strict=True)
+    ]
+    return frame, truths
