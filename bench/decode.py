@@ -23,8 +23,10 @@ held-out seeds (9000 on) the decoder was never tuned on (tuning used 3000–3099
 single caps (640×480, 3–5 px per module) and 24-cap case tops (1280×1024, 3–4 px per module),
 QR, Data Matrix square and rectangular, GS1 — decoded as `station decode` does (make_decoder(),
 no expected count) and as the line does (expected = 24). Recall is codes read over codes printed,
-wrong reads are texts not printed; time is one call per frame (median). Targets: ≥ 95 % recall,
-0 wrong, case top ≤ 250 ms median, single cap ≤ 30 ms median.
+wrong reads are texts not printed; time is one call per frame (median). Recall is also given for
+the codes no specular hot spot saturated (< 5 % of their ink at full scale: the generator's
+glare destroys the print under it for any reader). Targets: ≥ 95 % recall, 0 wrong, case top
+≤ 250 ms median, single cap ≤ 30 ms median.
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ def show(row: dict) -> None:
 
 
 DOT_SEED = 9000
+SATURATED = 0.05  # a code with this share of its ink at full scale lost modules to glare
 DOT_TARGETS = {"recall": 0.95, "case_ms": 250.0, "single_ms": 30.0}
 
 
@@ -184,7 +187,7 @@ def dot_matrix(singles: int, cases: int) -> dict:
     }
     dec.decode(sets["single"][0][0][0])  # warm up the pool and zxing-cpp
     for name, (frames, expected) in sets.items():
-        printed = read = wrong = 0
+        printed = read = wrong = clear = clear_read = 0
         times, kinds = [], {}
         for frame, truths in frames:
             t0 = time.perf_counter()
@@ -195,6 +198,9 @@ def dot_matrix(singles: int, cases: int) -> dict:
             read += len(got & want)
             wrong += len(got - want)
             for t in truths:
+                if t.saturated < SATURATED:
+                    clear += 1
+                    clear_read += t.text in got
                 hit = kinds.setdefault(t.kind, [0, 0])
                 hit[0] += t.text in got
                 hit[1] += 1
@@ -203,13 +209,17 @@ def dot_matrix(singles: int, cases: int) -> dict:
             "codes": printed,
             "recall": round(read / max(1, printed), 3),
             "wrong": wrong,
+            "unsaturated_codes": clear,
+            "unsaturated_recall": round(clear_read / max(1, clear), 3),
             "median_ms": round(statistics.median(times), 1),
             "max_ms": round(max(times), 1),
             "by_kind": {k: f"{a}/{b}" for k, (a, b) in sorted(kinds.items())},
         }
         r = out[name]
         say(
-            f"dots {name:<14} recall {r['recall']:6.1%} ({r['codes']} codes) wrong {r['wrong']}  "
+            f"dots {name:<14} recall {r['recall']:6.1%} ({r['codes']} codes; "
+            f"{r['unsaturated_recall']:6.1%} of {r['unsaturated_codes']} under no hot spot) "
+            f"wrong {r['wrong']}  "
             f"median {r['median_ms']:7.1f} ms  max {r['max_ms']:7.1f} ms  {r['by_kind']}  "
             f"load {load()}"
         )
