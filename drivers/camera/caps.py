@@ -13,6 +13,8 @@ import numpy
 
 _WORK_SIDE = 320  # long side of the frame the search runs on
 _MIN_RADIUS = 10  # px on the downscaled frame: smaller bright spots are glare or specks
+_LOCAL_MARGIN = 12  # grey levels above the local mean that count as cap
+_OPEN = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,13 @@ def find_caps(gray: numpy.ndarray) -> list[Cap]:
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     _, mask = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # A dark cap in a dim corner falls under the global split: also take what stands clearly
+    # above its surroundings (a block of about two cells of a case top).
+    block = max(31, (min(small.shape) // 3) | 1)
+    local = cv2.adaptiveThreshold(
+        small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, -_LOCAL_MARGIN
+    )
+    mask = cv2.bitwise_or(mask, cv2.morphologyEx(local, cv2.MORPH_OPEN, _OPEN))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     filled = numpy.zeros_like(mask)
     cv2.drawContours(filled, contours, -1, 255, -1)  # the dark print inside a cap is no hole
@@ -60,12 +69,36 @@ def find_caps(gray: numpy.ndarray) -> list[Cap]:
     return caps
 
 
-def cap_count(caps: list[Cap]) -> int:
-    """How many codes the caps suggest: their number when they look like a case top (two or
-    more discs of one size), else 1 (a single cap, or a frame that is no case top)."""
+def cap_count(caps: list[Cap], gray: numpy.ndarray | None = None) -> int:
+    """How many codes the caps suggest: their number when they look like a case top (mostly
+    discs of one size, on a darker ground when ``gray`` is given), else 1 (a single cap, or a
+    frame that is no case top: white label stock, a photo)."""
     if len(caps) < 2:
         return len(caps)
     radii = sorted(cap.r for cap in caps)
     middle = radii[len(radii) // 2]
     alike = sum(1 for r in radii if 0.75 * middle <= r <= 1.3 * middle)
-    return alike if alike >= 0.75 * len(radii) else 1
+    if alike < 0.75 * len(radii):
+        return 1
+    if gray is not None and not _darker_around(gray, caps):
+        return 1
+    # An odd one out (a dim cap found small) still counts: looking for one code too many costs
+    # a little time, one too few may miss a code.
+    return len(caps)
+
+
+def _darker_around(gray: numpy.ndarray, caps: list[Cap]) -> bool:
+    """True when the ground between the caps is clearly darker than the caps (a case top)."""
+    h, w = gray.shape[:2]
+    step = max(1, max(h, w) // _WORK_SIDE)
+    small = gray[::step, ::step]
+    inside = numpy.zeros(small.shape, numpy.uint8)
+    near = numpy.zeros(small.shape, numpy.uint8)
+    for cap in caps:
+        centre = (round(cap.x / step), round(cap.y / step))
+        cv2.circle(inside, centre, max(1, round(0.8 * cap.r / step)), 1, -1)
+        cv2.circle(near, centre, max(1, round(1.1 * cap.r / step)), 1, -1)
+    outside = near == 0
+    if not inside.any() or outside.sum() < 0.05 * small.size:
+        return False
+    return float(numpy.median(small[outside])) < 0.7 * float(numpy.median(small[inside > 0]))

@@ -191,7 +191,7 @@ class ZxingDecoder:
         caps = None
         if self.dots is not None and expected is None:
             caps = self.dots.caps(gray)
-            want = max(1, self.dots.expected(caps))
+            want = max(1, self.dots.expected(caps, gray))
         fast = expected is not None and self._layered
         found: list[DecodedCode] = []
         self.last_caps = 0
@@ -229,7 +229,7 @@ class ZxingDecoder:
                 if extra:
                     found = merge(found, extra)
                     self.last_pass = "dots"
-                    if self.dots.expected(caps) >= 2:
+                    if self.dots.expected(caps, gray) >= 2:
                         # A case top of dot codes, read cap by cap: whole-frame passes (and
                         # ZBar, see CascadeDecoder) add next to nothing there at a high cost.
                         self.last_caps = len(caps)

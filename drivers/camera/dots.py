@@ -115,9 +115,9 @@ class DotReader:
         """The caps of ``gray``, largest first (at most 48, none over 700 px across)."""
         return [cap for cap in find_caps(gray) if cap.r <= _MAX_RADIUS][:_MAX_CAPS]
 
-    def expected(self, caps: list[Cap]) -> int:
-        """How many codes the caps suggest."""
-        return cap_count(caps)
+    def expected(self, caps: list[Cap], gray: numpy.ndarray | None = None) -> int:
+        """How many codes the caps (of ``gray``) suggest."""
+        return cap_count(caps, gray)
 
     def _ok(self, barcode: zxingcpp.Barcode) -> bool:
         text = barcode.text

@@ -28,7 +28,7 @@ def decoder():
 def test_caps_of_a_case_top_are_found() -> None:
     frame, truths = case_top(101)
     caps = find_caps(frame)
-    assert cap_count(caps) >= 22
+    assert cap_count(caps, frame) >= 22
     for truth in truths[:6]:
         x, y = truth.centre
         assert any((c.x - x) ** 2 + (c.y - y) ** 2 < c.r**2 for c in caps)
