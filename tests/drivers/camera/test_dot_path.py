@@ -99,3 +99,11 @@ def test_content_check_refuses_a_text() -> None:
     none = make_decoder(dot_path=False, second_opinion=False)
     dotted = {c.text for c in strict.decode(frame)} - {c.text for c in none.decode(frame)}
     assert dotted == set()  # nothing the check refused came from the dot path
+
+
+def test_white_label_stock_is_no_case_top() -> None:
+    from drivers.camera.sim import render_layer
+
+    texts = [f"CASE-{i:02d}" for i in range(24)]
+    frame = render_layer(texts, rows=4, cols=6, dot_matrix=True, seed=3)
+    assert cap_count(find_caps(frame), frame) == 1  # no dark ground between "caps"
