@@ -154,7 +154,9 @@ def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
     (Joining nearby clusters, for a code split by glare, read fewer codes on the tuning set.)
     """
     smooth = cv2.GaussianBlur(ink, (0, 0), 2.0)
-    level = max(0.05, 0.4 * quantile(smooth, 0.997))
+    top = quantile(smooth, 0.997)
+    ground = quantile(smooth[smooth > 0], 0.3) if (smooth > 0).any() else 0.0  # blank cap: noise
+    level = max(0.05, ground + 0.4 * (top - ground))
     mask = (smooth > level).astype(numpy.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, numpy.ones((7, 7), numpy.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
