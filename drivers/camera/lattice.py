@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy
 
+from drivers.camera.patterns import DM_SIZES, QR_SIZES
+
 _FFT = 128
 
 
@@ -342,7 +344,27 @@ def _grids_for(full, region, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]
     grids.append(_shift(_grid_from_model(ink, bx, by, terms, pitch, nodes), rx, ry))
     nodes = _dark_nodes(ink, cx, cy, 3, pitch)
     grids.append(_shift(_grid_from_model(ink, cx, cy, 3, pitch, nodes), rx, ry))
-    return [g for g in grids if g is not None]
+    out = [g for g in grids if g is not None]
+    if not any(_near_valid(g.dark.shape) for g in out):
+        # Glare or a light region gap cut the code short: the straight lattice extends safely
+        # over a margin round the region (and the largest blob keeps specks out).
+        m = int(0.4 * max(rw, rh))
+        wx, wy = max(0, rx - m), max(0, ry - m)
+        wide = full[wy : min(full.shape[0], ry + rh + m), wx : min(full.shape[1], rx + rw + m)]
+        cx[0] += rx - wx
+        cy[0] += ry - wy
+        nodes = _dark_nodes(wide, cx, cy, 3, pitch)
+        grid = _shift(_grid_from_model(wide, cx, cy, 3, pitch, nodes), wx, wy)
+        if grid is not None:
+            out.append(grid)
+    return out
+
+
+def _near_valid(shape: tuple[int, int]) -> bool:
+    """Whether a sampled grid is within a module of some QR or Data Matrix size."""
+    h, w = sorted(shape)
+    sizes = [(n, n) for n in QR_SIZES] + [tuple(sorted(size)) for size in DM_SIZES]
+    return any(abs(a - h) <= 1 and abs(b - w) <= 1 for a, b in sizes)
 
 
 def sample_grids(
