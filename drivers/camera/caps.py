@@ -14,6 +14,7 @@ import numpy
 _WORK_SIDE = 320  # long side of the frame the search runs on
 _MIN_RADIUS = 10  # px on the downscaled frame: smaller bright spots are glare or specks
 _LOCAL_MARGIN = 12  # grey levels above the local mean that count as cap
+_MAX_CANDIDATES = 400
 _OPEN = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 
@@ -56,11 +57,19 @@ def find_caps(gray: numpy.ndarray) -> list[Cap]:
     peaks = (dist >= cv2.dilate(dist, numpy.ones((size, size), numpy.uint8))) & (
         dist >= _MIN_RADIUS
     )
-    ys, xs = numpy.nonzero(peaks)
-    order = numpy.argsort(-dist[ys, xs])
+    # A flat ridge of the distance map is one candidate (its centroid), not thousands of pixels.
+    _, _, _, centroids = cv2.connectedComponentsWithStats(peaks.astype(numpy.uint8))
+    points = centroids[1:]
+    if len(points) > _MAX_CANDIDATES:
+        return [Cap(w / 2.0, h / 2.0, max(h, w) / 2.0)]  # no disc layout: a picture, not caps
+    ix = numpy.clip(points[:, 0].round().astype(int), 0, dist.shape[1] - 1)
+    iy = numpy.clip(points[:, 1].round().astype(int), 0, dist.shape[0] - 1)
+    radii = dist[iy, ix]
     chosen: list[tuple[float, float, float]] = []
-    for i in order:
-        x, y, r = float(xs[i]), float(ys[i]), float(dist[ys[i], xs[i]])
+    for i in numpy.argsort(-radii):
+        x, y, r = float(points[i, 0]), float(points[i, 1]), float(radii[i])
+        if r < _MIN_RADIUS:
+            continue
         if all((x - cx) ** 2 + (y - cy) ** 2 > (0.8 * max(r, cr)) ** 2 for cx, cy, cr in chosen):
             chosen.append((x, y, r))
     caps = [Cap(x / scale, y / scale, r / scale) for x, y, r in chosen]

@@ -24,7 +24,8 @@ import numpy
 import zxingcpp
 
 from drivers.camera.caps import Cap, cap_count, find_caps
-from drivers.camera.lattice import code_region, ink_image, quantile, readings, sample_grids
+from drivers.camera.ink import code_region, ink_image, quantile
+from drivers.camera.lattice import readings, sample_grids
 from drivers.camera.patterns import snap_scored
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
