@@ -182,9 +182,16 @@ class DotReader:
         # says which lattice and threshold got the modules right, so few reads are wasted.
         candidates = []
         for grid in sample_grids(crop, ink, region):
-            for dark in readings(grid):
-                for symbology in self.symbologies:
-                    for score, clean in snap_scored(dark, symbology):
+            first, *others = readings(grid)
+            for symbology in self.symbologies:
+                # Where the symbol sits (turn, size, offset) is found on the first reading;
+                # the other readings differ in threshold only and reuse those placements.
+                best = snap_scored(first, symbology)
+                places = [place for _, _, place in best]
+                for score, clean, _ in best:
+                    candidates.append((score, len(candidates), grid, clean))
+                for dark in others if places else ():
+                    for score, clean, _ in snap_scored(dark, symbology, places):
                         candidates.append((score, len(candidates), grid, clean))
         candidates.sort(key=lambda c: (-c[0], c[1]))
         tried: list[numpy.ndarray] = []

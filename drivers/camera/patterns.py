@@ -116,44 +116,52 @@ def _offsets(have: int, want: int) -> tuple[int, ...]:
 
 def snap(grid: numpy.ndarray, symbology: str) -> list[numpy.ndarray]:
     """Candidate clean symbols for a sampled ``grid`` (True = dark), best fit first."""
-    return [clean for _, clean in snap_scored(grid, symbology)]
+    return [clean for _, clean, _ in snap_scored(grid, symbology)]
 
 
-def snap_scored(grid: numpy.ndarray, symbology: str) -> list[tuple[float, numpy.ndarray]]:
-    """(share of fixed modules the grid had right, clean symbol), best two first.
+Placement = tuple[int, int, int, int, int]  # quarter turns, rows, cols, dy, dx
+
+
+def snap_scored(
+    grid: numpy.ndarray, symbology: str, placements: list[Placement] | None = None
+) -> list[tuple[float, numpy.ndarray, Placement]]:
+    """(share of fixed modules the grid had right, clean symbol, placement), best two first.
 
     The grid is the bounding box of the dark modules; each candidate is a valid size within one
     module of it, turned to the canonical orientation, with its fixed patterns redrawn.
+    ``placements`` (from another reading of the same grid) limits the search to those.
     """
-    out: list[tuple[float, numpy.ndarray]] = []
+    out: list[tuple[float, numpy.ndarray, Placement]] = []
+    for place in placements if placements is not None else _placements(grid.shape, symbology):
+        k, rows, cols, dy, dx = place
+        cand = _shifted(numpy.rot90(grid, k), rows, cols, dy, dx)
+        if cand is None:
+            continue
+        value, mask = qr_fixed(rows) if symbology == "QRCode" else dm_fixed(rows, cols)
+        score = _fit(cand, value, mask)
+        if score < 0.8:
+            continue
+        cand[mask] = value[mask]
+        out.append((score, cand, place))
+    out.sort(key=lambda item: -item[0])
+    return out[:2]
+
+
+def _placements(shape: tuple[int, int], symbology: str) -> list[Placement]:
+    """Every turn, valid size within one module and offset for a grid of ``shape``."""
+    out = []
     for k in range(4):
-        h, w = grid.shape if k % 2 == 0 else grid.shape[::-1]
+        h, w = shape if k % 2 == 0 else shape[::-1]
         if symbology == "QRCode":
             sizes = [(n, n) for n in QR_SIZES if abs(n - h) <= 1 and abs(n - w) <= 1]
         else:
             sizes = [s for s in DM_SIZES if abs(s[0] - h) <= 1 and abs(s[1] - w) <= 1]
-        if not sizes:
-            continue
-        g = numpy.rot90(grid, k)
         for rows, cols in sizes:
             # Place the valid size over the grid: pad with light modules or cut an edge.
             for dy in _offsets(h, rows):
                 for dx in _offsets(w, cols):
-                    cand = _shifted(g, rows, cols, dy, dx)
-                    if cand is None:
-                        continue
-                    if symbology == "QRCode":
-                        value, mask = qr_fixed(rows)
-                    else:
-                        value, mask = dm_fixed(rows, cols)
-                    score = _fit(cand, value, mask)
-                    if score < 0.8:
-                        continue
-                    clean = cand.copy()
-                    clean[mask] = value[mask]
-                    out.append((score, clean))
-    out.sort(key=lambda item: -item[0])
-    return out[:2]
+                    out.append((k, rows, cols, dy, dx))
+    return out
 
 
 def _shifted(g: numpy.ndarray, rows: int, cols: int, dy: int, dx: int) -> numpy.ndarray | None:
