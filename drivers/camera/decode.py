@@ -243,6 +243,8 @@ class ZxingDecoder:
     def _dot_codes(self, gray, caps, found: list[DecodedCode], want: int) -> list[DecodedCode]:
         """Codes the dot-matrix path reads on the caps no found code sits on."""
         assert self.dots is not None
+        if self.dots.expected(caps, gray) < 2:
+            caps = caps[:1]  # no case top: only the largest bright disc can be a cap with a code
         todo = uncovered(caps, [code.corners for code in found])
         hits = self.dots.read(gray, todo, want - len(found))
         boxes = [hit.corners for hit in hits]
@@ -285,6 +287,7 @@ def make_decoder(
     dot_matrix: bool = False,
     dot_path: bool = True,
     accept: Callable[[str], bool] | None = None,
+    dot_workers: int = 1,
 ) -> Decoder:
     """The configured decoder chain: zxing-cpp, then pyzbar for the formats it reads (if any).
 
@@ -292,11 +295,12 @@ def make_decoder(
     ``dot_path``: read cap by cap (dots.py) when the first read found fewer codes than expected
     (without ``expected``: than the caps in the frame). ``accept``: a content check of a text read
     on that path (length, alphabet, URL prefix, GS1 structure of the level), a second guard.
+    ``dot_workers`` > 1 reads caps in that many processes (dots.DotReader; off by default).
     """
     first = "close5" if dot_matrix else "plain"
     dots = None
     if dot_path and {"QRCode", "DataMatrix"} & set(formats):
-        dots = DotReader(formats, accept=accept)
+        dots = DotReader(formats, accept=accept, workers=dot_workers)
     primary = ZxingDecoder(formats, rois, grade=grade, first_pass=first, dots=dots)
     if not second_opinion or not zbar_formats(formats):
         return primary

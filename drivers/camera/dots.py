@@ -7,8 +7,8 @@ erosion, the plain crop and the GlobalHistogram binarizer), stopping at the firs
 still unread is re-rendered: the module lattice is fitted to the drops (lattice.py), every module
 sampled, the grid snapped to a valid QR / Data Matrix size with its fixed patterns redrawn
 (patterns.py), and zxing-cpp decodes that clean image, so its error correction still guards
-against a wrong read. A content check (``accept``) is a second guard. Caps run in a small
-process pool (DotReader ``workers``).
+against a wrong read. A content check (``accept``) is a second guard. Caps can run in a small
+process pool (DotReader ``workers``, off by default).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import atexit
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import cv2
@@ -30,7 +31,6 @@ from drivers.camera.patterns import snap_scored
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
-_MAX_RADIUS = 350  # a larger "cap" is a whole frame of print: the frame passes handle it
 _CLEAN_MODULE_PX = 4
 _MAX_RENDERS = 16  # clean symbols decoded per cap at most
 _QUIET_PX = 8  # kept round the print for the cheap passes (code_region adds 6 already)
@@ -93,7 +93,10 @@ class DotReader:
 
     ``workers`` > 1 reads caps in that many worker processes (the per-cap work is mostly small
     numpy steps that hold the GIL, so threads gained nothing); the pool starts on first use
-    (forkserver: safe beside the line's threads) and lives until the program ends.
+    (forkserver: safe beside the line's threads) and lives until the program ends. Off by
+    default: a worker re-imports the program's main module (a script without a ``__main__``
+    guard would run again; from stdin it cannot start), and on this shared 2-core machine it
+    could not be shown to help. A pool that breaks falls back to reading in-process.
     """
 
     def __init__(
@@ -101,7 +104,7 @@ class DotReader:
         formats: Sequence[str] = ("QRCode", "DataMatrix"),
         *,
         accept: Callable[[str], bool] | None = None,
-        workers: int = 2,
+        workers: int = 1,
         rerender: bool = True,
     ) -> None:
         self.formats = tuple(formats)
@@ -113,8 +116,9 @@ class DotReader:
         self.last_passes: list[str] = []
 
     def caps(self, gray: numpy.ndarray) -> list[Cap]:
-        """The caps of ``gray``, largest first (at most 48, none over 700 px across)."""
-        return [cap for cap in find_caps(gray) if cap.r <= _MAX_RADIUS][:_MAX_CAPS]
+        """The caps of ``gray``, largest first (at most 48). A cap filling the frame is kept: a
+        single-cap camera close up (and a frame of plain stock is read the same way)."""
+        return find_caps(gray)[:_MAX_CAPS]
 
     def expected(self, caps: list[Cap], gray: numpy.ndarray | None = None) -> int:
         """How many codes the caps (of ``gray``) suggest."""
@@ -217,20 +221,30 @@ class DotReader:
                     if len(out) >= want:
                         break
         else:
-            pool = _pool(self.workers)
-            jobs = []
-            for cap in caps:
-                crop, offset = cap_crop(gray, cap)
-                jobs.append(pool.submit(_job, self.formats, self.rerender, crop, offset, cap))
-            for job in jobs:
-                hit = job.result()
-                if hit is not None and (self.accept is None or self.accept(hit.text)):
-                    out.append(hit)
-                    if len(out) >= want:
-                        for rest in jobs:
-                            rest.cancel()
-                        break
+            try:
+                out = self._read_in_pool(gray, caps, want)
+            except BrokenProcessPool:
+                _POOLS.pop(self.workers, None)
+                self.workers = 1  # the pool cannot start here: read in this process
+                return self.read(gray, caps, want)
         self.last_passes = [hit.pass_name for hit in out]
+        return out
+
+    def _read_in_pool(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list[DotRead]:
+        pool = _pool(self.workers)
+        jobs = []
+        for cap in caps:
+            crop, offset = cap_crop(gray, cap)
+            jobs.append(pool.submit(_job, self.formats, self.rerender, crop, offset, cap))
+        out: list[DotRead] = []
+        for job in jobs:
+            hit = job.result()
+            if hit is not None and (self.accept is None or self.accept(hit.text)):
+                out.append(hit)
+                if len(out) >= want:
+                    for rest in jobs:
+                        rest.cancel()
+                    break
         return out
 
 
