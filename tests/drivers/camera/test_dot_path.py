@@ -107,3 +107,11 @@ def test_white_label_stock_is_no_case_top() -> None:
     texts = [f"CASE-{i:02d}" for i in range(24)]
     frame = render_layer(texts, rows=4, cols=6, dot_matrix=True, seed=3)
     assert cap_count(find_caps(frame), frame) == 1  # no dark ground between "caps"
+
+
+def test_worker_processes_read_what_one_process_reads() -> None:
+    frame, truths = case_top(109)
+    one = {c.text for c in make_decoder(second_opinion=False).decode(frame, 24)}
+    pool = make_decoder(second_opinion=False, dot_workers=2)
+    assert {c.text for c in pool.decode(frame, 24)} == one
+    assert one <= {t.text for t in truths}
