@@ -186,7 +186,7 @@ def dot_matrix(singles: int, cases: int) -> dict:
         "case_expected": ([case_top(DOT_SEED + i) for i in range(cases)], 24),
     }
     dec.decode(sets["single"][0][0][0])  # warm up zxing-cpp
-    dec.decode(case_top(DOT_SEED - 1)[0])  # and start the worker pool (a case top uses it)
+    dec.decode(case_top(DOT_SEED - 1)[0])  # and the case-top path
     for name, (frames, expected) in sets.items():
         printed = read = wrong = clear = clear_read = 0
         times, kinds = [], {}
