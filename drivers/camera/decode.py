@@ -17,7 +17,7 @@ import zxingcpp
 
 from drivers.camera import grade as grading
 from drivers.camera.base import CameraError, DecodedCode, Decoder
-from drivers.camera.dots import DotReader, uncovered
+from drivers.camera.dotmatrix.path import DotReader, uncovered
 from drivers.camera.gs1 import split_gs1
 from drivers.camera.preprocess import DEFAULT_PASSES, Pass, inverted, third
 from drivers.camera.zbar import PyzbarDecoder, zbar_formats

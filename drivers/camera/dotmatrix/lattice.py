@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy
 
-from drivers.camera.ink import code_region, ink_image
-from drivers.camera.patterns import DM_SIZES, QR_SIZES
+from drivers.camera.dotmatrix.ink import code_region, ink_image
+from drivers.camera.dotmatrix.patterns import DM_SIZES, QR_SIZES
 
 _FFT = 128
 

@@ -24,10 +24,10 @@ import cv2
 import numpy
 import zxingcpp
 
-from drivers.camera.caps import Cap, cap_count, find_caps
-from drivers.camera.ink import code_region, ink_image, quantile
-from drivers.camera.lattice import readings, sample_grids
-from drivers.camera.patterns import snap_scored
+from drivers.camera.dotmatrix.caps import Cap, cap_count, find_caps
+from drivers.camera.dotmatrix.ink import code_region, ink_image, quantile
+from drivers.camera.dotmatrix.lattice import readings, sample_grids
+from drivers.camera.dotmatrix.patterns import snap_scored
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48

@@ -9,10 +9,10 @@ import cv2
 import numpy
 import pytest
 
-from drivers.camera.caps import cap_count, find_caps
 from drivers.camera.decode import make_decoder
 from drivers.camera.decode_files import decode_file
-from drivers.camera.patterns import dm_fixed, qr_fixed, snap
+from drivers.camera.dotmatrix.caps import cap_count, find_caps
+from drivers.camera.dotmatrix.patterns import dm_fixed, qr_fixed, snap
 
 from .dotgen import case_top, make_symbol, single_cap
 
