@@ -288,6 +288,7 @@ def make_decoder(
     dot_path: bool = True,
     accept: Callable[[str], bool] | None = None,
     dot_workers: int = 1,
+    pass_budget_ms: float = 250.0,
 ) -> Decoder:
     """The configured decoder chain: zxing-cpp, then pyzbar for the formats it reads (if any).
 
@@ -296,12 +297,17 @@ def make_decoder(
     (without ``expected``: than the caps in the frame). ``accept``: a content check of a text read
     on that path (length, alphabet, URL prefix, GS1 structure of the level), a second guard.
     ``dot_workers`` > 1 reads caps in that many processes (dots.DotReader; off by default).
+    ``pass_budget_ms``: wall-clock time after which no further enhancement pass starts (the line's
+    deadline; a test of what the passes can read passes ``math.inf``, so a busy machine cannot
+    turn it into a speed test).
     """
     first = "close5" if dot_matrix else "plain"
     dots = None
     if dot_path and {"QRCode", "DataMatrix"} & set(formats):
         dots = DotReader(formats, accept=accept, workers=dot_workers)
-    primary = ZxingDecoder(formats, rois, grade=grade, first_pass=first, dots=dots)
+    primary = ZxingDecoder(
+        formats, rois, grade=grade, first_pass=first, dots=dots, pass_budget_ms=pass_budget_ms
+    )
     if not second_opinion or not zbar_formats(formats):
         return primary
     try:
