@@ -365,7 +365,7 @@ def run_demo(
                     user=user,
                     on_progress=on_progress,
                     signals=signals,
-                )  # fmt: skip
+                )
             )
         sent = sync.drain(UPSTREAM_DRAIN_S, todo) if sync else None
     pp.unlink(missing_ok=True)
