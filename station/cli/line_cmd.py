@@ -166,7 +166,11 @@ def run(app, args) -> int:
             from ui.app import run as run_ui
 
             ctl = LineController(app.settings, app.engine, user, simulate=False)
-            return run_ui(ctl)
+            links = ctl.open_links()  # [opcua] and [alerts], when configured
+            try:
+                return run_ui(ctl)
+            finally:
+                links.close()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:

@@ -1,7 +1,9 @@
 """The line's events, its outbox and its pools as alerts to phones (station.alerts).
 
-Fed from the line's signals: `alarm_raised` → a device fault (once per device and alarm code until
-`alarm_cleared`), `status_changed` → the line's running/stopped state (a long stop alerts once).
+Fed from the line's signals: `alarm_raised` → a device fault, once per device and alarm code until
+it is cleared: `alarm_cleared`, or the line running `rearm_s` without it (a fault the operator
+clears and that comes straight back, a printer that is gone, alerts once, not on every retry);
+`status_changed` → the line's running/stopped state (a long stop alerts once).
 A watcher thread looks every `poll_s` at what no signal carries: how long the line has been
 stopped, the outbox (deliveries failing in a row) and the pools of the levels given thresholds.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import Engine, func, select
 
@@ -26,7 +29,9 @@ RUNNING = frozenset({RunState.RUNNING, RunState.STARTING})
 class AlertsLink:
     """AlertRules and a Notifier for one line; attach() to its signals, close() at the end."""
 
-    def __init__(self, settings: Settings, engine: Engine, *, poll_s: float = 30.0) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, *, poll_s: float = 30.0, rearm_s: float = 60.0
+    ) -> None:
         from station import alerts
 
         self.settings = settings
@@ -35,6 +40,8 @@ class AlertsLink:
         self._lock = threading.Lock()
         self._line: str = "stopped"
         self._reason = ""
+        self.rearm_s = rearm_s
+        self._alerted: dict[tuple[str, str], float | None] = {}  # (device, code) → gone since
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._watch, args=(poll_s,), name="alerts-watch", daemon=True
@@ -53,12 +60,14 @@ class AlertsLink:
             alert = self.rules.device_fault(
                 alarm.device, alarm.message, code=alarm.code, hint=alarm.action
             )
+            self._alerted[(alarm.device, alarm.code)] = None
         self.notifier.notify(alert)
 
     def alarm_cleared(self, code: str) -> None:
         """The alarm `code` is cleared: it alerts again if it comes back."""
         with self._lock:
             self.rules.fault_cleared(code)
+            self._alerted = {k: v for k, v in self._alerted.items() if k[1] != code}
 
     def status_changed(self, st: LineStatus) -> None:
         """The line's state: running, or stopped (paused, faulted, idle) with the alarms why."""
@@ -68,8 +77,21 @@ class AlertsLink:
                 self.rules.batch_started(st.batch_id)
             self._line = line
             self._reason = "; ".join(f"{a.device}: {a.message}" for a in st.alarms)
+            self._rearm({(a.device, a.code) for a in st.alarms}, line == "running")
             alert = self.rules.line_state(line, reason=self._reason)  # type: ignore[arg-type]
         self.notifier.notify(alert)
+
+    def _rearm(self, active: set[tuple[str, str]], running: bool) -> None:
+        """Faults the line has run rearm_s without may alert again (under the lock)."""
+        now = time.monotonic()
+        for key, gone in list(self._alerted.items()):
+            if key in active or not running:
+                self._alerted[key] = None
+            elif gone is None:
+                self._alerted[key] = now
+            elif now - gone >= self.rearm_s:
+                self.rules.device_ok(*key)
+                del self._alerted[key]
 
     def check(self) -> None:
         """Look once at the stop time, the outbox and the pools (the watcher calls this)."""
