@@ -227,6 +227,41 @@ def plc_map(protocol: str, register_map: dict[str, Any]) -> Any:
     return RegisterMap.from_dict(register_map)
 
 
+class WeighLevelSettings(DeviceSettings):
+    """Checkweighing one container level (aggregation/weight.py): empty box, one child, band."""
+
+    nominal_g: float = Field(gt=0, description="One child's nominal weight (a full bottle), g")
+    tare_g: float = Field(0.0, ge=0, description="The empty container (carton, dividers), g")
+    t1_g: float = Field(ge=0, description="Below expected by more than this: warn (a T1 error)")
+    t2_g: float = Field(ge=0, description="Below expected by more than this: reject")
+    upper_g: float | None = Field(None, ge=0, description="Above by more: reject (default t2_g)")
+
+    @model_validator(mode="after")
+    def _band(self) -> WeighLevelSettings:
+        self.spec()  # WeightConfigError (a ValueError) names t1/t2 and the fix
+        return self
+
+    def spec(self) -> Any:
+        """The aggregation.weight.WeightSpec of these settings."""
+        from aggregation.weight import Tolerances, WeightSpec
+
+        band = Tolerances(self.t1_g, self.t2_g, self.upper_g)
+        return WeightSpec(tare_g=self.tare_g, nominal_g=self.nominal_g, tolerances=band)
+
+
+class CheckweigherSettings(DeviceSettings):
+    """Checkweigher under the case conveyor (MT-SICS over TCP or serial; drivers/scale)."""
+
+    url: str
+    timeout_ms: int = Field(1000, ge=10, description="One answer of the scale")
+    stable_timeout_ms: int = Field(3000, ge=10, description="How long a case may take to settle")
+    levels: dict[Literal["box", "case", "pallet"], WeighLevelSettings] = Field(
+        default_factory=dict,
+        description="Per container level weighed: [devices.checkweigher.levels.case] nominal_g, "
+        "tare_g, t1_g, t2_g, upper_g",
+    )
+
+
 # -- how each role is opened and simulated (drivers imported on use) -----------------------------
 
 
@@ -258,6 +293,21 @@ def _plc_sim_scheme(cfg: PlcSettings | None) -> str | None:
     # SimPLC serves Modbus TCP whatever the configured transport (an RTU line is simulated over
     # TCP); the S7 and MC simulators' own URLs are what their drivers dial.
     return "modbus-tcp" if cfg is None or cfg.protocol == "modbus" else None
+
+
+def _open_checkweigher(cfg: CheckweigherSettings, url: str) -> Any:
+    from drivers.scale import open_checkweigher
+
+    return open_checkweigher(
+        url, timeout_s=cfg.timeout_ms / 1000, stable_timeout_s=cfg.stable_timeout_ms / 1000
+    )
+
+
+def _sim_checkweigher(cfg: CheckweigherSettings, host: str, port: int) -> Any:
+    from drivers.scale.sim import SimScale
+
+    # The world stops each case on the scale before its frame reaches the station: settled.
+    return SimScale(host, port, settle_s=0.0, stable_timeout_s=cfg.stable_timeout_ms / 1000)
 
 
 def _open_inkjet(cfg: InkjetSettings, url: str) -> Any:
@@ -412,6 +462,8 @@ ROLES: tuple[Role, ...] = (
          in_line=False),
     Role("reader", ReaderSettings, "垛码读码器", "Pallet reader", _open_reader, _sim_reader, "tcp",
          ("reader_fault",)),
+    Role("checkweigher", CheckweigherSettings, "检重秤", "Checkweigher", _open_checkweigher,
+         _sim_checkweigher, alarms=("checkweigher_fault",)),
     Role("scanner", ScannerSettings, "手持扫码枪", "Hand scanner", _open_scanner, _sim_scanner,
          in_line=False),
 )  # fmt: skip
