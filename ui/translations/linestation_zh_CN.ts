@@ -117,6 +117,14 @@
       <translation>请 IT 检查磁盘，然后重新开始该批次</translation>
     </message>
     <message>
+      <source>The checkweigher did not weigh the case: it goes to rework</source>
+      <translation>检重秤未称到该箱：送返工</translation>
+    </message>
+    <message>
+      <source>Check the checkweigher (power, cable, platform), then clear</source>
+      <translation>检查检重秤（电源、线缆、秤台），然后清除故障</translation>
+    </message>
+    <message>
       <source>The case camera failed</source>
       <translation>箱码相机故障</translation>
     </message>
