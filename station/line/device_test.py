@@ -180,6 +180,13 @@ def _scanner(settings: Settings, scanner, _timeout_s: float) -> tuple[bool, str]
     return True, "port open: scan a code on the QA screen to see it arrive"
 
 
+def _checkweigher(settings: Settings, scale, _timeout_s: float) -> tuple[bool, str]:
+    serial = scale.serial_number()
+    w = scale.weigh_now()
+    state = "stable" if w.stable else "still moving"
+    return True, f"serial {serial}; on the platform now {w.grams:g} g ({state})"
+
+
 _TESTS = {
     "plc": _plc,
     "inkjet": _inkjet,
@@ -188,6 +195,7 @@ _TESTS = {
     "ticket": _ticket,
     "reader": _reader,
     "scanner": _scanner,
+    "checkweigher": _checkweigher,
 }
 
 

@@ -76,3 +76,17 @@ def test_weight_reason_has_both_texts() -> None:
 
     assert RejectReason.WEIGHT.value == REASON
     assert reason_text("weight", "zh") == "重量超差" and "Weight" in reason_text("weight")
+
+
+def test_devices_test_checkweigher_reads_the_simulated_scale(cli, station_dir: Path) -> None:
+    from station.build import start_simulators
+
+    _with_scale(station_dir)
+    sims = start_simulators(load_settings(station_dir / "config.toml"), fixed_ports=True)
+    try:
+        sims.checkweigher.place(13_600)
+        r = cli("devices", "test", "checkweigher", "--json")
+    finally:
+        sims.stop()
+    assert r.rc == 0, r.out + r.err
+    assert r.json["ok"] and "13600 g (stable)" in r.json["status"], r.json
