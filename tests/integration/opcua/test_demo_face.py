@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from asyncua import Client
 
 from station.opcua import NS_URI, JobOrder, JobOrderState, JobStatus
@@ -134,3 +135,64 @@ def test_job_orders_become_batches(station_dir: Path) -> None:
     assert jobs.start_job("NOPE").status == JobStatus.UNKNOWN_JOB
     assert jobs.stop_job("MES-4711").ok and stops == ["MES-4711"]
     engine.dispose()
+
+
+def test_mes_stores_a_job_with_a_station_users_pin(station_dir: Path) -> None:
+    from asyncua import ua
+
+    from station import users
+    from station.config import load_settings
+    from station.opcua import ensure_certificate
+    from station.service.links import Links
+    from station.store import batches
+    from station.store.db import make_engine
+
+    port = _free_port()
+    cfg = _with_opcua(station_dir, port)
+    s = load_settings(cfg)
+    engine = make_engine(s.database_url)
+    users.add(engine, s, "boss", "admin", "97531", by="setup")
+    users.add(engine, s, "mes", "it", "24680", by="boss")
+    client_cert = ensure_certificate(station_dir / "client", "urn:test:mes-client")
+    links = Links(s, engine)
+
+    async def call(user: str, pin: str, job: str):
+        client = Client(links.settings.opcua.endpoint, timeout=60)
+        client.application_uri = "urn:test:mes-client"
+        client.set_user(user)
+        client.set_password(pin)
+        await client.set_security_string(
+            f"Basic256Sha256,SignAndEncrypt,{client_cert.cert},{client_cert.key}"
+        )
+        await client.connect()
+        try:
+            i = await client.get_namespace_index(NS_URI)
+            p = await client.get_namespace_index(PACKML)
+            control = await client.nodes.objects.get_child(
+                [f"{p}:PackMLObjects", f"{i}:Line1", f"{i}:JobOrderControl"]
+            )
+            store = await control.get_child(f"{i}:Store")
+            return await control.call_method(
+                store,
+                ua.Variant(job, ua.VariantType.String),
+                ua.Variant("WATER-550", ua.VariantType.String),
+                ua.Variant("L77", ua.VariantType.String),
+                ua.Variant(240, ua.VariantType.UInt32),
+                ua.Variant("2026-12-07", ua.VariantType.String),
+                ua.Variant("", ua.VariantType.String),
+                ua.Variant([], ua.VariantType.LocalizedText),
+            )
+        finally:
+            await client.disconnect()
+
+    try:
+        status, message = asyncio.run(call("mes", "24680", "MES-9"))
+        assert status == JobStatus.OK and "MES-9" in message, message
+        b = batches.get(engine, "MES-9")
+        assert (b.product_sku, b.lot, b.quantity, b.state) == ("WATER-550", "L77", 240, "ready")
+        with pytest.raises(ua.UaError):  # a wrong PIN opens no session
+            asyncio.run(call("mes", "00000", "MES-10"))
+        assert "MES-10" not in {x.id for x in batches.list_all(engine)}
+    finally:
+        links.close()
+        engine.dispose()
