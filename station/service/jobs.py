@@ -35,7 +35,7 @@ def started_batches(engine: Engine, station_id: str) -> list[str]:
     """Open batches `station serve` may run: not a stored-only job order, oldest first."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(_batches.c.id, _batches.c.note)
+            select(_batches.c.id, _batches.c.note, _batches.c.state)
             .where(
                 _batches.c.station_id == station_id,
                 _batches.c.state.in_(("ready", "running", "held")),
@@ -43,7 +43,9 @@ def started_batches(engine: Engine, station_id: str) -> list[str]:
             .order_by(_batches.c.created_at, _batches.c.id)
         ).all()
     # A running batch first: it was on the line when the station stopped (a crash, a restart).
-    return [r.id for r in rows if r.note != STORED]
+    first = {"running": 0, "held": 1, "ready": 2}
+    runnable = [r for r in rows if r.note != STORED]
+    return [r.id for r in sorted(runnable, key=lambda r: first[r.state])]  # stable: oldest first
 
 
 class BatchJobs:
