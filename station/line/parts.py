@@ -12,6 +12,7 @@ from drivers.inkjet.base import InkjetPrinter
 from drivers.labels.base import LabelPrinter
 from drivers.plc.base import LinePLC
 from drivers.reader.base import CodeReader
+from drivers.scale.base import Checkweigher
 
 
 class FrameSource(Protocol):
@@ -32,6 +33,7 @@ class LineDevices:
     case_labeler: LabelPrinter | None = None
     pallet_labeler: LabelPrinter | None = None
     pallet_reader: CodeReader | None = None
+    checkweigher: Checkweigher | None = None
 
     @classmethod
     def of(cls, devs: dict[str, Any], verify: FrameSource, case: FrameSource | None) -> LineDevices:
@@ -45,6 +47,7 @@ class LineDevices:
             case_labeler=devs.get("case_labeler"),
             pallet_labeler=devs.get("pallet_labeler"),
             pallet_reader=devs.get("reader"),
+            checkweigher=devs.get("checkweigher"),
         )
 
 

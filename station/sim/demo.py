@@ -296,6 +296,7 @@ def run_demo(
     resume: bool,
     on_progress=None,
     upstream: str | None = None,
+    signals: LineSignals | None = None,
 ) -> dict:
     """Run the plan's batches (continuing a killed run with resume) and summarise them all."""
     pp = _plan_path(settings)
@@ -346,7 +347,15 @@ def run_demo(
     with during(engine, settings, upstream) as sync:
         for batch_id in todo:
             summaries.append(
-                run_batch(engine, settings, plan, batch_id, user=user, on_progress=on_progress)
+                run_batch(
+                    engine,
+                    settings,
+                    plan,
+                    batch_id,
+                    user=user,
+                    on_progress=on_progress,
+                    signals=signals,
+                )
             )
         sent = sync.drain(UPSTREAM_DRAIN_S, todo) if sync else None
     pp.unlink(missing_ok=True)

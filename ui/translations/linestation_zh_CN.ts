@@ -125,6 +125,14 @@
         <translation>检查箱码相机及其光源</translation>
     </message>
     <message>
+        <source>The checkweigher did not weigh the case: it goes to rework</source>
+        <translation>检重秤未称到该箱：送返工</translation>
+    </message>
+    <message>
+        <source>Check the checkweigher (power, cable, platform), then clear</source>
+        <translation>检查检重秤（电源、线缆、秤台），然后清除故障</translation>
+    </message>
+    <message>
         <source>The case label printer failed; the label it was printing is void</source>
         <translation>箱标打印机故障，正在打印的标签已作废</translation>
     </message>
