@@ -89,9 +89,14 @@ class ITScreen(QWidget):
         # The daily backup: checked hourly while the touchscreen is open (and at start).
         self.backup_timer = QTimer(self)
         self.backup_timer.setInterval(3600 * 1000)
-        self.backup_timer.timeout.connect(it.auto_backup)
+        self.backup_timer.timeout.connect(self._auto_backup)
         self.backup_timer.start()
-        QTimer.singleShot(60_000, it.auto_backup)
+        # The first check a minute after start; owned by this screen, so it dies with it.
+        self.first_backup = QTimer(self)
+        self.first_backup.setSingleShot(True)
+        self.first_backup.setInterval(60_000)
+        self.first_backup.timeout.connect(self._auto_backup)
+        self.first_backup.start()
         self.export_caption = label("", "caption")
         left.addWidget(self.export_caption)
         row = QHBoxLayout()
@@ -234,6 +239,11 @@ class ITScreen(QWidget):
         self.backup_btn.setEnabled(False)  # one copy at a time; back on when it is done
         self.message.clear()
         self.it.backup()
+
+    def _auto_backup(self) -> None:
+        # A closed window keeps its widgets until Qt deletes them, but not its task pool.
+        if self.window().isVisible():
+            self.it.auto_backup()
 
     def _show_last_backup(self) -> None:
         last = self.it.last_backup()

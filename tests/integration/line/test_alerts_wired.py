@@ -77,7 +77,7 @@ def test_printer_simulator_down_alerts_once_naming_the_printer(
     from station.service.links import Links
 
     _with_alerts(station_dir, webhook.url)
-    batch = demo_batch(items=3000, rate=3000, defects=0.0, seed=3, lot="AL1")
+    batch = demo_batch(items=3000, rate=1200, defects=0.0, seed=3, lot="AL1")
     links = Links(batch.settings, batch.engine)
     seen: dict = {}
 

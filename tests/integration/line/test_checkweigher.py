@@ -35,7 +35,7 @@ def _with_scale(station_dir: Path, **band) -> None:
 
 def test_every_closed_case_is_weighed_and_the_world_still_matches(station_dir, demo_batch) -> None:
     _with_scale(station_dir)
-    batch = demo_batch(items=200, rate=3000, defects=0.0, seed=4, lot="W1")
+    batch = demo_batch(items=200, rate=1200, defects=0.0, seed=4, lot="W1")
     got: dict = {}
     summary = batch.run(on_start=lambda sims, runner, world: got.update(scale=sims.checkweigher))
     weighed = [c for c in got["scale"].commands() if c == "S"]
@@ -47,7 +47,7 @@ def test_every_closed_case_is_weighed_and_the_world_still_matches(station_dir, d
 
 def test_a_case_a_bottle_light_is_rejected_by_weight(station_dir, demo_batch) -> None:
     _with_scale(station_dir)
-    batch = demo_batch(items=150, rate=3000, defects=0.0, seed=4, lot="W2")
+    batch = demo_batch(items=150, rate=1200, defects=0.0, seed=4, lot="W2")
 
     def lose_a_bottle(sims, runner, world) -> None:
         scale = sims.checkweigher

@@ -8,7 +8,7 @@ import time
 
 
 def test_ink_out_stops_the_line_and_clearing_resumes(demo_batch) -> None:
-    batch = demo_batch(items=400, rate=3000, defects=0.0, seed=5, lot="F1")
+    batch = demo_batch(items=400, rate=1200, defects=0.0, seed=5, lot="F1")
     seen: dict = {}
     alarms: list = []
 

@@ -7,7 +7,7 @@ from station.qa.decisions import reject_queue
 
 
 def test_codeless_rejects_get_their_lost_code(demo_batch) -> None:
-    batch = demo_batch(items=600, rate=3000, defects=0.1, seed=11, lot="R1")
+    batch = demo_batch(items=600, rate=1200, defects=0.1, seed=11, lot="R1")
     summary = batch.run()
     assert summary["defects_injected"].get("missing", 0) >= 3, summary["defects_injected"]
     with batch.engine.connect() as conn:

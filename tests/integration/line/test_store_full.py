@@ -50,7 +50,7 @@ def _pages(db: Path) -> int:
 def test_a_full_disk_stops_the_line_and_the_batch_resumes_when_there_is_space(
     demo_batch, station_dir: Path, cli
 ) -> None:
-    batch = demo_batch(items=600, rate=2400, defects=0.0, seed=5, lot="DF1")
+    batch = demo_batch(items=600, rate=1200, defects=0.0, seed=5, lot="DF1")
     db = station_dir / "var" / "station.db"
     seen: dict = {}
 

@@ -155,7 +155,7 @@ def test_demo_on_a_plant_link_line_claims_runs_and_reports(
 
     url = server.new_db()
     cfg = str(_config(tmp_path, url, "LS-LINK-A"))
-    r = _station("demo", "--config", cfg, "--items", "300", "--rate", "3000", "--json")
+    r = _station("demo", "--config", cfg, "--items", "300", "--rate", "1200", "--json")
     assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-2000:]
     s = last_json(r.stdout)
     assert s["items"] == 300 and s["world_mismatches"] == 0 and s["duplicates"] == 0

@@ -54,7 +54,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     engine = make_engine(settings.database_url)
     for level, n, prefix in (("outer", 330, "82"), ("case", 70, "84"), ("pallet", 20, "85")):
         pools.generate(engine, settings, level, n, "sequential", user="t", prefix=prefix + "0" * 8)
-    plan = DemoPlan(items=120, batches=1, rate=3000, defects=0.03, seed=1, product="WATER-550")
+    plan = DemoPlan(items=120, batches=1, rate=1200, defects=0.03, seed=1, product="WATER-550")
     key = settings.station.signing_key.encode()
     with serve(0, folder / "received", key=key) as server:
         summary = run_demo(engine, settings, plan, user="t", resume=False, upstream=server.url)
