@@ -114,15 +114,21 @@ def demo(app, args) -> int:
         on_progress=progress,
         upstream=args.upstream,
     )
-    if not summary.get("batches") and not args.resume:
-        app.console.print(
-            "[yellow]demo: nothing ran: this store holds the planned demo batches already; "
-            "use a fresh data folder (a copy of config.toml elsewhere) or a larger --batches[/]"
+    if not summary.get("batches"):  # a demo that ran nothing failed, with the reason
+        reason = (
+            "no interrupted demo batch to resume"
+            if args.resume
+            else f"this store holds the {plan.batches} planned demo batch(es) already; use a "
+            "fresh data folder (a copy of config.toml elsewhere) or a larger --batches"
         )
+        summary["error"] = f"demo: nothing ran: {reason}"
+        app.console.print(f"[red]{summary['error']}[/]")
     if args.json:
         app.json(summary)
     else:
         app.out(json.dumps(summary, ensure_ascii=False, indent=2))
+    if not summary.get("batches"):
+        return 1
     ok = summary.get("world_mismatches", 1) == 0 and summary.get("duplicates", 1) == 0
     return 0 if ok else 1
 
