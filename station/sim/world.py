@@ -36,6 +36,11 @@ from station.sim.journal import (  # noqa: F401  (re-exported: the world's names
 )
 
 LAYER_PX = 3
+GATE_RETRIGGER_S = 5.0
+"""A case at the gate without a verdict this long (station alive) is shown to the camera again:
+its frame may have gone to a station that died (the camera stream hands a frame to whichever
+connection takes it). The station answers a case number it decided already with the same verdict
+and records nothing twice (station/line/cases.py)."""
 
 
 class FrameQueue:
@@ -110,6 +115,10 @@ class World:
         self._n = 0
         self._acc: deque[tuple[str, str]] = deque()  # (outer code on item, its mark) waiting
         self._inspect: tuple | None = None
+        self._inspect_shot: tuple | None = None  # (tag, frame, when) of the case at the gate
+        self._hb_seen = False  # the station's heartbeat was seen once: its watchdog is armed
+        self._hb_last: int | None = None
+        self._halted_for: str | None = None
         self._labels: deque[str] = deque()
         self._last_good: str | None = None
         self._kicked: set[int] = set()
@@ -170,7 +179,7 @@ class World:
         while not self.stop_flag.is_set():
             now = time.monotonic()
             self._kicked.update(self.sims.plc.rejects())
-            if self.sims.plc.line_stop:  # the station stopped the conveyor
+            if self._conveyor_halted(now):  # line stop, or the station's heartbeat is lost
                 next_item = now + self.interval
             elif self.produced < self.total and now >= next_item:
                 self._new_item(now)
@@ -191,6 +200,39 @@ class World:
             time.sleep(0.0005)
         while self.remote and not self.stop_flag.wait(0.01):
             self._hear_devices()  # the last pallet closes (and is labelled) when the batch ends
+
+    def _conveyor_halted(self, now: float) -> bool:
+        """What the PLC program does each scan: the conveyor runs only while the station asks
+        for no line stop and its heartbeat is alive (SimPLC.station_timeout_ms); a station that
+        comes back (heartbeat again, or restarted from 1) gets the case at the gate shown to its
+        camera again, since a frame sent to a dead station is lost."""
+        plc = self.sims.plc
+        alive = plc.station_alive
+        hb = plc.register(plc.map.station_heartbeat)
+        restarted = self._hb_last is not None and hb < self._hb_last and self._hb_last < 65000
+        if self._hb_seen and alive and (restarted or self._halted_for == "heartbeat"):
+            self._reshow_case("station back")
+        self._hb_last = hb if alive else self._hb_last
+        self._hb_seen = self._hb_seen or alive
+        why = "line stop" if plc.line_stop else None
+        if why is None and self._hb_seen and not alive:
+            why = "heartbeat"
+        if why != self._halted_for:
+            self.journal.write(t="conveyor", on=why is None, why=why, items=self.produced)
+            self._halted_for = why
+        shot = self._inspect_shot
+        if why is None and shot is not None and now - shot[2] > GATE_RETRIGGER_S:
+            self._reshow_case("no verdict")
+        return why is not None
+
+    def _reshow_case(self, why: str) -> None:
+        """Fire the case camera again on the case waiting at the gate (same case number)."""
+        if self._inspect is None or self._inspect_shot is None:
+            return
+        tag, frame, _ = self._inspect_shot
+        self._inspect_shot = (tag, frame, time.monotonic())
+        self.journal.write(t="case_reshown", label=self._inspect[1], why=why)
+        self.case_frames.put(tag, frame)
 
     def _hear_devices(self) -> None:
         """Remote: what the station said through the PLC and the pallet labeler."""
@@ -324,7 +366,9 @@ class World:
         slots += [None] * (rows * cols - len(slots))
         frame = render_layer(slots, rows=rows, cols=cols, module_px=LAYER_PX, seed=self._slot)
         # The last case: the packer's infeed count (a blank item counts) is what it must hold.
-        self.case_frames.put((self._slot, final, len(items) if final else None), frame)
+        tag = (self._slot, final, len(items) if final else None)
+        self._inspect_shot = (tag, frame, time.monotonic())
+        self.case_frames.put(tag, frame)
 
     def _station_events(self) -> None:
         while True:
@@ -337,14 +381,16 @@ class World:
                 _, label, items, _ = self._inspect
                 self.journal.write(t="case_closed", label=label, items=items)
                 self._entry.append(label)
-                self._inspect = None
+                self._inspect = self._inspect_shot = None
             elif kind == "rejected" and self._inspect and ev[1][0] == self._inspect[0]:
                 _, label, items, _ = self._inspect
                 bad = {code for why, code in ev[3] if why != "count_mismatch"}
                 self.journal.write(t="case_rejected", label=label, bad=sorted(bad))
                 # The operator takes out what the station named, unreadable and foreign items.
                 keep = [m for m in items if m and m not in bad and not m.startswith("FOREIGN-")]
-                if self.remote:  # no list on a PLC gate: the same case refused twice goes to QA
+                # No list on a PLC gate: the same case refused twice goes to QA (a refused label
+                # only says the label was bad: the case is relabelled and shown again).
+                if self.remote and label not in bad:
                     again = set(keep) == self._returned
                     self._returned = set(keep)
                     if again:
@@ -353,7 +399,7 @@ class World:
                     self._acc.appendleft((m, ""))
                 if label not in bad:
                     self._labels.appendleft(label)
-                self._inspect = None
+                self._inspect = self._inspect_shot = None
             elif kind == "palletized" and ev[1] == self._entry_busy:
                 self.journal.write(t="palletized", case=ev[1], pallet=ev[2])
                 self._entry_busy = None
