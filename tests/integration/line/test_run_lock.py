@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from station.config import load_settings
-from station.line.runlock import Holder, RunLock, holder_of, is_stale
+from station.line.runlock import Holder, LineBusy, RunLock, holder_of, is_stale
 from station.store.db import make_engine
 from station.store.models import Meta
 
@@ -146,3 +146,38 @@ def test_check_flags_a_container_whose_children_two_runs_linked(station_dir: Pat
         engine.dispose()
     r = cli("check", "--batch", b.id)
     assert r.rc == 0 and f"! container {case.code}" in r.out
+
+
+def test_the_lock_on_sqlite_and_postgresql(db_url: str) -> None:
+    """Refused while held; on PostgreSQL a holder whose session died is stale whatever its host
+    (its advisory lock died with it), on SQLite a holder on this host whose pid is gone."""
+    engine = make_engine(db_url)
+    other = make_engine(db_url)  # another process's connections
+    try:
+        first = RunLock(other, "LINE-1", command="station run --batch B1")
+        first.acquire()
+        with pytest.raises(LineBusy, match=f"pid {os.getpid()} on host .*station run --batch B1"):
+            RunLock(engine, "LINE-1").acquire()
+        RunLock(engine, "LINE-2").release()  # another line is free (nothing held: no-op)
+        with RunLock(engine, "LINE-2") as line2:
+            assert line2.note is None
+        # The first holder dies without releasing: its connections close (PostgreSQL) or its
+        # pid is gone (SQLite: recorded as a finished child's pid).
+        if first._pg is not None:
+            first._pg.close()
+        else:
+            child = subprocess.Popen([sys.executable, "-c", "pass"])
+            child.wait()
+            with engine.begin() as conn:
+                t = Meta.__table__
+                dead = {**json.loads(first._value), "pid": child.pid}
+                conn.execute(t.update().where(t.c.key == "run_lock:LINE-1")
+                             .values(value=json.dumps(dead)))  # fmt: skip
+        other.dispose()
+        after = RunLock(engine, "LINE-1")
+        after.acquire()
+        assert "took over a stale run lock" in (after.note or "")
+        after.release()
+    finally:
+        engine.dispose()
+        other.dispose()
