@@ -188,7 +188,8 @@ def _all_good(codes: list[str], max_length: int, fold=None) -> bool:
         return False
     if '"' in joined:
         return False
-    if len(set(fold(joined).split("\n") if fold else codes)) != len(codes):
+    folded = fold(joined) if fold else joined
+    if len(set(codes if folded == joined else folded.split("\n"))) != len(codes):
         return False
     return not any(
         (c[0] in "h(" or (len(c) == 18 and c.isdigit())) and gs1_problem(c) is not None

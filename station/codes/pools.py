@@ -159,8 +159,9 @@ def import_file(
     progress: Progress | None = None,
 ) -> int:
     """Store every code of `parsed` as available, all or nothing; returns how many codes."""
-    if parsed.fold is not None:  # `caus8…` when the store holds `CAUS8…`: the same serial
-        fold = parsed.fold
+    fold = parsed.fold
+    joined = "\n".join(parsed.codes) if fold is not None else ""
+    if fold is not None and fold(joined) != joined:  # `caus8…` while the store holds `CAUS8…`
         variants = {fold(c): c for c in parsed.codes if "://" not in c and fold(c) != c}
         if variants:
             _refuse_held(engine, parsed, variants)
