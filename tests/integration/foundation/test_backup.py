@@ -27,7 +27,7 @@ def test_backup_while_the_store_is_written_is_consistent_and_restores(
                env=ADMIN).rc == 0  # fmt: skip
     s = load_settings(station_dir / "config.toml")
     engine = make_engine(s.database_url)
-    store = station_dir / "var" / "station.store.db"
+    store = station_dir / "var" / "station.db"
     stop = threading.Event()
     writes = [0]
 
@@ -99,7 +99,7 @@ def test_backup_never_overwrites_and_says_where(cli, station_dir: Path) -> None:
     r = cli("backup", "--out", str(target))
     assert r.rc == 2 and "already exists" in r.err and str(target) in r.err
     assert target.read_bytes() == b"precious"
-    store = station_dir / "var" / "station.store.db"
+    store = station_dir / "var" / "station.db"
     r = cli("backup", "--out", str(store))
     assert r.rc == 2 and "store itself" in r.err
 
