@@ -9,8 +9,9 @@ command, since). The lock is a row `run_lock:<station id>` in the store's `meta`
   crash or a kill -9, and is taken over with a note. A row from another host cannot be checked
   from here: it refuses, and says how to clear it (`station run --take-lock`).
 - PostgreSQL: a session advisory lock keyed by the station id decides; it dies with the holder's
-  connection, so a row left by a dead holder is always stale whatever its host. The row only
-  says who holds it.
+  connection, so a row left by a dead holder is always stale whatever its host. The row says who
+  holds it, and the server process of its session: `--take-lock` ends that session (a host
+  that vanished without closing its connections) and takes the lock.
 
 Portable: no fcntl or msvcrt; liveness through psutil (a dependency already).
 """
@@ -21,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import time
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -51,6 +53,7 @@ class Holder:
     command: str
     since: str
     started: float = 0.0  # the process's start time (psutil), to tell a reused pid
+    backend: int = 0  # PostgreSQL: the server process of the session holding the advisory lock
 
     def describe(self) -> str:
         """`pid 123 on host line1 since 2026-…: station demo …`."""
@@ -190,8 +193,24 @@ class RunLock:
         if not got:
             with self.engine.connect() as c:
                 h = holder_of(c, self.station_id)
-            conn.close()
-            raise self._busy(h or Holder(0, "?", "(holder not recorded yet)", "?"))
+            if self.take and h is not None and h.backend:
+                # The holder's session outlived its process (a host gone without closing its
+                # connections): end that session on the server, then take the lock.
+                with self.engine.connect() as c:
+                    c.execute(select(func.pg_terminate_backend(h.backend)))
+                    c.commit()
+                for _ in range(50):
+                    got = conn.execute(select(func.pg_try_advisory_lock(key))).scalar()
+                    conn.commit()
+                    if got:
+                        break
+                    time.sleep(0.1)
+            if not got:
+                conn.close()
+                raise self._busy(h or Holder(0, "?", "(holder not recorded yet)", "?"))
+        backend = conn.execute(select(func.pg_backend_pid())).scalar()
+        conn.commit()
+        self._value = json.dumps({**json.loads(self._value), "backend": backend})
         self._pg, self._pg_key = conn, key
         with self.engine.begin() as c:
             h = holder_of(c, self.station_id)

@@ -175,9 +175,36 @@ def test_the_lock_on_sqlite_and_postgresql(db_url: str) -> None:
                              .values(value=json.dumps(dead)))  # fmt: skip
         other.dispose()
         after = RunLock(engine, "LINE-1")
-        after.acquire()
+        deadline = time.monotonic() + 30
+        while True:  # the server ends the dead session's backend (and its lock) on its own time
+            try:
+                after.acquire()
+                break
+            except LineBusy:
+                assert time.monotonic() < deadline, "the dead holder's lock was never released"
+                time.sleep(0.1)
         assert "took over a stale run lock" in (after.note or "")
         after.release()
+
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_take_lock_on_postgresql_ends_a_session_whose_host_vanished(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    held = make_engine(pg_url)  # a line PC that vanished: its session stays open on the server
+    try:
+        ghost = RunLock(held, "LINE-9", command="station run (line PC 9)")
+        ghost.acquire()
+        with pytest.raises(LineBusy, match="station run \\(line PC 9\\)"):
+            RunLock(engine, "LINE-9").acquire()
+        taker = RunLock(engine, "LINE-9", take=True)
+        taker.acquire()
+        assert "took over a stale run lock" in (taker.note or "")
+        with engine.connect() as conn:
+            assert holder_of(conn, "LINE-9").backend != json.loads(ghost._value)["backend"]
+        taker.release()
+    finally:
+        engine.dispose()
+        held.dispose()
