@@ -102,15 +102,21 @@ def _key(station_id: str) -> str:
     return f"run_lock:{station_id}"[:64]
 
 
-def holder_of(conn: Connection, station_id: str) -> Holder | None:
-    """The current holder recorded for `station_id`, if any."""
-    raw = conn.execute(select(_meta.c.value).where(_meta.c.key == _key(station_id))).scalar()
-    if raw is None:
-        return None
+def _raw_row(conn: Connection, station_id: str) -> str | None:
+    return conn.execute(select(_meta.c.value).where(_meta.c.key == _key(station_id))).scalar()
+
+
+def _parse(raw: str) -> Holder:
     try:
         return Holder(**json.loads(raw))
     except (ValueError, TypeError):
         return Holder(0, "?", f"unreadable lock row {raw[:80]!r}", "?")
+
+
+def holder_of(conn: Connection, station_id: str) -> Holder | None:
+    """The current holder recorded for `station_id`, if any."""
+    raw = _raw_row(conn, station_id)
+    return None if raw is None else _parse(raw)
 
 
 class RunLock:
@@ -164,21 +170,17 @@ class RunLock:
             except IntegrityError:
                 pass
             with self.engine.begin() as conn:
-                h = holder_of(conn, self.station_id)
-                if h is None:
+                raw = _raw_row(conn, self.station_id)
+                if raw is None:
                     continue  # released meanwhile: try again
+                h = _parse(raw)
                 if not (self.take or is_stale(h)):
                     raise self._busy(h)
                 gone = conn.execute(
-                    delete(_meta).where(
-                        _meta.c.key == _key(self.station_id),
-                        _meta.c.value == json.dumps(asdict(h), ensure_ascii=False),
-                    )
+                    delete(_meta).where(_meta.c.key == _key(self.station_id), _meta.c.value == raw)
                 ).rowcount
-                if not gone and h.host != "?":
-                    continue  # someone else took it over first: look again
                 if not gone:
-                    conn.execute(delete(_meta).where(_meta.c.key == _key(self.station_id)))
+                    continue  # someone else took it over first: look again
                 conn.execute(insert(_meta).values(key=_key(self.station_id), value=self._value))
             why = "taken over on request" if self.take else "its process is gone"
             self.note = f"took over a stale run lock ({h.describe()}; {why})"
