@@ -97,9 +97,11 @@ def check_layer(
         if child_level is not None and info.level != child_level:
             v(Violation(R.WRONG_LEVEL, code, f"{code} is a {info.level}, not a {child_level}"))
         if product is not None and info.product != product:
-            v(Violation(R.FOREIGN_ITEM, code, f"{code} is product {info.product}"))
+            what = f"product {info.product}" if info.product else "in no batch (no product)"
+            v(Violation(R.FOREIGN_ITEM, code, f"{code} is {what}, not {product}"))
         elif batch_id is not None and info.batch_id != batch_id:
-            v(Violation(R.WRONG_BATCH, code, f"{code} is batch {info.batch_id}"))
+            what = f"batch {info.batch_id}" if info.batch_id else "in no batch"
+            v(Violation(R.WRONG_BATCH, code, f"{code} is {what}, not {batch_id}"))
         if has_pair is not None and info.level == "outer" and not has_pair(code):
             v(Violation(R.MISSING_PAIR, code, f"outer {code} has no inner code"))
         dead = DEAD_STATES.get(info.state)

@@ -147,7 +147,9 @@ def check_link(
                 Violation(
                     RejectReason.FOREIGN_ITEM,
                     c,
-                    f"{c} is product {child.product}, {p} holds {parent.product}",
+                    f"{c} is "
+                    + (f"product {child.product}" if child.product else "in no batch (no product)")
+                    + f", {p} holds {parent.product}",
                 )
             )
         if parent.batch_id is not None and child.batch_id != parent.batch_id:
@@ -155,7 +157,9 @@ def check_link(
                 Violation(
                     RejectReason.WRONG_BATCH,
                     c,
-                    f"{c} is batch {child.batch_id}, {p} holds batch {parent.batch_id}",
+                    f"{c} is "
+                    + (f"batch {child.batch_id}" if child.batch_id else "in no batch")
+                    + f", {p} holds batch {parent.batch_id}",
                 )
             )
 

@@ -7,12 +7,13 @@ from sqlalchemy import Engine, func, select
 from station.config import LEVEL_ORDER
 from station.store.db import read_engine
 from station.store.lifecycle import State
-from station.store.models import Batch, Code, Link, Reject
+from station.store.models import AuditEntry, Batch, Code, Link, Reject
 
 _codes = Code.__table__
 _links = Link.__table__
 _rejects = Reject.__table__
 _batches = Batch.__table__
+_audit = AuditEntry.__table__
 LEVEL_INDEX = {name: i for i, name in enumerate(LEVEL_ORDER)}
 
 
@@ -98,6 +99,45 @@ def check_batch(conn, batch_id: str) -> list[str]:
     return problems
 
 
+def split_containers(conn, batch_id: str) -> list[str]:
+    """Containers of the batch whose children were linked by two runs of the line.
+
+    How the store tells: every `station run`/`demo` takes the station's run lock and the trail
+    records it (`run.lock`, subject the station id, new = pid). A link belongs to the last lock
+    taken before its time; a container with children from two locks was split by a restart (a
+    kill or crash while it was open). Links from before run locks existed cannot be told apart.
+    """
+    station = conn.execute(select(_batches.c.station_id).where(_batches.c.id == batch_id)).scalar()
+    runs = conn.execute(
+        select(_audit.c.time, _audit.c.new)
+        .where(_audit.c.action == "run.lock", _audit.c.subject == station)
+        .order_by(_audit.c.id)
+    ).all()
+    if len(runs) < 2:
+        return []
+    from bisect import bisect_right
+
+    starts = [t for t, _ in runs]
+    parent = _codes.alias("p")
+    by_parent: dict[str, set[int]] = {}
+    for pcode, when in conn.execute(
+        select(parent.c.code, _links.c.time)
+        .join(parent, parent.c.id == _links.c.parent_id)
+        .where(_links.c.batch_id == batch_id, _links.c.action == "add")
+    ):
+        by_parent.setdefault(pcode, set()).add(bisect_right(starts, when) - 1)
+    out = []
+    for pcode, sessions in sorted(by_parent.items()):
+        if len(sessions) > 1:
+            who = ", ".join(
+                f"pid {runs[i][1]} from {runs[i][0]:%Y-%m-%d %H:%M:%S}" for i in sorted(sessions)
+                if i >= 0
+            )  # fmt: skip
+            out.append(f"container {pcode}: children linked by {len(sessions)} runs ({who}); "
+                       "open it and check its contents")  # fmt: skip
+    return out
+
+
 def check_batches(engine: Engine, batch_id: str | None = None) -> dict:
     """Check one batch or every batch; {'ok', 'batches': [{batch, ok, problems}]}."""
     with read_engine(engine).connect() as conn:
@@ -118,5 +158,6 @@ def check_batches(engine: Engine, batch_id: str | None = None) -> dict:
         out = []
         for b in ids:
             probs = check_batch(conn, b)
-            out.append({"batch": b, "ok": not probs, "problems": probs})
+            warn = split_containers(conn, b)
+            out.append({"batch": b, "ok": not probs, "problems": probs, "warnings": warn})
     return {"ok": all(b["ok"] for b in out), "batches": out}

@@ -25,7 +25,10 @@ def register(subs, add) -> None:
     p.set_defaults(func=generate)
     p = add(s, "import", help="import a code file, all or nothing")
     p.add_argument("file")
-    p.add_argument("--level", required=True, help="level of the codes (with --pairs: of the pool)")
+    p.add_argument(
+        "--level", help="level of the codes (with --pairs: optional, inner or outer; the pairs "
+        "fill both)"
+    )  # fmt: skip
     p.add_argument("--pairs", action="store_true", help="lines are inner,outer pairs")
     p.add_argument("--encoding", help="force the file's encoding (default: detect)")
     p.add_argument("--json", action="store_true")
@@ -94,8 +97,16 @@ def import_(app, args) -> int:
     level = args.level
     if args.pairs:
         names = app.settings.level_names
-        if "inner" not in names:
+        if "inner" not in names or "outer" not in names:
             raise InputError("--pairs needs the levels inner and outer in config.toml")
+        if level not in (None, "inner", "outer"):  # it was silently ignored (issue 13)
+            raise InputError(
+                f"--level {level} with --pairs: a pairing file fills the levels inner and outer "
+                "(its two columns); leave --level out or give one of them"
+            )
+        level = level or "inner"
+    elif level is None:
+        raise InputError("codes import: give --level (one of the levels in config.toml)")
     else:
         app.settings.level(level)
     t0 = time.perf_counter()
@@ -104,6 +115,7 @@ def import_(app, args) -> int:
         pairs=args.pairs,
         max_length=app.settings.codes.max_length,
         encoding=args.encoding,
+        alphabet=app.settings.codes.alphabet,
     )
     total = len(parsed.codes)
     with app.progress(total, "import") as bar:

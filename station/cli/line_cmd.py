@@ -5,6 +5,22 @@ from __future__ import annotations
 import json
 import sys
 
+TAKE_LOCK_HELP = (
+    "take over the station's run lock held by a process that is gone on another host "
+    "(one on this host is recognised by itself)"
+)
+
+
+def _locked(app, args):
+    """The station's run lock for this process (LineBusy, exit 2, when another one runs)."""
+    from station.line.runlock import RunLock
+
+    lock = RunLock(app.engine, app.settings.station.id, take=args.take_lock)
+    lock.acquire()
+    if lock.note:
+        app.console.print(f"[yellow]{lock.note}[/]")
+    return lock
+
 
 def register(subs, add) -> None:
     """Add the line commands."""
@@ -29,6 +45,7 @@ def register(subs, add) -> None:
     p.add_argument(
         "--database", metavar="URL", help="store URL (overrides config; a plant's PostgreSQL)"
     )
+    p.add_argument("--take-lock", action="store_true", help=TAKE_LOCK_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=demo)
     p = add(subs, "run", help="run a batch on the configured devices (real, or `station sim`)")
@@ -41,6 +58,7 @@ def register(subs, add) -> None:
         metavar="S",
         help="after the planned quantity, end the batch once the line is quiet this long",
     )
+    p.add_argument("--take-lock", action="store_true", help=TAKE_LOCK_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
     p = add(subs, "check", help="reconcile a batch: counts, links, duplicates")
@@ -59,7 +77,7 @@ def demo(app, args) -> int:
 
     from station.cli import plant_cmd
     from station.config import ENV_DATABASE
-    from station.sim.demo import DemoPlan, run_demo
+    from station.sim.demo import DemoPlan
 
     _check_demo_options(args)
     plant = plant_cmd.plant_of(app)
@@ -79,6 +97,17 @@ def demo(app, args) -> int:
         seed=args.seed,
         product=args.product or s.products[0].sku,
     )
+    lock = _locked(app, args)
+    try:
+        return _demo(app, args, plan, user)
+    finally:
+        lock.release()
+
+
+def _demo(app, args, plan, user) -> int:
+    from station.sim.demo import run_demo
+
+    s = app.settings
     if args.ui:
         from ui.display import has_display
 
@@ -121,15 +150,21 @@ def demo(app, args) -> int:
             upstream=args.upstream,
             signals=signals,
         )
-    if not summary.get("batches") and not args.resume:
-        app.console.print(
-            "[yellow]demo: nothing ran: this store holds the planned demo batches already; "
-            "use a fresh data folder (a copy of config.toml elsewhere) or a larger --batches[/]"
+    if not summary.get("batches"):  # a demo that ran nothing failed, with the reason
+        reason = (
+            "no interrupted demo batch to resume"
+            if args.resume
+            else f"this store holds the {plan.batches} planned demo batch(es) already; use a "
+            "fresh data folder (a copy of config.toml elsewhere) or a larger --batches"
         )
+        summary["error"] = f"demo: nothing ran: {reason}"
+        app.console.print(f"[red]{summary['error']}[/]")
     if args.json:
         app.json(summary)
     else:
         app.out(json.dumps(summary, ensure_ascii=False, indent=2))
+    if not summary.get("batches"):
+        return 1
     ok = summary.get("world_mismatches", 1) == 0 and summary.get("duplicates", 1) == 0
     return 0 if ok else 1
 
@@ -146,11 +181,7 @@ def _check_demo_options(args) -> None:
 
 def run(app, args) -> int:
     """A production run: the batch on the configured devices until done (or a fault)."""
-    import signal
-    import threading
-    import time
-
-    from station.line.run import pick_batch, run_production
+    from station.line.run import pick_batch
 
     if args.finish_idle < 0:
         from station.errors import InputError
@@ -158,6 +189,20 @@ def run(app, args) -> int:
         raise InputError(f"--finish-idle {args.finish_idle:g}: give seconds, 0 or more")
     user = app.require("line.run")
     batch_id = pick_batch(app.engine, args.batch)
+    lock = _locked(app, args)
+    try:
+        return _run(app, args, user, batch_id)
+    finally:
+        lock.release()
+
+
+def _run(app, args, user: str, batch_id: str) -> int:
+    import signal
+    import threading
+    import time
+
+    from station.line.run import run_production
+
     if not args.headless:
         from ui.display import has_display
 
@@ -237,6 +282,8 @@ def check(app, args) -> int:
             app.out(f"{b['batch']}: {'OK' if b['ok'] else 'FAILED'}")
             for p in b["problems"][:50]:
                 app.out(f"  - {p}")
+            for w in b.get("warnings", [])[:50]:
+                app.out(f"  ! {w}")
     return 0 if result["ok"] else 1
 
 

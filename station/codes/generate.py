@@ -59,6 +59,8 @@ def generator(
     width: int = 10,
 ) -> Callable[[int], list[str]]:
     """A function making `n` new codes of `scheme`; counters advance in `conn`'s transaction."""
+    if prefix and scheme != "sequential":
+        raise InputError(f"--prefix is for the sequential scheme only, not {scheme}; leave it out")
     if scheme == "random":
         return lambda n: random_serials(settings.alphabet, settings.length, n)
     if scheme == "sgtin":
@@ -83,6 +85,7 @@ def generator(
 
         return ssccs
     if scheme == "sequential":
+        _check_prefix(prefix, settings.max_length - width)
 
         def sequential(n: int) -> list[str]:
             first = _next_counter(conn, f"seq_next:{level}:{prefix}", n)
@@ -90,6 +93,23 @@ def generator(
 
         return sequential
     raise InputError(f"unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
+
+
+def _check_prefix(prefix: str, room: int) -> None:
+    """InputError when codes with this prefix could not be imported back (`codes import`)."""
+    from station.codes.files import code_problem
+
+    if not prefix:
+        return
+    if len(prefix) > room:
+        raise InputError(f"--prefix {prefix!r}: at most {room} characters (codes.max_length)")
+    bad = [c for c in prefix if code_problem(c) is not None]
+    if bad:
+        raise InputError(
+            f"--prefix {prefix!r}: {', '.join(repr(c) for c in dict.fromkeys(bad))} cannot be "
+            "in a code (printable ASCII only, no space, comma or double quote); choose letters "
+            "and digits, e.g. --prefix L1-"
+        )
 
 
 def existing(conn: Connection, codes: list[str], chunk: int = 500) -> Iterator[str]:

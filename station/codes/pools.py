@@ -159,6 +159,12 @@ def import_file(
     progress: Progress | None = None,
 ) -> int:
     """Store every code of `parsed` as available, all or nothing; returns how many codes."""
+    fold = parsed.fold
+    joined = "\n".join(parsed.codes) if fold is not None else ""
+    if fold is not None and fold(joined) != joined:  # `caus8…` while the store holds `CAUS8…`
+        variants = {fold(c): c for c in parsed.codes if "://" not in c and fold(c) != c}
+        if variants:
+            _refuse_held(engine, parsed, variants)
     when = audit.now()
     try:
         with engine.begin() as conn:
@@ -195,16 +201,37 @@ def import_file(
             )
     except IntegrityError:
         # Rare path: a code is already in the store. Find every such line for the report.
-        with engine.connect() as conn:
-            dup = set(codes.existing(conn, parsed.codes))
-        per_line = 2 if parsed.pairs is not None else 1
-        problems = [
-            (parsed.first_line + i // per_line, f"already in the store ({c})")
-            for i, c in enumerate(parsed.codes)
-            if c in dup
-        ]
-        raise ImportRejected(parsed.path, problems, len(problems)) from None
+        _refuse_held(engine, parsed, {c: c for c in parsed.codes})
+        raise
     return len(parsed.codes)
+
+
+def _refuse_held(engine: Engine, parsed: ParsedFile, keys: dict[str, str]) -> None:
+    """ImportRejected naming each line whose code (`keys`: store spelling → file code) is held
+    already, with the level and pool that hold it; nothing when none is."""
+    with engine.connect() as conn:
+        held = {
+            r.code: r
+            for i in range(0, len(keys), 500)
+            for r in conn.execute(
+                select(_codes.c.code, _codes.c.level, _pools.c.id, _pools.c.origin)
+                .select_from(_codes.outerjoin(_pools, _pools.c.id == _codes.c.pool_id))
+                .where(_codes.c.code.in_(list(keys)[i : i + 500]))
+            )
+        }
+    if not held:
+        return
+    where = {keys[k]: r for k, r in held.items()}
+    per_line = 2 if parsed.pairs is not None else 1
+    problems = []
+    for i, c in enumerate(parsed.codes):
+        r = where.get(c)
+        if r is not None:
+            spelt = "" if r.code == c else f" as {r.code}"
+            pool = f"pool {r.id}" + (f" from {r.origin}" if r.origin else "") if r.id else "no pool"
+            why = f"already in the store{spelt} ({c}: level {r.level}, {pool})"
+            problems.append((parsed.first_line + i // per_line, why))
+    raise ImportRejected(parsed.path, problems, len(problems))
 
 
 def _insert_pairs(

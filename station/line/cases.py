@@ -105,6 +105,13 @@ class CaseStation:
             self.store.move(row, State.REJECTED, "label refused at the case station")
 
     def _check_case(self, p: Pending, texts: list[str]) -> None:
+        no = p.slot[0] if isinstance(p.slot, tuple) else p.slot
+        gated = self.__dict__.setdefault("_gated_cases", {})
+        if isinstance(no, int) and no in gated:
+            # The same case shown again (the PLC re-fires the camera on a case still at the gate
+            # when it missed our verdict): repeat the verdict, record nothing twice.
+            self._gate(p.slot, gated[no])
+            return
         rows = self.store.find_many(texts)
         labels = [t for t in texts if t in rows and rows[t].level == self.case_level]
         label = labels[0] if len(labels) == 1 else None
@@ -173,6 +180,10 @@ class CaseStation:
         no = slot[0] if isinstance(slot, tuple) else slot
         if not isinstance(no, int):
             return
+        gated = self.__dict__.setdefault("_gated_cases", {})
+        gated[no] = verdict
+        if len(gated) > 256:  # only recent cases can come back to the gate
+            del gated[next(iter(gated))]
         try:
             self.dev.plc.report_case(no, verdict)
         except DriverError as exc:

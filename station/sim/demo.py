@@ -261,24 +261,35 @@ def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
     }
 
 
-def ensure_pools(engine: Engine, settings: Settings, plan: DemoPlan, user: str) -> None:
-    """Generate what the simulated batches will consume, if the pools are short of it."""
-    per_case = settings.level("case").capacity if "case" in settings.level_names else 24
+def pool_needs(items: int, n_batches: int, levels: tuple[str, ...], per_case: int) -> dict:
+    """Codes per level that `n_batches` simulated batches of `items` items may consume.
+
+    Each batch takes one code per item plus reprints, voids and partial containers; a margin
+    per batch covers those (a pool sized for one batch ran dry in the fifth: issue 13).
+    """
+    n = max(n_batches, 1)
     need = {
-        "outer": plan.items + 200,
-        "inner": plan.items + 200,
-        "case": plan.items // max(per_case // 2, 1) + 50,
-        "pallet": plan.items // 50 + 10,
+        "outer": n * (items + 50) + 150,
+        "inner": n * (items + 100) + 100,  # each batch picks items + 100 caps for its world
+        "case": n * (items // max(per_case // 2, 1) + 10) + 40,
+        "pallet": n * (items // 50 + 3) + 7,
     }
+    return {lv: k for lv, k in need.items() if lv in levels}
+
+
+def ensure_pools(
+    engine: Engine, settings: Settings, plan: DemoPlan, user: str, n_batches: int = 1
+) -> None:
+    """Generate what `n_batches` simulated batches will consume, if the pools are short of it."""
+    per_case = settings.level("case").capacity if "case" in settings.level_names else 24
+    need = pool_needs(plan.items, n_batches, tuple(settings.level_names), per_case)
     if plantlink.plant_url(settings) is not None:  # plant link: claimed blocks, not generation
         from station.plant.link_run import prepare
 
-        prepare(engine, settings, {lv: n for lv, n in need.items() if lv in settings.level_names},
-                user=user)  # fmt: skip
+        prepare(engine, settings, need, user=user)
         return
     for level, n in need.items():
-        if level in settings.level_names:
-            _ensure_codes(engine, settings, level, n, user)
+        _ensure_codes(engine, settings, level, n, user)
 
 
 def load_plan(settings: Settings) -> DemoPlan | None:
@@ -305,7 +316,6 @@ def run_demo(
         plan = load_plan(settings) or plan
     else:
         pp.write_text(json.dumps(plan.__dict__))
-    ensure_pools(engine, settings, plan, user)
     with engine.connect() as conn:
         mine = [
             r.id
@@ -340,6 +350,7 @@ def run_demo(
             conn.execute(_batches.update().where(_batches.c.id == b.id).values(note="demo"))
         todo.append(b.id)
         mine.append(b.id)
+    ensure_pools(engine, settings, plan, user, n_batches=len(todo))
     from station.upstream.sender import during
 
     # Closed batches drain in the background while the next one runs (upstream from --upstream

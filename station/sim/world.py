@@ -11,120 +11,37 @@ store is compared with where each item physically is.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 import os
 import queue
 import random
 import sys
 import threading
 import time
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections import deque
 from pathlib import Path
 
 import numpy as np
 
 from drivers.camera.sim import render_code, render_layer
 from station.line.weigh import case_weight_g
+from station.sim.journal import (  # noqa: F401  (re-exported: the world's names, one place)
+    CASE_DEFECTS,
+    DEFECT_REASONS,
+    ITEM_DEFECTS,
+    Journal,
+    Physical,
+    cap_key,
+    physical_duplicates,
+    world_mismatches,
+)
 
-ITEM_DEFECTS = ("smudge", "missing", "wrong", "duplicate", "nocap")
-CASE_DEFECTS = ("foreign", "short")
-DEFECT_REASONS = {
-    "smudge": "no_read",
-    "missing": "no_read",
-    "wrong": "misprint",
-    "duplicate": "duplicate",
-    "nocap": "missing_pair",
-    "case_foreign": "foreign_item",
-    "case_short": "count_mismatch",
-}
-"""The reject reason the station must give each defect the world injects (as journalled)."""
 LAYER_PX = 3
-
-
-@dataclass
-class Physical:
-    """What the world knows for sure, rebuilt from the journal after a kill."""
-
-    item_case: dict[str, str] = field(default_factory=dict)
-    case_pallet: dict[str, str] = field(default_factory=dict)
-    pallet_open: list[str] = field(default_factory=list)
-    printed: Counter = field(default_factory=Counter)
-    items: int = 0
-    pending_case: tuple[str, list[str]] | None = None
-    entry: list[str] = field(default_factory=list)
-    defects: Counter = field(default_factory=Counter)
-    caps_used: set[str] = field(default_factory=set)
-
-
-def cap_key(cap: str | None) -> str | None:
-    """What the journal keeps of a cap's inner code: a digest, never the secret prize code."""
-    return hashlib.sha256(cap.encode()).hexdigest()[:20] if cap else None
-
-
-class Journal:
-    """Append-only JSON lines of physical events."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
-
-    def write(self, **event) -> None:
-        """One event, flushed to the OS (survives SIGKILL of this process)."""
-        self.fh.write(json.dumps(event, separators=(",", ":")) + "\n")
-        self.fh.flush()
-
-    def close(self) -> None:
-        """Close the file."""
-        self.fh.close()
-
-    @staticmethod
-    def replay(path: Path) -> Physical:
-        """The physical state after every complete line of the journal."""
-        ph = Physical()
-        if not path.exists():
-            return ph
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                break  # a half-written last line: the kill came mid-write
-            t = e["t"]
-            if t == "item":
-                ph.items += 1
-                if e.get("p"):
-                    ph.printed[e["p"]] += 1
-                if e.get("d"):
-                    ph.defects[e["d"]] += 1
-                if e.get("c"):
-                    ph.caps_used.add(e["c"])
-            elif t == "case_formed":
-                ph.pending_case = (e["label"], e["items"])
-                if e.get("d"):
-                    ph.defects["case_" + e["d"]] += 1
-            elif t == "case_closed":
-                for code in e["items"]:
-                    ph.item_case[code] = e["label"]
-                ph.pending_case = None
-                ph.entry.append(e["label"])
-            elif t == "case_rejected":
-                ph.pending_case = None
-            elif t == "palletized":
-                ph.pallet_open.append(e["case"])
-                if e["case"] in ph.entry:
-                    ph.entry.remove(e["case"])
-            elif t == "pallet_closed":
-                for c in ph.pallet_open:
-                    ph.case_pallet[c] = e["label"]
-                ph.pallet_open = []
-            elif t == "restart":
-                ph.pending_case = (
-                    ph.pending_case if ph.pending_case and ph.pending_case[0] else None
-                )
-        return ph
+GATE_RETRIGGER_S = 5.0
+"""A case at the gate without a verdict this long (station alive) is shown to the camera again:
+its frame may have gone to a station that died (the camera stream hands a frame to whichever
+connection takes it). The station answers a case number it decided already with the same verdict
+and records nothing twice (station/line/cases.py)."""
 
 
 class FrameQueue:
@@ -199,6 +116,10 @@ class World:
         self._n = 0
         self._acc: deque[tuple[str, str]] = deque()  # (outer code on item, its mark) waiting
         self._inspect: tuple | None = None
+        self._inspect_shot: tuple | None = None  # (tag, frame, when) of the case at the gate
+        self._hb_seen = False  # the station's heartbeat was seen once: its watchdog is armed
+        self._hb_last: int | None = None
+        self._halted_for: str | None = None
         self._labels: deque[str] = deque()
         self._last_good: str | None = None
         self._kicked: set[int] = set()
@@ -259,7 +180,7 @@ class World:
         while not self.stop_flag.is_set():
             now = time.monotonic()
             self._kicked.update(self.sims.plc.rejects())
-            if self.sims.plc.line_stop:  # the station stopped the conveyor
+            if self._conveyor_halted(now):  # line stop, or the station's heartbeat is lost
                 next_item = now + self.interval
             elif self.produced < self.total and now >= next_item:
                 self._new_item(now)
@@ -280,6 +201,39 @@ class World:
             time.sleep(0.0005)
         while self.remote and not self.stop_flag.wait(0.01):
             self._hear_devices()  # the last pallet closes (and is labelled) when the batch ends
+
+    def _conveyor_halted(self, now: float) -> bool:
+        """What the PLC program does each scan: the conveyor runs only while the station asks
+        for no line stop and its heartbeat is alive (SimPLC.station_timeout_ms); a station that
+        comes back (heartbeat again, or restarted from 1) gets the case at the gate shown to its
+        camera again, since a frame sent to a dead station is lost."""
+        plc = self.sims.plc
+        alive = plc.station_alive
+        hb = plc.register(plc.map.station_heartbeat)
+        restarted = self._hb_last is not None and hb < self._hb_last and self._hb_last < 65000
+        if self._hb_seen and alive and (restarted or self._halted_for == "heartbeat"):
+            self._reshow_case("station back")
+        self._hb_last = hb if alive else self._hb_last
+        self._hb_seen = self._hb_seen or alive
+        why = "line stop" if plc.line_stop else None
+        if why is None and self._hb_seen and not alive:
+            why = "heartbeat"
+        if why != self._halted_for:
+            self.journal.write(t="conveyor", on=why is None, why=why, items=self.produced)
+            self._halted_for = why
+        shot = self._inspect_shot
+        if why is None and shot is not None and now - shot[2] > GATE_RETRIGGER_S:
+            self._reshow_case("no verdict")
+        return why is not None
+
+    def _reshow_case(self, why: str) -> None:
+        """Fire the case camera again on the case waiting at the gate (same case number)."""
+        if self._inspect is None or self._inspect_shot is None:
+            return
+        tag, frame, _ = self._inspect_shot
+        self._inspect_shot = (tag, frame, time.monotonic())
+        self.journal.write(t="case_reshown", label=self._inspect[1], why=why)
+        self.case_frames.put(tag, frame)
 
     def _hear_devices(self) -> None:
         """Remote: what the station said through the PLC and the pallet labeler."""
@@ -415,7 +369,9 @@ class World:
         if self.sims.checkweigher is not None:  # the case stops on the scale: n bottles' weight
             self.sims.checkweigher.place(case_weight_g(self.s, "case", len(items)) or 0.0)
         # The last case: the packer's infeed count (a blank item counts) is what it must hold.
-        self.case_frames.put((self._slot, final, len(items) if final else None), frame)
+        tag = (self._slot, final, len(items) if final else None)
+        self._inspect_shot = (tag, frame, time.monotonic())
+        self.case_frames.put(tag, frame)
 
     def _station_events(self) -> None:
         while True:
@@ -428,14 +384,16 @@ class World:
                 _, label, items, _ = self._inspect
                 self.journal.write(t="case_closed", label=label, items=items)
                 self._entry.append(label)
-                self._inspect = None
+                self._inspect = self._inspect_shot = None
             elif kind == "rejected" and self._inspect and ev[1][0] == self._inspect[0]:
                 _, label, items, _ = self._inspect
                 bad = {code for why, code in ev[3] if why != "count_mismatch"}
                 self.journal.write(t="case_rejected", label=label, bad=sorted(bad))
                 # The operator takes out what the station named, unreadable and foreign items.
                 keep = [m for m in items if m and m not in bad and not m.startswith("FOREIGN-")]
-                if self.remote:  # no list on a PLC gate: the same case refused twice goes to QA
+                # No list on a PLC gate: the same case refused twice goes to QA (a refused label
+                # only says the label was bad: the case is relabelled and shown again).
+                if self.remote and label not in bad:
                     again = set(keep) == self._returned
                     self._returned = set(keep)
                     if again:
@@ -444,7 +402,7 @@ class World:
                     self._acc.appendleft((m, ""))
                 if label not in bad:
                     self._labels.appendleft(label)
-                self._inspect = None
+                self._inspect = self._inspect_shot = None
             elif kind == "palletized" and ev[1] == self._entry_busy:
                 self.journal.write(t="palletized", case=ev[1], pallet=ev[2])
                 self._entry_busy = None
@@ -484,40 +442,6 @@ class World:
         if self._started:
             self.done.wait(5)
         self.journal.close()
-
-
-def world_mismatches(journal: Path, links: list[tuple[str, str, str]]) -> tuple[int, list[str]]:
-    """Compare (parent, child, child_level) links in the store with the journalled world."""
-    ph = Journal.replay(journal)
-    out: list[str] = []
-    seen_items: set[str] = set()
-    seen_cases: set[str] = set()
-    for parent, child, level in links:
-        if level == "case":
-            seen_cases.add(child)
-            where = ph.case_pallet.get(child) or ("(open)" if child in ph.pallet_open else None)
-            if where == "(open)":
-                continue
-            if where != parent:
-                out.append(f"case {child}: store says pallet {parent}, world says {where}")
-        else:
-            seen_items.add(child)
-            where = ph.item_case.get(child)
-            if where != parent:
-                out.append(f"item {child}: store says case {parent}, world says {where}")
-    for item, case in ph.item_case.items():
-        if item not in seen_items:
-            out.append(f"item {item}: world has it in case {case}, the store links it nowhere")
-    for case, pallet in ph.case_pallet.items():
-        if case not in seen_cases:
-            out.append(f"case {case}: world has it on pallet {pallet}, the store nowhere")
-    return len(out), out
-
-
-def physical_duplicates(journal: Path) -> int:
-    """Codes the printer marked on more than one item, or packed in more than one case."""
-    ph = Journal.replay(journal)
-    return sum(1 for n in ph.printed.values() if n > 1)
 
 
 def seed_everything(seed: int) -> None:

@@ -108,6 +108,22 @@ def check_response(response: httpx.Response, what: str) -> None:
     )
 
 
+def not_an_ack(response: httpx.Response, what: str, expected: str) -> TransientError:
+    """A 2xx answer that is not the documented acknowledgement (a proxy's HTML page, garbage):
+    the batch was not acknowledged, so it stays pending and is sent again (resends are harmless).
+    """
+    kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+    body = response.content[:60]
+    shown = body.decode("utf-8", "replace") if body.isascii() else f"{len(response.content)} bytes"
+    shown = " ".join(shown.split())
+    return TransientError(
+        f"{what}: HTTP {response.status_code} but not an acknowledgement (expected {expected}; "
+        f"got {kind}: {shown!r}); a proxy or a wrong URL? The batch stays pending",
+        status=response.status_code,
+        server_message=shown,
+    )
+
+
 def transport_error(exc: httpx.HTTPError, what: str) -> SyncError:
     """Turn an httpx connection/timeout error into a TransientError naming what and where."""
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"

@@ -28,6 +28,7 @@ from sync.transports.base import (
     DeliveryResult,
     Manifest,
     check_response,
+    not_an_ack,
     read_manifest,
     server_message,
     transport_error,
@@ -220,8 +221,10 @@ class EpcisCaptureTransport:
         check_response(response, what)
         location = response.headers.get("Location")
         if not location:
-            # Some servers capture synchronously and answer 200/201 without a job.
-            return response.headers.get("X-Capture-Id", f"{batch_id}:{k}/{n}"), False
+            # Some servers capture synchronously and answer 200/201 without a job: that is an
+            # acknowledgement only with their capture id or a successful capture job as JSON. A
+            # 202 without Location, or anything else (a proxy's page), is not one.
+            return _synchronous_ack(response, what), False
         job_url = str(response.request.url.join(location))
         job = self._poll(job_url, what)
         return str(job.get("captureID") or location.rsplit("/", 1)[-1]), bool(
@@ -262,6 +265,26 @@ class EpcisCaptureTransport:
                     f"{self._poll_timeout_s:.0f} s ({last}); will ask again"
                 )
             time.sleep(self._poll_interval_s)
+
+
+SYNC_ACK = (
+    "202 + Location of a capture job, or 200/201 with an X-Capture-Id header or a JSON capture "
+    'job {"success": true}'
+)
+
+
+def _synchronous_ack(response: httpx.Response, what: str) -> str:
+    if response.status_code in (200, 201):
+        capture_id = response.headers.get("X-Capture-Id", "").strip()
+        if capture_id:
+            return capture_id
+        try:
+            job = response.json()
+        except ValueError:
+            job = None
+        if isinstance(job, dict) and job.get("success") is True and not job.get("running"):
+            return str(job.get("captureID") or f"HTTP {response.status_code}")
+    raise not_an_ack(response, what, SYNC_ACK)
 
 
 def _job_json(response: httpx.Response, what: str) -> dict[str, Any]:

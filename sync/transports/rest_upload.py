@@ -14,6 +14,7 @@ from sync.transports.base import (
     MANIFEST_NAME,
     DeliveryResult,
     check_response,
+    not_an_ack,
     read_manifest,
     transport_error,
 )
@@ -23,7 +24,8 @@ class RestUploadTransport:
     """POSTs a batch file set as multipart/form-data to a platform that takes files.
 
     Parts: `manifest` (manifest.json) and one `file` part per manifest entry, streamed from
-    disk. A 200/201 JSON answer `{"ack_id": ..., "message": ...}` is the acknowledgement.
+    disk. A 200/201 JSON answer `{"ack_id": ..., "message": ...}` is the acknowledgement; any
+    other 2xx answer is not (TransientError: the batch stays pending).
     """
 
     def __init__(
@@ -73,13 +75,22 @@ class RestUploadTransport:
             except httpx.HTTPError as exc:
                 raise transport_error(exc, what) from exc
         check_response(response, what)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        ack = str(
-            body.get("ack_id") or response.headers.get("Location") or f"HTTP {response.status_code}"
-        )
-        return DeliveryResult(ack, str(body.get("message", "")))
+        return acknowledgement(response, what, batch_id)
+
+
+ACK = 'HTTP 200/201 with a JSON object {"ack_id": "…"} (and our batch_id, if it names one)'
+
+
+def acknowledgement(response: httpx.Response, what: str, batch_id: str) -> DeliveryResult:
+    """The receipt in a 2xx answer; TransientError when the answer is not one (issue 13: an HTML
+    page from a proxy counted as delivered and the batch was never sent again)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    ack = body.get("ack_id") if isinstance(body, dict) else None
+    if response.status_code not in (200, 201) or not isinstance(ack, str) or not ack.strip():
+        raise not_an_ack(response, what, ACK)
+    if body.get("batch_id") not in (None, batch_id):
+        raise not_an_ack(response, what, f"{ACK}; it names batch {body.get('batch_id')!r}")
+    return DeliveryResult(ack, str(body.get("message", "")))

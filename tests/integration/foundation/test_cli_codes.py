@@ -121,7 +121,7 @@ def test_import_all_or_nothing_names_the_line(cli, tmp_path: Path) -> None:
     again = tmp_path / "again.txt"
     again.write_text("NEW1\nCODE000005\nNEW2\n")
     r = cli("codes", "import", str(again), "--level", "outer")
-    assert r.rc == 2 and "line 2: already in the store (CODE000005)" in r.err
+    assert r.rc == 2 and "line 2: already in the store (CODE000005: level outer, pool 1" in r.err
     assert cli("codes", "stats", "--json").json["levels"]["outer"] == {"available": 1000}
     dup = tmp_path / "dup.txt"
     dup.write_text("X1\nX2\nX1\n")

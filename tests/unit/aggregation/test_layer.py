@@ -180,3 +180,11 @@ def test_missing_pair(store: CodeStore) -> None:
     paired = {"O0", "O1", "O2"}
     r = frame(store, ["O0", "O1", "O2", "O3"], has_pair=paired.__contains__)
     assert found(r) == {(R.MISSING_PAIR, "O3")}
+
+
+def test_an_item_of_no_batch_is_named_so_not_product_none(store: CodeStore) -> None:
+    store.add("N1", "outer", batch=None, product=None)
+    r = frame(store, ["O0", "O1", "O2", "N1"])
+    assert found(r) == {(R.FOREIGN_ITEM, "N1")}
+    [v] = r.violations
+    assert "N1 is in no batch (no product)" in v.detail and "None" not in v.detail

@@ -185,3 +185,12 @@ def test_unpaired_outer_is_missing_pair(store: CodeStore) -> None:
         has_pair=has_pair,
     )
     assert got == []
+
+
+def test_a_child_of_no_batch_is_named_so_not_product_none() -> None:
+    parent = CodeInfo("C7", "case", "verified", "B1", "WATER-550")
+    child = CodeInfo("O7", "outer", "verified", None, None)
+    details = [v.detail for v in check_link(parent, child, hierarchy=H,
+                                             lookup=lambda c: None, children_count=0)]  # fmt: skip
+    assert any("O7 is in no batch (no product), C7 holds WATER-550" in d for d in details)
+    assert not any("None" in d for d in details), details

@@ -1,0 +1,144 @@
+"""What the simulated world journals: physical facts, replayed after a kill, checked with the store.
+
+The world (station/sim/world.py) appends one JSON line per physical event, flushed, so a killed
+run resumes with the same world; at the end every link in the store is compared with where each
+item physically is (`world_mismatches`) and every code with how often it was printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ITEM_DEFECTS = ("smudge", "missing", "wrong", "duplicate", "nocap")
+CASE_DEFECTS = ("foreign", "short")
+DEFECT_REASONS = {
+    "smudge": "no_read",
+    "missing": "no_read",
+    "wrong": "misprint",
+    "duplicate": "duplicate",
+    "nocap": "missing_pair",
+    "case_foreign": "foreign_item",
+    "case_short": "count_mismatch",
+}
+"""The reject reason the station must give each defect the world injects (as journalled)."""
+
+
+@dataclass
+class Physical:
+    """What the world knows for sure, rebuilt from the journal after a kill."""
+
+    item_case: dict[str, str] = field(default_factory=dict)
+    case_pallet: dict[str, str] = field(default_factory=dict)
+    pallet_open: list[str] = field(default_factory=list)
+    printed: Counter = field(default_factory=Counter)
+    items: int = 0
+    pending_case: tuple[str, list[str]] | None = None
+    entry: list[str] = field(default_factory=list)
+    defects: Counter = field(default_factory=Counter)
+    caps_used: set[str] = field(default_factory=set)
+
+
+def cap_key(cap: str | None) -> str | None:
+    """What the journal keeps of a cap's inner code: a digest, never the secret prize code."""
+    return hashlib.sha256(cap.encode()).hexdigest()[:20] if cap else None
+
+
+class Journal:
+    """Append-only JSON lines of physical events."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+
+    def write(self, **event) -> None:
+        """One event, flushed to the OS (survives SIGKILL of this process)."""
+        self.fh.write(json.dumps(event, separators=(",", ":")) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self.fh.close()
+
+    @staticmethod
+    def replay(path: Path) -> Physical:
+        """The physical state after every complete line of the journal."""
+        ph = Physical()
+        if not path.exists():
+            return ph
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                break  # a half-written last line: the kill came mid-write
+            t = e["t"]
+            if t == "item":
+                ph.items += 1
+                if e.get("p"):
+                    ph.printed[e["p"]] += 1
+                if e.get("d"):
+                    ph.defects[e["d"]] += 1
+                if e.get("c"):
+                    ph.caps_used.add(e["c"])
+            elif t == "case_formed":
+                ph.pending_case = (e["label"], e["items"])
+                if e.get("d"):
+                    ph.defects["case_" + e["d"]] += 1
+            elif t == "case_closed":
+                for code in e["items"]:
+                    ph.item_case[code] = e["label"]
+                ph.pending_case = None
+                ph.entry.append(e["label"])
+            elif t == "case_rejected":
+                ph.pending_case = None
+            elif t == "palletized":
+                ph.pallet_open.append(e["case"])
+                if e["case"] in ph.entry:
+                    ph.entry.remove(e["case"])
+            elif t == "pallet_closed":
+                for c in ph.pallet_open:
+                    ph.case_pallet[c] = e["label"]
+                ph.pallet_open = []
+            elif t == "restart":
+                ph.pending_case = (
+                    ph.pending_case if ph.pending_case and ph.pending_case[0] else None
+                )
+        return ph
+
+
+def world_mismatches(journal: Path, links: list[tuple[str, str, str]]) -> tuple[int, list[str]]:
+    """Compare (parent, child, child_level) links in the store with the journalled world."""
+    ph = Journal.replay(journal)
+    out: list[str] = []
+    seen_items: set[str] = set()
+    seen_cases: set[str] = set()
+    for parent, child, level in links:
+        if level == "case":
+            seen_cases.add(child)
+            where = ph.case_pallet.get(child) or ("(open)" if child in ph.pallet_open else None)
+            if where == "(open)":
+                continue
+            if where != parent:
+                out.append(f"case {child}: store says pallet {parent}, world says {where}")
+        else:
+            seen_items.add(child)
+            where = ph.item_case.get(child)
+            if where != parent:
+                out.append(f"item {child}: store says case {parent}, world says {where}")
+    for item, case in ph.item_case.items():
+        if item not in seen_items:
+            out.append(f"item {item}: world has it in case {case}, the store links it nowhere")
+    for case, pallet in ph.case_pallet.items():
+        if case not in seen_cases:
+            out.append(f"case {case}: world has it on pallet {pallet}, the store nowhere")
+    return len(out), out
+
+
+def physical_duplicates(journal: Path) -> int:
+    """Codes the printer marked on more than one item, or packed in more than one case."""
+    ph = Journal.replay(journal)
+    return sum(1 for n in ph.printed.values() if n > 1)
