@@ -192,10 +192,10 @@ def sim_url(sim: Any, scheme: str | None = None) -> str:
 def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict[str, Any]:
     """Real drivers for every configured device, at the config's URLs or the given ones."""
     from drivers.camera.decode import make_decoder
-    from drivers.inkjet.base import open_inkjet
+    from drivers.inkjet.factory import open_inkjet
     from drivers.labels.zebra import ZplPrinter
     from drivers.plc.base import open_plc
-    from drivers.reader.base import open_reader
+    from drivers.reader.factory import open_reader
 
     urls = urls or {}
     d = settings.devices

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.inkjet.base import open_inkjet
 from drivers.inkjet.driver import InkjetDriver
+from drivers.inkjet.factory import open_inkjet
 from drivers.inkjet.messages import available_protocols
 from drivers.inkjet.sim import SimInkjet
 
