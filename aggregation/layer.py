@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aggregation.levels import Hierarchy
 from aggregation.reasons import RejectReason, Violation
 from aggregation.rules import DEAD_STATES, PARENT_STATES, HasPair, Lookup
+from aggregation.states import CodeState
 
 R = RejectReason
 
@@ -104,13 +105,13 @@ def check_layer(
         dead = DEAD_STATES.get(info.state)
         if dead is not None:
             v(Violation(dead, code, f"{code} is {info.state}"))
-        elif info.parent is not None or info.state == "linked":
+        elif info.parent is not None or info.state == CodeState.LINKED:
             if label is not None and info.parent == label:
                 v(Violation(R.DUPLICATE, code, f"{code} is already in this case {label}"))
             else:
                 where = info.parent or "another container"
                 v(Violation(R.ALREADY_LINKED, code, f"{code} is already in {where}"))
-        elif info.state != "verified":
+        elif info.state != CodeState.VERIFIED:
             v(Violation(R.NOT_VERIFIED, code, f"{code} is {info.state}, not verified"))
 
     return LayerResult(not out, label, tuple(unique), tuple(out))

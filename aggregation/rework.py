@@ -14,6 +14,7 @@ from aggregation.errors import ReworkRefused
 from aggregation.levels import Hierarchy
 from aggregation.reasons import RejectReason, Violation
 from aggregation.rules import Lookup, check_link
+from aggregation.states import CodeState
 
 R = RejectReason
 ChildrenOf = Callable[[str], Iterable[str]]
@@ -82,13 +83,13 @@ def plan_unpack(
             bad.append(Violation(R.ALREADY_LINKED, child, f"{child} points to {kid.parent}"))
         else:
             ops.append(Unlink(container, child))
-            ops.append(SetState(child, "verified", reason))
+            ops.append(SetState(child, CodeState.VERIFIED, reason))
     if bad:
         raise ReworkRefused(bad)
     if retire:
         if info.parent is not None:
             ops.append(Unlink(info.parent, container))
-        ops.append(SetState(container, "decommissioned", reason))
+        ops.append(SetState(container, CodeState.DECOMMISSIONED, reason))
     return ops
 
 
@@ -98,7 +99,7 @@ def plan_replace(
     lookup: Lookup,
     *,
     hierarchy: Hierarchy,
-    old_state: str = "decommissioned",
+    old_state: str = CodeState.DECOMMISSIONED,
     reason: str = "replaced",
     allow_mixed: bool = True,
 ) -> list[Op]:
@@ -138,7 +139,7 @@ def plan_replace(
         Unlink(parent.code, old_child),
         SetState(old_child, old_state, reason),
         Link(parent.code, new_child),
-        SetState(new_child, "linked", reason),
+        SetState(new_child, CodeState.LINKED, reason),
     ]
 
 
@@ -216,5 +217,5 @@ def plan_aggregate(
         ops.append(SetFlags(parent, info.mixed, partial and short))
     for code in dict.fromkeys(children):
         ops.append(Link(parent, code))
-        ops.append(SetState(code, "linked", reason))
+        ops.append(SetState(code, CodeState.LINKED, reason))
     return ops

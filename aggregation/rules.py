@@ -12,27 +12,20 @@ from dataclasses import dataclass
 
 from aggregation.levels import Hierarchy
 from aggregation.reasons import RejectReason, Violation
+from aggregation.states import CodeState
 
-STATES: tuple[str, ...] = (
-    "available",
-    "reserved",
-    "printed",
-    "verified",
-    "linked",
-    "rejected",
-    "decommissioned",
-    "void",
-)
+S = CodeState
+STATES: tuple[CodeState, ...] = tuple(CodeState)
 # Dead codes: never linked as child or parent.
 DEAD_STATES: dict[str, RejectReason] = {
-    "rejected": RejectReason.REJECTED_CODE,
-    "void": RejectReason.VOID_CODE,
-    "decommissioned": RejectReason.DECOMMISSIONED,
+    S.REJECTED: RejectReason.REJECTED_CODE,
+    S.VOID: RejectReason.VOID_CODE,
+    S.DECOMMISSIONED: RejectReason.DECOMMISSIONED,
 }
 # A container label may be linked right after printing, before anyone has verified it; `linked`
 # means the container already sits in its own parent (a case on a pallet), which rework needs.
-PARENT_STATES = frozenset({"available", "reserved", "printed", "verified", "linked"})
-CHILD_STATES = frozenset({"verified"})
+PARENT_STATES = frozenset({S.AVAILABLE, S.RESERVED, S.PRINTED, S.VERIFIED, S.LINKED})
+CHILD_STATES = frozenset({S.VERIFIED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +97,7 @@ def check_link(
     dead = DEAD_STATES.get(child.state)
     if dead is not None:
         v(Violation(dead, c, f"{c} is {child.state}"))
-    elif child.parent is not None or child.state == "linked":
+    elif child.parent is not None or child.state == S.LINKED:
         if child.parent == p:
             v(Violation(RejectReason.DUPLICATE, c, f"{c} is already in {p}"))
         else:

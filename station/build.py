@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from station.config import Settings
+from station.devices import ROLE, ROLES, is_stream
 from station.errors import ConfigError
 
 
-@dataclass
 class Simulators:
-    """Every simulator of a line, each serving its wire protocol on loopback."""
+    """Every simulator of a line, each serving its wire protocol on loopback, by role key."""
 
-    plc: Any
-    inkjet: Any | None
-    case_labeler: Any | None
-    pallet_labeler: Any | None
-    reader: Any | None
-    ticket: Any | None = None
-    scanner: Any | None = None
-    verify_camera: Any | None = None
-    case_camera: Any | None = None
+    def __init__(self, sims: dict[str, Any] | None = None) -> None:
+        self.by_role: dict[str, Any] = dict(sims or {})
+
+    def __getattr__(self, key: str) -> Any:
+        if key in ROLE:
+            return self.__dict__["by_role"].get(key)
+        raise AttributeError(key)
 
     def all(self) -> list[tuple[str, Any]]:
-        """(name, simulator) for each one present."""
-        return [(k, v) for k, v in self.__dict__.items() if v is not None]
+        """(role key, simulator) for each one present, in registry order."""
+        return [(r.key, self.by_role[r.key]) for r in ROLES if self.by_role.get(r.key) is not None]
 
     def stop(self) -> None:
         """Stop every simulator."""
@@ -46,80 +43,16 @@ def _port(url: str, fixed: bool) -> tuple[str, int]:
 
 def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simulators:
     """Start a simulator for every configured device (on the config's ports when fixed_ports)."""
-    from drivers.labels.sim import SimTicketPrinter, SimZplPrinter
-    from drivers.plc.sim import SimPLC
-    from drivers.reader.sim import SimReader
-
-    d = settings.devices
-    if d.plc is None:
-        raise ConfigError("devices.plc is required for a line; add a [devices.plc] section")
-    host, port = _port(d.plc.url, fixed_ports)
-    sims = Simulators(
-        plc=SimPLC(
-            d.plc.register_map or None,
-            host=host,
-            port=port,
-            station_timeout_ms=d.plc.heartbeat_timeout_ms * 5,
-        ).start(),
-        inkjet=None,
-        case_labeler=None,
-        pallet_labeler=None,
-        reader=None,
-    )
+    sims = Simulators()
     try:
-        if d.inkjet is not None:
-            from drivers.inkjet.sim import SimInkjet
-
-            host, port = _port(d.inkjet.url, fixed_ports)
-            sims.inkjet = SimInkjet(
-                d.inkjet.protocol,
-                host,
-                port,
-                mode=d.inkjet.mode,
-                depth=d.inkjet.depth,
-                jobs=(d.inkjet.job,),
-            )
-            sims.inkjet.start()
-        for name in ("case_labeler", "pallet_labeler"):
-            cfg = getattr(d, name)
-            if cfg is not None:
-                host, port = _port(cfg.url, fixed_ports)
-                sim = SimZplPrinter(host, port)
-                sim.start()
-                setattr(sims, name, sim)
-        if d.reader is not None:
-            host, port = _port(d.reader.url, fixed_ports)
-            sims.reader = SimReader(
-                host,
-                port,
-                prefix=d.reader.prefix,
-                suffix=d.reader.suffix,
-                separator=d.reader.separator,
-                noread=d.reader.noread,
-            )
-        if d.ticket is not None:
-            host, port = _port(d.ticket.url, fixed_ports)
-            sims.ticket = SimTicketPrinter(host, port)
-            sims.ticket.start()
-        if d.scanner is not None and d.scanner.url.startswith(("socket://", "tcp://")):
-            from drivers.scanner.sim import SimScanner  # a serial (USB CDC) one is a real port
-
-            host, port = _port(d.scanner.url, fixed_ports)
-            sims.scanner = SimScanner(
-                transport="tcp",
-                host=host,
-                port=port,
-                suffix=d.scanner.suffix,
-                encoding=d.scanner.encoding,
-                name="scanner",
-            )
-        for name in ("verify_camera", "case_camera"):
-            cam = getattr(d, name)
-            if cam is not None and is_stream(cam.source):
-                from drivers.camera.stream import FrameStreamServer
-
-                host, port = _port(cam.source, fixed_ports)
-                setattr(sims, name, FrameStreamServer(None, host, port, name=name).start())
+        for role in ROLES:
+            cfg = getattr(settings.devices, role.key)
+            if cfg is None or role.simulate is None:
+                continue
+            host, port = _port(role.url(cfg), fixed_ports)
+            sim = role.simulate(cfg, host, port)
+            if sim is not None:
+                sims.by_role[role.key] = sim
     except Exception:
         sims.stop()
         raise
@@ -149,11 +82,6 @@ def on_free_ports(config_text: str) -> str:
     for old, new in zip(SAMPLE_PORTS, map(str, free_ports(len(SAMPLE_PORTS))), strict=True):
         config_text = config_text.replace(old, new)
     return config_text
-
-
-def is_stream(source: str) -> bool:
-    """True for a tagged frame stream URL (what `station sim` serves for a camera)."""
-    return source.startswith("http://") and source.split("?")[0].endswith("/frames")
 
 
 def open_frame_source(name: str, source: str) -> Any:
@@ -190,60 +118,20 @@ def sim_url(sim: Any, scheme: str | None = None) -> str:
 
 
 def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict[str, Any]:
-    """Real drivers for every configured device, at the config's URLs or the given ones."""
+    """Real drivers for every configured device, at the config's URLs or the given ones.
+
+    Cameras are opened by the line as frame sources (`open_frame_source`); the decoder they feed
+    is built here from the verify camera's settings.
+    """
     from drivers.camera.decode import make_decoder
-    from drivers.inkjet.factory import open_inkjet
-    from drivers.labels.zebra import ZplPrinter
-    from drivers.plc.base import open_plc
-    from drivers.reader.factory import open_reader
 
     urls = urls or {}
-    d = settings.devices
     out: dict[str, Any] = {}
-    if d.plc is not None:
-        out["plc"] = open_plc(
-            urls.get("plc", d.plc.url),
-            register_map=d.plc.register_map or None,
-            timeout_s=d.plc.timeout_ms / 1000,
-            heartbeat_timeout_ms=d.plc.heartbeat_timeout_ms,
-        )
-    if d.inkjet is not None:
-        out["inkjet"] = open_inkjet(
-            d.inkjet.protocol,
-            urls.get("inkjet", d.inkjet.url),
-            depth=d.inkjet.depth,
-            mode=d.inkjet.mode,
-            job=d.inkjet.job,
-            timeout_s=d.inkjet.timeout_ms / 1000,
-        )
-    for name in ("case_labeler", "pallet_labeler"):
-        cfg = getattr(d, name)
-        if cfg is not None:
-            # Not connected yet: the runner (or `devices check`) connects and reports failures.
-            out[name] = ZplPrinter(
-                urls.get(name, cfg.url), name=name, timeout_s=cfg.timeout_ms / 1000
-            )
-    if d.reader is not None:
-        r = d.reader
-        out["reader"] = open_reader(
-            urls.get("reader", r.url),
-            prefix=r.prefix,
-            suffix=r.suffix,
-            separator=r.separator,
-            noread=r.noread,
-            dialect=r.dialect,
-        )
-    if d.ticket is not None:  # not in the line loop, but on the line: `devices check` sees it
-        from drivers.labels.ticket import TicketPrinter
-
-        out["ticket"] = TicketPrinter(urls.get("ticket", d.ticket.url))
-    if d.scanner is not None:
-        from drivers.scanner.serial_scanner import SerialScanner
-
-        out["scanner"] = SerialScanner(
-            urls.get("scanner", d.scanner.url), suffix=d.scanner.suffix, encoding=d.scanner.encoding
-        )
-    cam = d.verify_camera
+    for role in ROLES:
+        cfg = getattr(settings.devices, role.key)
+        if cfg is not None and role.open is not None:
+            out[role.key] = role.open(cfg, urls.get(role.key, role.url(cfg)))
+    cam = settings.devices.verify_camera
     out["decoder"] = make_decoder(
         cam.formats if cam else ("QRCode", "DataMatrix"),
         second_opinion=cam.second_opinion if cam else True,
@@ -252,17 +140,8 @@ def open_devices(settings: Settings, urls: dict[str, str] | None = None) -> dict
 
 
 def sim_device_urls(sims: Simulators) -> dict[str, str]:
-    """Driver URLs pointing at running simulators."""
-    urls = {"plc": sim_url(sims.plc, "modbus-tcp")}
-    if sims.inkjet is not None:
-        urls["inkjet"] = sims.inkjet.url
-    for name in ("case_labeler", "pallet_labeler"):
-        sim = getattr(sims, name)
-        if sim is not None:
-            urls[name] = sim_url(sim, "tcp")
-    if sims.reader is not None:
-        urls["reader"] = sim_url(sims.reader, "tcp")
-    for name in ("verify_camera", "case_camera"):
-        if getattr(sims, name) is not None:
-            urls[name] = getattr(sims, name).url
-    return urls
+    """Driver URLs pointing at the running simulators of the line's own devices.
+
+    Devices beside the line loop (ticket printer, hand scanner) keep their configured URLs.
+    """
+    return {key: sim_url(sim, ROLE[key].sim_scheme) for key, sim in sims.all() if ROLE[key].in_line}

@@ -8,8 +8,17 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from station.devices import DevicesSettings, refuse_quoted_number
 from station.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
@@ -24,6 +33,11 @@ class _Frozen(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        return refuse_quoted_number(cls, info.field_name, v)
+
 
 class StationSettings(_Frozen):
     """Who this station is and where it keeps its data."""
@@ -37,6 +51,19 @@ class StationSettings(_Frozen):
         "sqlite:///var/station.db",
         description="SQLAlchemy URL; a relative sqlite path resolves against the config folder",
     )
+
+    @field_validator("database")
+    @classmethod
+    def _store_url(cls, v: str) -> str:
+        if not v.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            # Name the scheme only: the rest of a URL may hold a password.
+            what = v.split("://", 1)[0] + "://" if "://" in v else repr(v)
+            raise ValueError(
+                f"{what} is not a store LineStation runs on; write sqlite:///var/station.db "
+                "or postgresql://user@host/db"
+            )
+        return v
+
     plant_database: str | None = Field(
         None,
         description="Plant-link mode: the plant's postgresql:// URL. The line runs on its own "
@@ -53,6 +80,15 @@ class StationSettings(_Frozen):
     )
     language: Literal["zh", "en"] = "zh"
     data_dir: str = Field("var", description="Folder for logs, exports and the outbox")
+    backup_every_hours: float = Field(
+        24,
+        ge=0,
+        description="The store is copied to <data_dir>/backups when its newest copy is this old "
+        "(`station backup --auto`, the touchscreen and `station serve` check hourly); 0: never",
+    )
+    backup_keep_days: int = Field(
+        30, ge=1, description="Backups older than this are deleted; the newest is always kept"
+    )
     signing_key: str = Field(
         "change-me-station-key", min_length=8, description="HMAC-SHA256 key for batch manifests"
     )
@@ -141,97 +177,6 @@ class ProductSettings(_Frozen):
         return gtin14(v)
 
 
-class InkjetSettings(_Frozen):
-    """Inkjet printer for a printed level (CIJ/TIJ)."""
-
-    protocol: str = "binpacket"
-    url: str
-    depth: int = Field(4, ge=1, le=64, description="Codes queued ahead at most")
-    mode: Literal["fifo", "single"] = "fifo"
-    job: str = "LINESTATION"
-    timeout_ms: int = Field(1000, ge=10)
-
-
-class CameraSettings(_Frozen):
-    """Camera (OpenCV source) or simulated camera, and what it decodes."""
-
-    source: str = Field(
-        "sim", description="'sim', a device index, an RTSP/HTTP URL, a file, a folder"
-    )
-    formats: tuple[str, ...] = ("QRCode", "DataMatrix")
-    roi: tuple[int, int, int, int] | None = None
-    min_grade: Literal["A", "B", "C", "D", "F"] = "D"
-    second_opinion: bool = True
-
-
-class LabelerSettings(_Frozen):
-    """ZPL label printer."""
-
-    url: str
-    symbology: Literal["qr", "datamatrix"] = "qr"
-    template: str | None = Field(None, description="Site ZPL template file with {placeholders}")
-    timeout_ms: int = Field(2000, ge=10)
-
-
-class TicketSettings(_Frozen):
-    """ESC/POS ticket printer for batch and pallet sheets."""
-
-    url: str
-
-
-class ReaderSettings(_Frozen):
-    """Fixed code reader (smart camera decoding on the device)."""
-
-    url: str
-    prefix: str = ""
-    suffix: str = "\r\n"
-    separator: str = ";"
-    noread: str = "NOREAD"
-    dialect: str = "generic"
-
-
-class ScannerSettings(_Frozen):
-    """Handheld serial scanner."""
-
-    url: str
-    suffix: str = "\r"
-    encoding: str = "utf-8"
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, v: str) -> str:
-        import codecs
-
-        try:
-            codecs.lookup(v)
-        except LookupError:
-            raise ValueError(f"unknown encoding {v!r}; e.g. utf-8, gbk, gb18030, latin-1") from None
-        return v
-
-
-class PlcSettings(_Frozen):
-    """Line PLC over Modbus TCP or RTU."""
-
-    url: str
-    timeout_ms: int = Field(500, ge=10)
-    heartbeat_timeout_ms: int = Field(2000, ge=100)
-    register_map: dict[str, int | None] = Field(default_factory=dict)
-
-
-class DevicesSettings(_Frozen):
-    """Every device of the line; a missing section means the station does not use it."""
-
-    inkjet: InkjetSettings | None = None
-    verify_camera: CameraSettings | None = None
-    case_camera: CameraSettings | None = None
-    case_labeler: LabelerSettings | None = None
-    pallet_labeler: LabelerSettings | None = None
-    ticket: TicketSettings | None = None
-    reader: ReaderSettings | None = None
-    scanner: ScannerSettings | None = None
-    plc: PlcSettings | None = None
-
-
 class LineSettings(_Frozen):
     """Geometry and timing of the conveyor."""
 
@@ -250,15 +195,32 @@ class LineSettings(_Frozen):
         return self.camera_to_kicker_mm / self.speed_m_per_s - self.decision_margin_ms
 
 
+ExportFormat = Literal["epcis-jsonld", "epcis-xml", "epcis12-xml", "csv", "mashangfangxin"]
+"""sync.manifest.FORMATS (checked by tests/unit/foundation/test_device_registry.py)."""
+
+
 class UpstreamSettings(_Frozen):
     """Where closed batches go."""
 
     url: str | None = None
     transport: Literal["epcis-capture", "rest-upload", "folder", "none"] = "none"
     folder: str | None = None
-    formats: tuple[str, ...] = ("epcis-jsonld", "csv")
+    formats: tuple[ExportFormat, ...] = ("epcis-jsonld", "csv")
     token: str | None = None
     pair_event: Literal["association", "aggregation"] = "association"
+
+    @model_validator(mode="after")
+    def _where(self) -> UpstreamSettings:
+        if self.transport in ("epcis-capture", "rest-upload") and not self.url:
+            raise ValueError(
+                f"upstream.transport {self.transport!r} needs upstream.url (the platform's "
+                'http(s):// address); add it, or set transport = "none"'
+            )
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"upstream.url {self.url!r} is not an http:// or https:// URL")
+        if self.transport == "folder" and not self.folder:
+            raise ValueError("upstream.transport 'folder' needs upstream.folder; add it")
+        return self
 
 
 class UserSettings(_Frozen):
@@ -276,7 +238,7 @@ class Settings(_Frozen):
     codes: CodeSettings = CodeSettings()
     levels: Annotated[tuple[LevelSettings, ...], Field(min_length=2)]
     products: Annotated[tuple[ProductSettings, ...], Field(min_length=1)]
-    devices: DevicesSettings = DevicesSettings()
+    devices: DevicesSettings  # type: ignore[valid-type]  # built from station.devices.ROLES
     line: LineSettings = LineSettings()
     upstream: UpstreamSettings = UpstreamSettings()
     users: UserSettings = UserSettings()

@@ -200,5 +200,5 @@ def pg_url(pg_server: str) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The store URL, once on SQLite and once on a real PostgreSQL server."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'station.store.db'}"
+        return f"sqlite:///{tmp_path / 'station.db'}"
     return request.getfixturevalue("pg_url")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from station.devices import ROLE
+
 NAMES: dict[str, str] = {
     # run states
     "idle": QT_TRANSLATE_NOOP("Names", "Idle"),
@@ -43,19 +45,9 @@ NAMES: dict[str, str] = {
     "testing": QT_TRANSLATE_NOOP("Names", "Testing…"),
     "ok": QT_TRANSLATE_NOOP("Names", "OK"),
     "fault": QT_TRANSLATE_NOOP("Names", "Fault"),
-    # devices
-    "plc": QT_TRANSLATE_NOOP("Names", "PLC"),
+    # places that are not devices (devices are named in station.devices)
     "line": QT_TRANSLATE_NOOP("Names", "Line"),
     "store": QT_TRANSLATE_NOOP("Names", "Station store"),
-    "inkjet": QT_TRANSLATE_NOOP("Names", "Inkjet printer"),
-    "verify_camera": QT_TRANSLATE_NOOP("Names", "Verify camera"),
-    "case_camera": QT_TRANSLATE_NOOP("Names", "Case camera"),
-    "case_labeler": QT_TRANSLATE_NOOP("Names", "Case labeler"),
-    "pallet_labeler": QT_TRANSLATE_NOOP("Names", "Pallet labeler"),
-    "ticket": QT_TRANSLATE_NOOP("Names", "Ticket printer"),
-    "reader": QT_TRANSLATE_NOOP("Names", "Pallet reader"),
-    "pallet_reader": QT_TRANSLATE_NOOP("Names", "Pallet reader"),
-    "scanner": QT_TRANSLATE_NOOP("Names", "Hand scanner"),
     # decisions
     "release": QT_TRANSLATE_NOOP("Names", "Release"),
     "decommission": QT_TRANSLATE_NOOP("Names", "Decommission"),
@@ -121,6 +113,11 @@ def name(value: str | None) -> str:
     """The translated display name of a stored value; unknown values come back as they are."""
     if value is None:
         return "–"
+    role = ROLE.get("reader" if value == "pallet_reader" else value)
+    if role is not None:  # devices are named once, in the registry, in both languages
+        from ui.i18n import Language
+
+        return role.name(Language().current)
     text = NAMES.get(value)
     return QCoreApplication.translate("Names", text) if text else value
 

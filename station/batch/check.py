@@ -6,6 +6,7 @@ from sqlalchemy import Engine, func, select
 
 from station.config import LEVEL_ORDER
 from station.store.db import read_engine
+from station.store.lifecycle import State
 from station.store.models import Batch, Code, Link, Reject
 
 _codes = Code.__table__
@@ -28,7 +29,7 @@ def check_batch(conn, batch_id: str) -> list[str]:
     # printed = verified + rejected + void: nothing may be stuck in between on a closed batch.
     state = conn.execute(select(_batches.c.state).where(_batches.c.id == batch_id)).scalar()
     if state in ("completed", "aborted"):
-        for stuck in ("reserved", "printed"):
+        for stuck in (State.RESERVED, State.PRINTED):
             if counts.get(stuck):
                 problems.append(f"{counts[stuck]} code(s) still {stuck} in a closed batch")
     # Links obey the rules: adjacent levels, live states, one parent, parent in the store.
@@ -40,13 +41,19 @@ def check_batch(conn, batch_id: str) -> list[str]:
     for code, level, st, pcode, plevel, pst in rows:
         if LEVEL_INDEX.get(plevel, -1) <= LEVEL_INDEX.get(level, 99):
             problems.append(f"{code} ({level}) is inside {pcode} ({plevel}): wrong level order")
-        if st != "linked":
+        if st != State.LINKED:
             problems.append(f"{code} has a parent {pcode} but is {st}")
-        if pst in ("void", "rejected", "decommissioned", "available", "reserved"):
+        if pst in (
+            State.VOID,
+            State.REJECTED,
+            State.DECOMMISSIONED,
+            State.AVAILABLE,
+            State.RESERVED,
+        ):
             problems.append(f"container {pcode} is {pst} but holds {code}")
     linked_without_parent = conn.execute(
         select(func.count()).where(
-            c.c.batch_id == batch_id, c.c.state == "linked", c.c.parent_id.is_(None)
+            c.c.batch_id == batch_id, c.c.state == State.LINKED, c.c.parent_id.is_(None)
         )
     ).scalar()
     if linked_without_parent:

@@ -17,6 +17,7 @@ from aggregation.reasons import reason_text
 from station.codes.masking import SECRET_LEVELS, mask
 from station.qa.decisions import DESTROYED_PREFIX
 from station.store import audit, batches
+from station.store.lifecycle import State
 from station.store.models import AuditEntry, Code, Reject
 
 _codes = Code.__table__
@@ -31,7 +32,7 @@ REWORK_ACTIONS = (
     "qa.decommission",
     "qa.destroy",
 )
-GOOD = ("verified", "linked")
+GOOD = (State.VERIFIED, State.LINKED)
 
 
 def gather(conn: Connection, settings, batch_id: str, *, reveal: bool = False) -> dict:
@@ -42,7 +43,8 @@ def gather(conn: Connection, settings, batch_id: str, *, reveal: bool = False) -
     states = batches.counts(conn, batch_id)
     items = states.get(item, {})
     printed = sum(
-        items.get(s, 0) for s in ("printed", "verified", "linked", "rejected", "decommissioned")
+        items.get(s, 0)
+        for s in (State.PRINTED, State.VERIFIED, State.LINKED, State.REJECTED, State.DECOMMISSIONED)
     )
     good = sum(items.get(s, 0) for s in GOOD)
     destroyed = conn.execute(
@@ -133,13 +135,13 @@ def gather(conn: Connection, settings, batch_id: str, *, reveal: bool = False) -
         "actual": good,
         "printed": printed,
         "verified": good,
-        "rejected_now": items.get("rejected", 0),
+        "rejected_now": items.get(State.REJECTED, 0),
         "rejects_total": total_rejects,
         "rejects_waiting": waiting,
         "rejects_by_reason": pareto,
         "decommissioned": items.get("decommissioned", 0),
         "destroyed": destroyed,
-        "voids": {lv: st.get("void", 0) for lv, st in states.items() if st.get("void")},
+        "voids": {lv: st.get(State.VOID, 0) for lv, st in states.items() if st.get(State.VOID)},
         "codes": states,
         "containers": containers,
         "reworked": dict(sorted(rework.items())),

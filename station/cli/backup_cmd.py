@@ -15,15 +15,36 @@ def register(subs, add) -> None:
     p.add_argument(
         "--out", help="the new file (default <data_dir>/backups/station-<date>-<time>.db)"
     )
+    p.add_argument(
+        "--auto",
+        action="store_true",
+        help="the daily backup: copy only when station.backup_every_hours have passed since the "
+        "last one, then delete copies older than station.backup_keep_days (for a timer)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=backup)
 
 
 def backup(app, args) -> int:
     """Copy, check and name the backup; print where it is and what it holds."""
+    from station.store.backup import auto_backup
     from station.store.backup import backup as copy
 
     user = app.require("store.backup")
+    if args.auto:
+        if args.out:
+            from station.errors import InputError
+
+            raise InputError("--auto writes to <data_dir>/backups; leave --out away")
+        done = auto_backup(app.engine, app.settings, user=user)
+        if args.json:
+            app.json(done)
+            return 0
+        made = done["made"]
+        app.out(f"backed up to {made['backup']}" if made else "no backup due")
+        for path in done["pruned"]:
+            app.out(f"deleted {path} (older than {app.settings.station.backup_keep_days} days)")
+        return 0
     got = copy(app.engine, app.settings, Path(args.out) if args.out else None, user=user)
     if args.json:
         app.json(got)

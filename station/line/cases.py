@@ -109,7 +109,7 @@ class CaseStation:
         label = labels[0] if len(labels) == 1 else None
         items = [t for t in texts if t not in labels]
         label_row = rows.get(label) if label else None
-        if label_row is not None and label_row.state in ("verified", "linked"):
+        if label_row is not None and label_row.state in (State.VERIFIED, State.LINKED):
             kids = set(self.store.children_of(label_row))
             if kids and kids == set(items):  # seen again after a restart: already closed
                 self._gate(p.slot, CASE_ACCEPTED)

@@ -22,19 +22,11 @@ from typing import Any
 from drivers.errors import DriverError
 from station.build import open_devices, open_frame_source
 from station.config import Settings
+from station.devices import ROLES
 from station.errors import InputError
 
-DEVICES = (  # the testable devices, in the order screens list them
-    "plc",
-    "inkjet",
-    "verify_camera",
-    "case_camera",
-    "case_labeler",
-    "pallet_labeler",
-    "ticket",
-    "reader",
-    "scanner",
-)
+DEVICES = tuple(r.key for r in ROLES)
+"""The testable devices, in the order screens list them (the registry's)."""
 LIGHT_S = 0.4  # each colour stays on this long: long enough to see from the machine
 
 

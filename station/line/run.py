@@ -31,6 +31,7 @@ from station.line.store import LineStore
 from station.store import batches
 from station.store.batches import BatchState
 from station.store.db import store_failure
+from station.store.lifecycle import State
 
 log = logging.getLogger("station.line.run")
 
@@ -166,7 +167,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
             if store_failure(exc, engine.url.render_as_string(hide_password=True)) is None:
                 raise  # which `station run` resumes just the same
     st = runner.status()
-    from station.sim.demo import _percentiles
+    from station.line.parts import latency_summary
 
     summary = {
         "batch": b.id,
@@ -179,7 +180,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
         "cases": st.cases,
         "pallets": st.pallets,
         "late": st.late,
-        "latency_ms": _percentiles(runner.snapshot_latencies()),
+        "latency_ms": latency_summary(runner.snapshot_latencies()),
         "seconds": round(elapsed, 1),
         "closed": closed is not None,
         "finish": str(runner.finish_reason or "stopped"),
@@ -206,7 +207,7 @@ def _decided(engine: Engine, batch_id: str, item_level: str) -> tuple[int, int]:
             select(func.count()).where(
                 codes.c.batch_id == batch_id,
                 codes.c.level == item_level,
-                codes.c.state.in_(("verified", "linked", "printed")),
+                codes.c.state.in_((State.VERIFIED, State.LINKED, State.PRINTED)),
             )
         ).scalar_one()
         bad = conn.execute(
@@ -216,7 +217,7 @@ def _decided(engine: Engine, batch_id: str, item_level: str) -> tuple[int, int]:
             select(func.count()).where(
                 codes.c.batch_id == batch_id,
                 codes.c.level == item_level,
-                codes.c.state == "reserved",
+                codes.c.state == State.RESERVED,
             )
         ).scalar_one()
     return good + bad, unsure

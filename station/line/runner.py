@@ -14,27 +14,24 @@ import queue
 import sys
 import threading
 import time
-from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from aggregation.levels import Hierarchy
 from aggregation.packer import Packer
-from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
-from station.codes.masking import mask
 from station.config import Settings
 from station.events import (
-    MOVING,
     Alarm,
     FinishReason,
-    FrameView,
     LineSignals,
     LineStatus,
     RunState,
 )
 from station.line.cases import CaseStation, Pending
+from station.line.feed import PrinterFeed
+from station.line.items import ItemStation
+from station.line.parts import FrameSource, Item, LatencyHistogram, LineDevices, RunStats
 from station.line.store import CodeRow, LineStore
 from station.store.db import store_failure
 from station.store.lifecycle import State
@@ -43,67 +40,7 @@ log = logging.getLogger("station.line.runner")
 GRADES = "ABCDF"
 
 
-class FrameSource(Protocol):
-    """Frames tagged with the item's PLC sequence number (or a case slot id)."""
-
-    def get(self, timeout_s: float) -> tuple[Any, Any] | None: ...
-
-
-@dataclass
-class LineDevices:
-    """The concrete devices of one line, chosen by the composition root."""
-
-    plc: Any
-    inkjet: Any | None
-    decoder: Any
-    verify_frames: FrameSource
-    case_frames: FrameSource | None = None
-    case_labeler: Any | None = None
-    pallet_labeler: Any | None = None
-    pallet_reader: Any | None = None
-
-    @classmethod
-    def of(cls, devs: dict[str, Any], verify: FrameSource, case: FrameSource | None) -> LineDevices:
-        """From build.open_devices' dict and the two cameras' frame sources."""
-        return cls(
-            plc=devs["plc"],
-            inkjet=devs.get("inkjet"),
-            decoder=devs["decoder"],
-            verify_frames=verify,
-            case_frames=case,
-            case_labeler=devs.get("case_labeler"),
-            pallet_labeler=devs.get("pallet_labeler"),
-            pallet_reader=devs.get("reader"),
-        )
-
-
-@dataclass
-class Item:
-    """One item on the conveyor between trigger and decision."""
-
-    seq: int
-    deadline: float
-    t0: float
-    future: Future | None = None
-    frame: Any = None
-
-
-@dataclass
-class RunStats:
-    """Counters of the current run."""
-
-    triggered: int = 0
-    printed: int = 0
-    verified: int = 0
-    rejected: int = 0
-    cases: int = 0
-    pallets: int = 0
-    late: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    latencies_ms: list[float] = field(default_factory=list)
-
-
-class LineRunner(CaseStation):
+class LineRunner(PrinterFeed, ItemStation, CaseStation):
     """Runs one batch on one line; commands in (start/pause/resume/stop/finish), events out."""
 
     LABELS_AHEAD = 2
@@ -435,320 +372,6 @@ class LineRunner(CaseStation):
             self.stats.triggered += 1
             self._items.append(Item(t.seq, now + self.trigger_to_kicker_s - self.margin_s, now))
 
-    def _poll_printer(self) -> None:
-        ink = self.dev.inkjet
-        if ink is None:
-            return
-        try:
-            done = ink.confirmations(0.0)
-        except DriverError as exc:
-            self._printer_lost(exc)
-            return
-        missed = getattr(ink, "missed_triggers", 0)
-        if missed != self._missed:
-            self._missed = missed
-            self._printer_missed(ink)
-        for text in done:
-            row = self._inflight.get(text)
-            if row is None:
-                continue
-            if self._sent and self._sent[0] is row:
-                self._sent.popleft()
-            else:
-                try:
-                    self._sent.remove(row)
-                except ValueError:
-                    pass
-            if row.state == State.RESERVED.value:
-                self.store.move(row, State.PRINTED)
-                self._printed.append(row)
-                self.stats.printed += 1
-
-    def _printer_missed(self, ink) -> None:
-        """The photocell fired with nothing printed: a printer fault, or a starved queue."""
-        try:
-            st = ink.status()
-        except DriverError as exc:
-            self._printer_lost(exc)
-            return
-        if st.faults and not st.ready:
-            self._printer_lost(
-                DriverError(ink.name, ink.url, "printer fault: " + ", ".join(st.faults))
-            )
-        else:
-            self._alarm(
-                Alarm(
-                    "starved",
-                    "inkjet",
-                    "an item passed the printer with nothing queued",
-                    "the station fed the printer too late: slow the line",
-                    "warning",
-                    key="printer_starved",
-                )
-            )
-
-    def _feed_printer(self) -> None:
-        ink = self.dev.inkjet
-        if ink is None or self.state not in MOVING or self._finish_requested:
-            return
-        room = self.depth - len(self._sent)
-        # Refill in twos once the queue has room: half the commits, the same write-ahead bound.
-        if room < min(2, self.depth):
-            return
-        rows = self.store.reserve(self.item_level, room)  # committed before the bytes leave
-        for row in rows:
-            try:
-                ink.send(row.code)
-            except DriverError as exc:
-                # Nothing sent after this point; what was sent stays reserved → void on restart.
-                for rest in rows[rows.index(row) :]:
-                    self.store.move(rest, State.VOID, "printer refused")
-                self._printer_lost(exc)
-                return
-            self._inflight[row.code] = row
-            self._sent.append(row)
-
-    def _printer_lost(self, exc: Exception) -> None:
-        ink = self.dev.inkjet
-        maybe = set(ink.in_flight()) if ink is not None else set()
-        for row in list(self._sent):
-            if row.code in maybe or row.state == State.RESERVED.value:
-                self.store.move(row, State.VOID, "printer link lost: fate unknown")
-                self._inflight.pop(row.code, None)
-        self._sent.clear()
-        self.store.flush()
-        self._fault(
-            "inkjet",
-            str(exc),
-            "check the printer (ink, head, cable), then clear the fault",
-            "printer_fault",
-            (("detail", str(exc)),),
-        )
-
-    def _recover_printer(self) -> None:
-        """Before printing again: reconnect, which empties the printer's queue of voided codes."""
-        ink = self.dev.inkjet
-        if ink is None:
-            return
-        try:
-            ink.close()
-            ink.connect()
-            ink.select_job(self.s.devices.inkjet.job)
-        except DriverError as exc:
-            self._fault(
-                "inkjet",
-                str(exc),
-                "check the printer and its cable, then clear",
-                "printer_reconnect_failed",
-                (("detail", str(exc)),),
-            )
-
-    def _take_frames(self, now: float) -> None:
-        src = self.dev.verify_frames
-        while True:
-            try:
-                got = src.get(0.0)
-            except DriverError as exc:
-                self._fault(
-                    "verify_camera",
-                    str(exc),
-                    "check the camera, its cable and light",
-                    "camera_fault",
-                    (("detail", str(exc)),),
-                )
-                return
-            if got is None:
-                return
-            seq, frame = got
-            if seq is None:  # an untagged camera: frames come in trigger order
-                item = next((i for i in self._items if i.future is None), None)
-            else:
-                item = next((i for i in self._items if i.seq == seq), None)
-            if item is None:
-                continue  # frame of an item already decided late
-            n = 2 if self.pair_level else 1
-            item.frame = frame
-            item.t0 = now  # latency counts from the camera's frame to the decision
-            item.future = self._pool.submit(self.dev.decoder.decode, frame, n)
-
-    def _decide(self, now: float) -> None:
-        while self._items:
-            item = self._items[0]
-            if item.future is not None and item.future.done():
-                self._items.popleft()
-                if time.monotonic() > item.deadline:
-                    self._late(item)
-                else:
-                    self._verdict(item, item.future.result())
-                continue
-            if now > item.deadline or self.state not in MOVING:
-                self._items.popleft()
-                self._late(item)
-                continue
-            return
-
-    def _late(self, item: Item) -> None:
-        self.stats.late += 1
-        self._reject(item.seq, None, R.LATE_DECISION, None)
-        self._alarm(
-            Alarm(
-                "late",
-                "line",
-                f"item {item.seq}: no decision before its deadline",
-                "slow the line or check the camera",
-                "warning",
-                key="late_decision",
-                args=(("seq", str(item.seq)),),
-            )
-        )
-
-    def _verdict(self, item: Item, decoded: list) -> None:
-        seq = item.seq
-        texts = [d.text for d in decoded]
-        outer = next((t for t in texts if t in self._inflight), None)
-        known = (
-            self.store.find_many([t for t in texts if t != outer])
-            if len(texts) > (1 if outer else 0)
-            else {}
-        )
-        inner_row = next((r for r in known.values() if r.level == self.pair_level), None)
-        if outer is None:
-            other = next(
-                (known[t] for t in texts if t in known and known[t].level == self.item_level), None
-            )
-            if not texts or (self.pair_level and len(texts) == 1 and inner_row):
-                reason = R.NO_READ
-            elif other is not None:
-                reason = self._why_not(other)
-            else:
-                reason = R.MISPRINT if self.dev.inkjet is not None else R.UNKNOWN_CODE
-            read = next(
-                (t for t in texts if t not in known or known[t].level != self.pair_level), None
-            )
-            self._reject(seq, None, reason, read)
-            self._view(item, decoded, False)
-            return
-        row = self._inflight.pop(outer)
-        self._resolve_before(row)
-        grade = next((d.grade for d in decoded if d.text == outer), "") or "A"
-        if GRADES.index(grade) > GRADES.index(self.min_grade):
-            self._reject(seq, row, R.LOW_GRADE, outer)
-            self._view(item, decoded, False)
-            return
-        if self.pair_level:
-            if inner_row is None:
-                self._reject(seq, row, R.MISSING_PAIR, outer)
-                self._view(item, decoded, False)
-                return
-            if inner_row.state != State.AVAILABLE.value or inner_row.batch_id not in (
-                None,
-                self.store.batch_id,
-            ):
-                self._reject(
-                    seq,
-                    row,
-                    R.DUPLICATE
-                    if inner_row.state in ("verified", "linked")
-                    else self._why_not(inner_row),
-                    outer,
-                )
-                self._view(item, decoded, False)
-                return
-        if row.state == State.RESERVED.value:  # confirmation not in yet: the read proves the print
-            self._sent_remove(row)
-            self.store.move(row, State.PRINTED)
-            self.stats.printed += 1
-        self.store.move(row, State.VERIFIED)
-        self.store.set_fields(row, seq=seq, grade=grade)
-        if inner_row is not None:
-            self.store.move(inner_row, State.VERIFIED)
-            self.store.set_fields(inner_row, batch_id=self.store.batch_id, pair_id=row.id)
-            self.store.set_fields(row, pair_id=inner_row.id)
-        self.stats.verified += 1
-        self._rate_window.append(time.monotonic())
-        self.stats.latencies_ms.append((time.monotonic() - item.t0) * 1000)
-        self.signals.item_verified.emit(seq, outer)
-        self._view(item, decoded, True)
-
-    def _sent_remove(self, row: CodeRow) -> None:
-        try:
-            self._sent.remove(row)
-        except ValueError:
-            pass
-        try:
-            self._printed.remove(row)
-        except ValueError:
-            pass
-
-    def _why_not(self, other: CodeRow) -> R:
-        if other.state == State.VOID.value:
-            return R.VOID_CODE
-        if other.batch_id not in (None, self.store.batch_id):
-            return R.WRONG_BATCH
-        if other.state in (State.VERIFIED.value, State.LINKED.value, State.REJECTED.value):
-            return R.DUPLICATE
-        if other.state == State.DECOMMISSIONED.value:
-            return R.DECOMMISSIONED
-        if other.state in (State.RESERVED.value, State.PRINTED.value):
-            return R.DUPLICATE  # issued to another item already on its way
-        return R.UNKNOWN_CODE  # in the pool but never issued: not printed by this line
-
-    def _resolve_before(self, row: CodeRow | None) -> None:
-        """Codes printed before `row` (None: all) but never read belong to the items rejected
-        without a code, in order."""
-        while self._printed and self._printed[0] is not row:
-            lost = self._printed.popleft()
-            if lost.state != State.PRINTED.value:
-                continue
-            self._inflight.pop(lost.code, None)
-            seq, reason = self._codeless.popleft() if self._codeless else (None, "not_verified")
-            self.store.move(lost, State.REJECTED, reason)
-            self.store.set_fields(lost, reason=reason, seq=seq)
-            if seq is not None:
-                self.store.attach(seq, lost)
-        if self._printed and self._printed[0] is row:
-            self._printed.popleft()
-        self._codeless.clear()
-
-    def _reject(self, seq: int | None, row: CodeRow | None, reason: R, read: str | None) -> None:
-        if seq is not None:
-            try:
-                self.dev.plc.request_reject(seq)  # time-critical: before any bookkeeping
-            except DriverError as exc:
-                self._fault(
-                    "plc",
-                    f"reject of item {seq} not delivered: {exc}",
-                    "pull the item by hand and check the PLC",
-                    "reject_not_delivered",
-                    (("seq", str(seq)), ("detail", str(exc))),
-                )
-        if row is not None:
-            self._inflight.pop(row.code, None)
-            self._sent_remove(row)
-            if row.state == State.RESERVED.value:
-                self.store.move(row, State.PRINTED)
-                self.stats.printed += 1
-        elif seq is not None:
-            self._codeless.append((seq, reason.value))
-        self.store.reject(reason.value, row=row, read=read, seq=seq)
-        self.stats.rejected += 1
-        self.stats.reasons[reason.value] += 1
-        self.signals.item_rejected.emit(
-            seq, mask(read, self.item_level) if read else None, reason.value
-        )
-
-    def _view(self, item: Item, decoded: list, good: bool) -> None:
-        if len(self.signals.frame_decoded) == 0:  # nobody watching: skip the copy
-            return
-        self.signals.frame_decoded.emit(
-            FrameView(
-                item.seq,
-                item.frame,
-                tuple((mask(d.text, self.item_level), d.corners, good) for d in decoded),
-            )
-        )
-
-    # -- alarms ----------------------------------------------------------------------------------
     def _alarm(self, alarm: Alarm) -> None:
         """Keep the alarm; tell the screens when it is new or its code now means something else.
 
@@ -801,9 +424,9 @@ class LineRunner(CaseStation):
             del self._alarms[code]
             self.signals.alarm_cleared.emit(code)
 
-    def snapshot_latencies(self) -> list[float]:
-        """Trigger → decision latencies (ms) of verified items."""
-        return list(self.stats.latencies_ms)
+    def snapshot_latencies(self) -> LatencyHistogram:
+        """Trigger → decision latencies (ms) of verified items, as a fixed-size histogram."""
+        return self.stats.latencies_ms
 
     def with_lot(self, lot: str) -> LineRunner:
         """Set the lot printed on labels."""

@@ -183,12 +183,12 @@ def replace_child(
     new: str,
     *,
     user: str,
-    old_state: str = "decommissioned",
+    old_state: str = State.DECOMMISSIONED,
     reason: str = "replaced",
     reveal: bool = False,
 ) -> dict:
     """Swap a damaged item in a container for another verified one, with the line's rules."""
-    if old_state not in ("decommissioned", "verified"):
+    if old_state not in (State.DECOMMISSIONED, State.VERIFIED):
         raise InputError("--old-state is decommissioned (damaged, retired) or verified (to stock)")
     with engine.begin() as conn:
         codes = _Codes(conn, reveal)
@@ -209,7 +209,7 @@ def replace_child(
         parent = codes.rows[old_row.parent or ""]
         touched, _ = apply(conn, ops, codes, user=user)
         also = []
-        if old_state == "decommissioned":
+        if old_state == State.DECOMMISSIONED:
             also = retire_pair(conn, old_row, user=user, reason=reason)
         decide_rejects(conn, old_row.id, old_state, user)
         recount(conn, touched, capacity=capacities(settings), user=user, reason=reason)
@@ -223,7 +223,7 @@ def replace_child(
                 old_row.batch_id,
             )
         ]
-        if old_state == "decommissioned":
+        if old_state == State.DECOMMISSIONED:
             changes.append(
                 audit.Change(
                     "esign",

@@ -12,29 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
+from aggregation.states import CodeState
 from station.errors import TransitionError
 from station.store import audit
 from station.store.db import raw_sqlite, sqlite_time
 from station.store.models import Code
 
-
-class State(StrEnum):
-    """A code's state."""
-
-    AVAILABLE = "available"
-    RESERVED = "reserved"
-    PRINTED = "printed"
-    VERIFIED = "verified"
-    LINKED = "linked"
-    REJECTED = "rejected"
-    DECOMMISSIONED = "decommissioned"
-    VOID = "void"
+State = CodeState
+"""A code's state: aggregation.states.CodeState, the one enum every package uses."""
 
 
 S = State

@@ -16,13 +16,19 @@ from station.config import Settings
 from station.errors import BatchStateError
 from station.store import batches
 from station.store.db import read_engine
+from station.store.lifecycle import State
 from station.store.models import Code, Link
 from sync.model import BatchData, BatchInfo, CodeRecord, ContainerRecord, LinkRecord, PairRecord
 
 DESTROYED_PREFIX = "destroyed:"  # station.qa.decisions marks a destroyed code's reason this way
-EXPORTED_STATES = ("verified", "linked", "decommissioned", "void")  # rejected waits for QA
+EXPORTED_STATES = (
+    State.VERIFIED,
+    State.LINKED,
+    State.DECOMMISSIONED,
+    State.VOID,
+)  # rejected waits for QA
 CONTAINER_STATUSES = ("normal", "partial", "mixed")
-PAIRED_STATES = ("verified", "linked", "decommissioned")
+PAIRED_STATES = (State.VERIFIED, State.LINKED, State.DECOMMISSIONED)
 STREAM_ROWS = 5000
 
 _codes = Code.__table__
@@ -83,7 +89,7 @@ def batch_data(engine: Engine, settings: Settings, batch_id: str) -> BatchData:
         )
         when = time_parser(closed)
         for code, level, state, at, reason in rows(stmt):
-            if state == "decommissioned" and reason and reason.startswith(DESTROYED_PREFIX):
+            if state == State.DECOMMISSIONED and reason and reason.startswith(DESTROYED_PREFIX):
                 state, reason = "destroyed", reason[len(DESTROYED_PREFIX) :].strip() or None
             yield CodeRecord(code, level, state, when(at), reason)
 
@@ -134,7 +140,7 @@ def batch_data(engine: Engine, settings: Settings, batch_id: str) -> BatchData:
             .where(
                 _codes.c.batch_id == batch_id,
                 _codes.c.container_status.in_(CONTAINER_STATUSES),
-                _codes.c.state.in_(("verified", "linked")),
+                _codes.c.state.in_((State.VERIFIED, State.LINKED)),
             )
             .order_by(_codes.c.id)
         )

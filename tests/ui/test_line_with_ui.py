@@ -68,7 +68,7 @@ def _reasons_by_item(folder: Path) -> dict[int, str]:
     """seq -> reject reason, for the diagnosis when the two runs differ."""
     import sqlite3
 
-    with sqlite3.connect(folder / "var" / "station.store.db") as conn:
+    with sqlite3.connect(folder / "var" / "station.db") as conn:
         return dict(conn.execute("SELECT seq, reason FROM rejects WHERE seq IS NOT NULL"))
 
 

@@ -27,7 +27,7 @@ def test_backup_while_the_store_is_written_is_consistent_and_restores(
                env=ADMIN).rc == 0  # fmt: skip
     s = load_settings(station_dir / "config.toml")
     engine = make_engine(s.database_url)
-    store = station_dir / "var" / "station.store.db"
+    store = station_dir / "var" / "station.db"
     stop = threading.Event()
     writes = [0]
 
@@ -99,7 +99,7 @@ def test_backup_never_overwrites_and_says_where(cli, station_dir: Path) -> None:
     r = cli("backup", "--out", str(target))
     assert r.rc == 2 and "already exists" in r.err and str(target) in r.err
     assert target.read_bytes() == b"precious"
-    store = station_dir / "var" / "station.store.db"
+    store = station_dir / "var" / "station.db"
     r = cli("backup", "--out", str(store))
     assert r.rc == 2 and "store itself" in r.err
 
@@ -141,3 +141,33 @@ def test_a_folder_that_refuses_fsync_still_gets_its_backup(
     r = cli("backup", "--out", str(stick), "--json")
     assert r.rc == 0, r.err
     assert stick.is_file() and r.json["codes"] == 10
+
+
+def test_daily_backup_is_made_when_due_and_old_copies_are_pruned(cli, station_dir: Path) -> None:
+    import os
+    import time
+
+    _admin(cli)
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    assert r.rc == 0, r.err
+    first = r.json["made"]["backup"]
+    assert r.json["last"]["backup"] == first and r.json["pruned"] == []
+    # Within the day: nothing is due, nothing copied again.
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    assert r.rc == 0 and r.json["made"] is None and r.json["last"]["backup"] == first
+    # A day and more later (the copy's age is its file time): a new copy, the old one kept.
+    day = time.time() - 25 * 3600
+    os.utime(first, (day, day))
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    second = r.json["made"]["backup"]
+    assert second != first and Path(first).exists()
+    # Past the 30-day retention: the old copy goes, the newest always stays.
+    month = time.time() - 31 * 86400
+    os.utime(first, (month, month))
+    os.utime(second, (month + 60, month + 60))
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    third = r.json["made"]["backup"]
+    assert sorted(r.json["pruned"]) == sorted([first, second])
+    assert not Path(first).exists() and not Path(second).exists() and Path(third).exists()
+    assert cli("audit", "verify", "--user", "boss", env=ADMIN).rc == 0
+    assert cli("backup", "--auto", "--out", "x.db", "--user", "boss", env=ADMIN).rc == 2

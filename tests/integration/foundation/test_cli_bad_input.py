@@ -86,7 +86,7 @@ def test_database_url_that_cannot_work(cli, station_dir: Path, url: str, words) 
 def test_a_store_file_that_is_not_a_database_is_named_and_left_alone(
     cli, station_dir: Path
 ) -> None:
-    db = station_dir / "var" / "station.store.db"
+    db = station_dir / "var" / "station.db"
     db.parent.mkdir()
     junk = bytes(range(256)) * 20
     db.write_bytes(junk)

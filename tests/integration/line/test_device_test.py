@@ -122,9 +122,7 @@ def test_refused_while_a_batch_runs_and_for_unknown_devices(cli, served, station
     assert r.rc == 2 and "unknown device" in r.err and "plc" in r.err
     r = cli("batch", "create", "--product", "WATER-550", "--lot", "T", "--quantity", "5", "--json")
     batch = r.json["id"]
-    with sqlite3.connect(
-        station_dir / "var" / "station.store.db"
-    ) as db:  # as a line's run marks it
+    with sqlite3.connect(station_dir / "var" / "station.db") as db:  # as a line's run marks it
         db.execute("UPDATE batches SET state = 'running' WHERE id = ?", (batch,))
     r = cli("devices", "test", "case_labeler")
     assert r.rc == 2 and batch in r.err and "--force" in r.err

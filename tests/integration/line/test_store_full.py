@@ -51,7 +51,7 @@ def test_a_full_disk_stops_the_line_and_the_batch_resumes_when_there_is_space(
     demo_batch, station_dir: Path, cli
 ) -> None:
     batch = demo_batch(items=600, rate=2400, defects=0.0, seed=5, lot="DF1")
-    db = station_dir / "var" / "station.store.db"
+    db = station_dir / "var" / "station.db"
     seen: dict = {}
 
     with disk_full_at(batch.engine) as limit:
@@ -116,7 +116,7 @@ def test_station_run_on_a_full_disk_stops_says_why_and_runs_again(
 
     line = devices_line(lot="DF2", defects=0.0)
     s, engine, sims, batch = line.settings, line.engine, line.sims, line.batch_id
-    db = station_dir / "var" / "station.store.db"
+    db = station_dir / "var" / "station.db"
     with disk_full_at(engine) as limit:
 
         def fill_up(runner) -> None:

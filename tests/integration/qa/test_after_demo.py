@@ -10,7 +10,7 @@ QA = {"LINESTATION_PIN": "2468"}
 
 
 def _db(station_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(station_dir / "var" / "station.store.db")
+    return sqlite3.connect(station_dir / "var" / "station.db")
 
 
 def test_qa_after_demo(cli, station_dir: Path) -> None:

@@ -21,7 +21,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_sample_config_loads_and_paths_resolve_against_its_folder(tmp_path: Path) -> None:
     cfg = _write(tmp_path, (ROOT / "config.toml").read_text(encoding="utf-8"))
     s = load_settings(cfg)
-    assert s.database_url == f"sqlite:///{tmp_path.resolve() / 'var' / 'station.store.db'}"
+    assert s.database_url == f"sqlite:///{tmp_path.resolve() / 'var' / 'station.db'}"
     assert s.level_names == ("inner", "outer", "case", "pallet")
     assert s.level("case").capacity == 24
     assert s.product("06901234000016").sku == "WATER-550"

@@ -33,7 +33,7 @@ def _sqlite_error(db: Path, setup: str, write: str, uri: str | None = None) -> D
 
 
 def test_sqlite_disk_full_names_the_file_and_the_free_space(tmp_path: Path) -> None:
-    db = tmp_path / "station.store.db"
+    db = tmp_path / "station.db"
     exc = _sqlite_error(
         db, "PRAGMA max_page_count = 3", "INSERT INTO t VALUES (randomblob(100000))"
     )
@@ -45,7 +45,7 @@ def test_sqlite_disk_full_names_the_file_and_the_free_space(tmp_path: Path) -> N
 
 
 def test_sqlite_read_only_file(tmp_path: Path) -> None:
-    db = tmp_path / "station.store.db"
+    db = tmp_path / "station.db"
     sqlite3.connect(db).execute("CREATE TABLE t (x BLOB UNIQUE)").connection.close()
     engine = create_engine(
         "sqlite://", creator=lambda: sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -73,7 +73,7 @@ def test_os_error_no_space() -> None:
 
 
 def test_other_database_errors_are_not_store_failures(tmp_path: Path) -> None:
-    db = tmp_path / "station.store.db"
+    db = tmp_path / "station.db"
     exc = _sqlite_error(db, "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (1)")
     assert isinstance(exc, IntegrityError)
     assert store_failure(exc, f"sqlite:///{db}") is None

@@ -1,0 +1,1 @@
+"""Mitsubishi MC protocol, 3E binary frame (SLMP): codec, address map, driver, simulator."""

@@ -1,0 +1,123 @@
+"""What the runner is made of: its devices (typed by their Protocols), items in flight, counters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from drivers.camera.base import Decoder
+from drivers.inkjet.base import InkjetPrinter
+from drivers.labels.base import LabelPrinter
+from drivers.plc.base import LinePLC
+from drivers.reader.base import CodeReader
+
+
+class FrameSource(Protocol):
+    """Frames tagged with the item's PLC sequence number (or a case slot id)."""
+
+    def get(self, timeout_s: float) -> tuple[Any, Any] | None: ...
+
+
+@dataclass
+class LineDevices:
+    """The concrete devices of one line, chosen by the composition root."""
+
+    plc: LinePLC
+    inkjet: InkjetPrinter | None
+    decoder: Decoder
+    verify_frames: FrameSource
+    case_frames: FrameSource | None = None
+    case_labeler: LabelPrinter | None = None
+    pallet_labeler: LabelPrinter | None = None
+    pallet_reader: CodeReader | None = None
+
+    @classmethod
+    def of(cls, devs: dict[str, Any], verify: FrameSource, case: FrameSource | None) -> LineDevices:
+        """From build.open_devices' dict and the two cameras' frame sources."""
+        return cls(
+            plc=devs["plc"],
+            inkjet=devs.get("inkjet"),
+            decoder=devs["decoder"],
+            verify_frames=verify,
+            case_frames=case,
+            case_labeler=devs.get("case_labeler"),
+            pallet_labeler=devs.get("pallet_labeler"),
+            pallet_reader=devs.get("reader"),
+        )
+
+
+@dataclass
+class Item:
+    """One item on the conveyor between trigger and decision."""
+
+    seq: int
+    deadline: float
+    t0: float
+    future: Future | None = None
+    frame: Any = None
+
+
+@dataclass
+class RunStats:
+    """Counters of the current run."""
+
+    triggered: int = 0
+    printed: int = 0
+    verified: int = 0
+    rejected: int = 0
+    cases: int = 0
+    pallets: int = 0
+    late: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    latencies_ms: LatencyHistogram = field(default_factory=lambda: LatencyHistogram())
+
+
+class LatencyHistogram:
+    """Trigger → decision times in fixed memory: 0.1 ms bins up to 2 s, and the exact maximum.
+
+    A list of every item's time grew by ~30 bytes an item: over a week-long batch at 1,200/min
+    that is hundreds of MB for three figures. Percentiles read from the bins are exact to 0.1 ms.
+    """
+
+    BIN_MS = 0.1
+    BINS = 20_000
+
+    def __init__(self) -> None:
+        self.counts = [0] * (self.BINS + 1)  # the last bin holds everything at 2 s or more
+        self.n = 0
+        self.max_ms = 0.0
+
+    def append(self, ms: float) -> None:
+        """Count one decision's time."""
+        self.counts[min(int(ms / self.BIN_MS), self.BINS)] += 1
+        self.n += 1
+        self.max_ms = max(self.max_ms, ms)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def percentile(self, share: float) -> float:
+        """The time (ms, bin floor) under which `share` of the decisions fell."""
+        rank, seen = max(1, int(self.n * share)), 0
+        for i, c in enumerate(self.counts):
+            seen += c
+            if seen >= rank:
+                return min(i * self.BIN_MS, self.max_ms)
+        return self.max_ms
+
+    def summary(self) -> dict:
+        """p50, p99 and max in ms, rounded to 0.1 ({} when nothing was decided)."""
+        if not self.n:
+            return {}
+        return {
+            "p50": round(self.percentile(0.5), 1),
+            "p99": round(self.percentile(0.99), 1),
+            "max": round(self.max_ms, 1),
+        }
+
+
+def latency_summary(latencies: LatencyHistogram) -> dict:
+    """p50, p99 and max of trigger → decision times, in ms, rounded to 0.1 ({} when none)."""
+    return latencies.summary()

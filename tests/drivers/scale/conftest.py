@@ -1,0 +1,23 @@
+"""Fixtures for checkweigher tests: a wait helper (the leak guard is in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+
+def _wait_until(predicate: Callable[[], bool], timeout_s: float = 2.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., bool]:
+    """Poll a condition with a deadline instead of sleeping a fixed time."""
+    return _wait_until
