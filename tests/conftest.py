@@ -33,8 +33,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 LEAK_GRACE_S = 5.0
 
 
+def _process_wide(thread: threading.Thread) -> bool:
+    """A housekeeping thread of a process pool that lives as long as the process, by design.
+
+    The dot-matrix path keeps its worker pool for the process (drivers/camera/dotmatrix/path.py,
+    shut down at exit); its manager and queue-feeder threads start in whichever test uses it first.
+    """
+    return type(thread).__name__ == "_ExecutorManagerThread" or thread.name == "QueueFeederThread"
+
+
 def _threads() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.is_alive()}
+    return {t for t in threading.enumerate() if t.is_alive() and not _process_wide(t)}
 
 
 def _ports() -> set[str]:
@@ -59,7 +68,7 @@ def no_leaks() -> Iterator[None]:
     """Every thread a test starts has ended, and every socket and pty it opens is closed, after it.
 
     Threads and ports opened by session- or module-scoped fixtures were opened before the snapshot
-    and are not counted; a lazily started process-wide pool would be, and should be named here.
+    and are not counted; a lazily started process-wide pool would be: see _process_wide.
     """
     threads, ports = _threads(), _ports()
     yield
