@@ -42,8 +42,21 @@ def _process_wide(thread: threading.Thread) -> bool:
     return type(thread).__name__ == "_ExecutorManagerThread" or thread.name == "QueueFeederThread"
 
 
-def _threads() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.is_alive() and not _process_wide(t)}
+def _threads(lasting: tuple[str, ...] = ()) -> set[threading.Thread]:
+    return {
+        t
+        for t in threading.enumerate()
+        if t.is_alive() and not _process_wide(t) and not t.name.startswith(lasting)
+    }
+
+
+@pytest.fixture
+def lasting_threads() -> tuple[str, ...]:
+    """Name prefixes of threads that a module-scoped fixture starts lazily, during some test.
+
+    Empty here; a folder's conftest overrides it and says whose threads they are and what ends them.
+    """
+    return ()
 
 
 def _ports() -> set[str]:
@@ -64,18 +77,18 @@ def _ports() -> set[str]:
 
 
 @pytest.fixture(autouse=True)
-def no_leaks() -> Iterator[None]:
+def no_leaks(lasting_threads: tuple[str, ...]) -> Iterator[None]:
     """Every thread a test starts has ended, and every socket and pty it opens is closed, after it.
 
     Threads and ports opened by session- or module-scoped fixtures were opened before the snapshot
     and are not counted; a lazily started process-wide pool would be: see _process_wide.
     """
-    threads, ports = _threads(), _ports()
+    threads, ports = _threads(lasting_threads), _ports()
     yield
     deadline = time.monotonic() + LEAK_GRACE_S
     collected = False
     while True:
-        left_threads = _threads() - threads
+        left_threads = _threads(lasting_threads) - threads
         left_ports = _ports() - ports
         if not left_threads and not left_ports:
             return
