@@ -34,12 +34,15 @@ LEAK_GRACE_S = 5.0
 
 
 def _process_wide(thread: threading.Thread) -> bool:
-    """A housekeeping thread of a process pool that lives as long as the process, by design.
+    """A thread that is not the test's to end: it lives as long as the process, or as Qt wants.
 
     The dot-matrix path keeps its worker pool for the process (drivers/camera/dotmatrix/path.py,
     shut down at exit); its manager and queue-feeder threads start in whichever test uses it first.
+    A _DummyThread is a native thread that once ran Python code (Qt's global thread pool, whose idle
+    threads Qt ends after 30 s): Python cannot see when it ends, nor join it.
     """
-    return type(thread).__name__ == "_ExecutorManagerThread" or thread.name == "QueueFeederThread"
+    kind = type(thread).__name__
+    return kind in ("_ExecutorManagerThread", "_DummyThread") or thread.name == "QueueFeederThread"
 
 
 def _threads(lasting: tuple[str, ...] = ()) -> set[threading.Thread]:
