@@ -12,8 +12,10 @@ DEB_PACKAGES := libzbar0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfont
 	libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 \
 	libxcb-util1 libxcb-xfixes0 libxcb-xkb1 xvfb xauth
 export QT_QPA_PLATFORM ?= offscreen
+# What mypy checks (strict; settings in pyproject.toml [tool.mypy]): add a package once it passes.
+MYPY_PACKAGES := aggregation drivers
 
-.PHONY: setup deps demo test lint format bench clean package
+.PHONY: setup deps demo test lint typecheck format bench clean package
 
 setup: deps $(STAMP)
 
@@ -41,6 +43,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory typecheck
+
+typecheck: setup
+	$(BIN)/mypy $(MYPY_PACKAGES)
 
 format: setup
 	$(BIN)/ruff format .
@@ -65,4 +71,4 @@ package: setup
 		assert s['world_mismatches'] == 0 and s['items'] == 50, s; print('bundle demo ok:', s['items'], 'items')"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

@@ -6,7 +6,7 @@ from aggregation.errors import AggregationError, HierarchyError, PackerError, Re
 from aggregation.layer import LayerResult, check_layer
 from aggregation.levels import LEVEL_NAMES, Hierarchy, Level
 from aggregation.packer import ContainerClosed, Linked, Packer, PackEvent
-from aggregation.reasons import REASON_TEXT, RejectReason, reason_text
+from aggregation.reasons import REASON_TEXT, RejectReason, Violation, reason_text
 from aggregation.rework import (
     Link,
     Op,
@@ -17,7 +17,7 @@ from aggregation.rework import (
     plan_replace,
     plan_unpack,
 )
-from aggregation.rules import CodeInfo, Violation, check_link, check_link_codes
+from aggregation.rules import CodeInfo, check_link, check_link_codes
 
 __all__ = [
     "LEVEL_NAMES",

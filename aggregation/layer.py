@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aggregation.levels import Hierarchy
-from aggregation.reasons import RejectReason
-from aggregation.rules import DEAD_STATES, PARENT_STATES, HasPair, Lookup, Violation
+from aggregation.reasons import RejectReason, Violation
+from aggregation.rules import DEAD_STATES, PARENT_STATES, HasPair, Lookup
 from aggregation.states import CodeState
 
 R = RejectReason

@@ -164,12 +164,12 @@ class Packer:
             self._inside.update(kids)
         events: list[PackEvent] = []
         for i in range(len(self._names)):
-            code = self._codes[i]
-            if code is None or len(self._children[i]) < self._caps[i]:
+            current = self._codes[i]
+            if current is None or len(self._children[i]) < self._caps[i]:
                 continue
             self._close(i, events)
-            if i < self._top and code not in self._children[i + 1]:
-                self._put(i + 1, code, self._names[i], events)
+            if i < self._top and current not in self._children[i + 1]:
+                self._put(i + 1, current, self._names[i], events)
         return events
 
     # -- internals -------------------------------------------------------------------------

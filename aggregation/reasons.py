@@ -1,7 +1,12 @@
-"""Reject reasons: stable lowercase values stored in the database, short English/Chinese text."""
+"""Reject reasons: stable lowercase values stored in the database, short English/Chinese text.
+
+A `Violation` (one broken rule: reason, code, detail) lives here too, beside its reason: the
+rules produce it and errors.ReworkRefused carries it, so neither imports the other.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -29,6 +34,15 @@ class RejectReason(StrEnum):
     MIXED_NOT_ALLOWED = "mixed_not_allowed"
     MISSING_LABEL = "missing_label"
     WEIGHT = "weight"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: the reason (stored), the code it concerns, and a line for a human."""
+
+    reason: RejectReason
+    code: str
+    detail: str
 
 
 # (English, Chinese) short texts for the operator screen; the UI may override through its catalog.

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 
 from aggregation.errors import ReworkRefused
 from aggregation.levels import Hierarchy
-from aggregation.reasons import RejectReason
-from aggregation.rules import Lookup, Violation, check_link
+from aggregation.reasons import RejectReason, Violation
+from aggregation.rules import Lookup, check_link
 from aggregation.states import CodeState
 
 R = RejectReason

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aggregation.levels import Hierarchy
-from aggregation.reasons import RejectReason
+from aggregation.reasons import RejectReason, Violation
 from aggregation.states import CodeState
 
 S = CodeState
@@ -39,15 +39,6 @@ class CodeInfo:
     product: str | None
     parent: str | None = None
     mixed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One broken rule: the reason (stored), the code it concerns, and a line for a human."""
-
-    reason: RejectReason
-    code: str
-    detail: str
 
 
 Lookup = Callable[[str], CodeInfo | None]

@@ -311,7 +311,7 @@ def _sim_checkweigher(cfg: CheckweigherSettings, host: str, port: int) -> Any:
 
 
 def _open_inkjet(cfg: InkjetSettings, url: str) -> Any:
-    from drivers.inkjet.base import open_inkjet
+    from drivers.inkjet.factory import open_inkjet
 
     return open_inkjet(
         cfg.protocol, url, depth=cfg.depth, mode=cfg.mode, job=cfg.job,
@@ -346,7 +346,7 @@ def _sim_labeler(cfg: LabelerSettings, host: str, port: int) -> Any:
 
 
 def _open_reader(cfg: ReaderSettings, url: str) -> Any:
-    from drivers.reader.base import open_reader
+    from drivers.reader.factory import open_reader
 
     return open_reader(
         url, prefix=cfg.prefix, suffix=cfg.suffix, separator=cfg.separator,

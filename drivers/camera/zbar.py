@@ -9,6 +9,7 @@ import numpy
 from drivers.camera import grade as grading
 from drivers.camera.base import CameraError, DecodedCode
 from drivers.camera.gs1 import split_gs1
+from drivers.camera.imaging import clip_rois, merge, to_gray
 
 # Our symbology name → (ZBar symbol name, ISO/IEC 15424 identifier ZBar would report).
 _ZBAR = {
@@ -66,13 +67,11 @@ class PyzbarDecoder:
 
     def decode(self, image: numpy.ndarray, expected: int | None = None) -> list[DecodedCode]:
         """Codes ZBar finds in ``image`` (``expected`` is ignored: ZBar has no harder mode)."""
-        from drivers.camera.decode import _clip_rois, merge, to_gray
-
         if not self._symbols:
             return []
         gray = numpy.ascontiguousarray(to_gray(image))
         found: list[DecodedCode] = []
-        for x, y, w, h in _clip_rois(self.rois, gray.shape):
+        for x, y, w, h in clip_rois(self.rois, gray.shape):
             crop = numpy.ascontiguousarray(gray[y : y + h, x : x + w])
             codes = []
             for sym in self._pyzbar.decode(crop, symbols=self._symbols):

@@ -1,4 +1,4 @@
-"""The inkjet printer interface the line calls, and `open_inkjet`, the one way to get a driver."""
+"""The inkjet printer interface the line calls; `factory.open_inkjet` builds a driver."""
 
 from __future__ import annotations
 
@@ -77,36 +77,3 @@ class InkjetPrinter(Protocol):
     def __exit__(self, *exc: object) -> None:
         """close()."""
         ...
-
-
-def open_inkjet(
-    protocol: str,
-    url: str,
-    *,
-    name: str = "inkjet",
-    depth: int = 4,
-    mode: str = "fifo",
-    job: str = "LINESTATION",
-    timeout_s: float = 1.0,
-    poll_counter: bool = False,
-    baudrate: int = 9600,
-) -> InkjetPrinter:
-    """A driver for `protocol` (a module in drivers/inkjet/codecs/) at `url`, not yet connected.
-
-    poll_counter: confirm prints by polling the print counter instead of print-end messages.
-    baudrate: for serial device paths only.
-    """
-    from drivers.inkjet.driver import InkjetDriver
-    from drivers.inkjet.messages import get_codec
-
-    return InkjetDriver(
-        get_codec(protocol),
-        url,
-        name=name,
-        depth=depth,
-        mode=PrintMode(mode),
-        job=job,
-        timeout_s=timeout_s,
-        poll_counter=poll_counter,
-        baudrate=baudrate,
-    )

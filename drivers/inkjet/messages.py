@@ -170,4 +170,5 @@ def get_codec(protocol: str) -> Codec:
     except ModuleNotFoundError as exc:
         known = ", ".join(available_protocols())
         raise ValueError(f"unknown inkjet protocol {protocol!r}; known: {known}") from exc
-    return module.CODEC
+    codec: Codec = module.CODEC  # a module attribute: its type is what codecs/ promises
+    return codec

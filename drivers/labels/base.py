@@ -1,4 +1,4 @@
-"""The label printer role: a status snapshot, the Protocol every driver meets, a factory."""
+"""The label printer role: a status snapshot and the Protocol every driver meets."""
 
 from __future__ import annotations
 
@@ -41,14 +41,3 @@ class LabelPrinter(Protocol):
     def status(self) -> LabelStatus:
         """Ask the printer for its status (~HS) and parse the answer."""
         ...
-
-
-def open_label_printer(
-    url: str, *, name: str = "labeler", timeout_s: float = 2.0, baudrate: int = 9600
-) -> LabelPrinter:
-    """Return a connected ZPL printer for `tcp://host:port` or a pyserial URL (/dev/ttyUSB0, …)."""
-    from drivers.labels.zebra import ZplPrinter
-
-    printer = ZplPrinter(url, name=name, timeout_s=timeout_s, baudrate=baudrate)
-    printer.connect()
-    return printer

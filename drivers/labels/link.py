@@ -103,7 +103,7 @@ class SerialLink:
 
     def __init__(self, device: str, url: str, timeout_s: float, baudrate: int = 9600) -> None:
         self.device, self.url, self.timeout_s, self.baudrate = device, url, timeout_s, baudrate
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
 
     def open(self) -> None:
         """Open the port."""
@@ -161,7 +161,7 @@ class SerialLink:
         except (serial.SerialException, OSError) as exc:
             raise DriverConnectionError(self.device, self.url, f"read failed: {exc}") from exc
 
-    def _require(self) -> serial.SerialBase:
+    def _require(self) -> serial.Serial:
         if self._port is None:
             raise DriverConnectionError(self.device, self.url, "not connected")
         return self._port

@@ -82,7 +82,8 @@ def case_label(
     _text(label, 50, 6, product, 4)
     _text(label, 50, 16, f"LOT {lot}", 4)
     _text(label, 50, 26, f"QTY {count}", 4)
-    return label.dumpZPL()
+    zpl: str = label.dumpZPL()  # the zpl package ships no type hints
+    return zpl
 
 
 def pallet_label(
@@ -115,7 +116,8 @@ def pallet_label(
     label.barcode("C", f">;>800{digits}", height=round(32 * dpmm), print_interpretation_line="N")
     label.endorigin()
     _text(label, 6, 136, f"(00) {digits}", 5)
-    return label.dumpZPL()
+    zpl: str = label.dumpZPL()  # the zpl package ships no type hints
+    return zpl
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

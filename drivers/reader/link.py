@@ -112,7 +112,7 @@ class SerialLink:
     def __init__(self, url: str, baudrate: int = 9600) -> None:
         self.url = url
         self.baudrate = baudrate
-        self._ser: serial.SerialBase | None = None
+        self._ser: serial.Serial | None = None
 
     @property
     def is_open(self) -> bool:
@@ -175,7 +175,7 @@ class SerialLink:
             self.close()
             raise LinkClosed(str(exc)) from exc
 
-    def _require(self) -> serial.SerialBase:
+    def _require(self) -> serial.Serial:
         if self._ser is None:
             raise LinkClosed("not open")
         return self._ser

@@ -6,8 +6,8 @@ from drivers.scale.base import (
     ScaleOverload,
     ScaleUnderload,
     Weight,
-    open_checkweigher,
 )
+from drivers.scale.factory import open_checkweigher
 
 __all__ = [
     "Checkweigher",

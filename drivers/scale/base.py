@@ -61,23 +61,3 @@ class Checkweigher(Protocol):
     def zero(self, timeout_s: float | None = None) -> None:
         """Set zero on the stable empty scale (clears the tare)."""
         ...
-
-
-def open_checkweigher(
-    url: str,
-    *,
-    name: str = "checkweigher",
-    timeout_s: float = 1.0,
-    stable_timeout_s: float = 3.0,
-    baudrate: int = 9600,
-) -> Checkweigher:
-    """Build an MT-SICS checkweigher for a URL (tcp://host:port or any pyserial URL).
-
-    ``timeout_s`` bounds one answer; ``stable_timeout_s`` how long weigh() waits for a stable
-    weight. Call connect() to open it.
-    """
-    from drivers.scale.mtsics import MtSicsScale
-
-    return MtSicsScale(
-        url, name=name, timeout_s=timeout_s, stable_timeout_s=stable_timeout_s, baudrate=baudrate
-    )

@@ -21,7 +21,7 @@ class PrinterUnavailable(StationError):
 def relabel(engine, settings, container: str, *, user: str, reveal: bool = False) -> dict:
     """Reprint a container's label with the SAME code; recorded only once the printer took it."""
     from drivers.errors import DriverError
-    from drivers.labels.base import open_label_printer
+    from drivers.labels.factory import open_label_printer
     from drivers.labels.templates import case_label, pallet_label
     from station.store import batches
 

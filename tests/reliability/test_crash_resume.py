@@ -53,7 +53,7 @@ def test_random_sigkills_then_resume_leave_a_consistent_store(station_dir: Path)
         if proc.poll() is not None:
             break  # finished before this kill: the run is shorter than planned kills
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.communicate()  # waits, and closes the pipe (else ResourceWarning)
         kills += 1
         proc = _start(cfg, "--resume")
     out, _ = proc.communicate(timeout=600)

@@ -1,41 +1,19 @@
-"""Fixtures: a simulator per protocol, a connected driver, and a guard against leaked threads."""
+"""Fixtures: a simulator per protocol and a connected driver (leaks: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.inkjet.base import open_inkjet
 from drivers.inkjet.driver import InkjetDriver
+from drivers.inkjet.factory import open_inkjet
 from drivers.inkjet.messages import available_protocols
 from drivers.inkjet.sim import SimInkjet
 
 PROTOCOLS = available_protocols()  # a new codec file is tested against the simulator at once
 TIMEOUT_S = 0.3
-
-
-def _ours() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.name.startswith(("inkjet-", "sim-inkjet"))}
-
-
-def _fds() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture(autouse=True)
-def no_leaks() -> Iterator[None]:
-    """Every driver and simulator thread, socket and pty opened by a test is gone after it."""
-    threads, fds = _ours(), _fds()
-    yield
-    deadline = time.monotonic() + 2.0
-    while (_ours() - threads or _fds() - fds) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not (_ours() - threads), f"leaked threads: {_ours() - threads}"
-    assert not (_fds() - fds), f"leaked file descriptors: {_fds() - fds}"
 
 
 @pytest.fixture(params=PROTOCOLS)

@@ -14,8 +14,8 @@ from drivers.errors import (
     DriverProtocolError,
     DriverTimeout,
 )
-from drivers.inkjet.base import open_inkjet
 from drivers.inkjet.driver import InkjetDriver
+from drivers.inkjet.factory import open_inkjet
 from drivers.inkjet.messages import PrintEnd
 from drivers.inkjet.sim import SimInkjet
 

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from drivers.errors import DeviceFault, DriverError
-from drivers.inkjet.base import InkjetPrinter, PrintMode, open_inkjet
+from drivers.inkjet.base import InkjetPrinter, PrintMode
+from drivers.inkjet.factory import open_inkjet
 from drivers.inkjet.sim import SimInkjet
 
 Confirm = Callable[..., list[str]]

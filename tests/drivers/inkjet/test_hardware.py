@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from drivers.inkjet.base import open_inkjet
+from drivers.inkjet.factory import open_inkjet
 
 _SPEC = next(
     (s for s in os.environ.get("LINESTATION_HARDWARE", "").split() if s.startswith("inkjet:")), ""

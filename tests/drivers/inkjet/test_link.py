@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.errors import DriverConnectionError
-from drivers.inkjet.base import open_inkjet
+from drivers.inkjet.factory import open_inkjet
 from drivers.inkjet.link import LinkClosed, open_link
 from drivers.inkjet.sim import SimInkjet
 

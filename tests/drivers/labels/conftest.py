@@ -1,8 +1,7 @@
-"""Fixtures: ZPL and ticket simulators, a connected driver, a wait helper, a thread-leak guard."""
+"""Fixtures: ZPL and ticket simulators, a connected driver, a wait helper."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -12,21 +11,6 @@ from drivers.labels.sim import SimTicketPrinter, SimZplPrinter
 from drivers.labels.zebra import ZplPrinter
 
 TIMEOUT_S = 0.4
-
-
-def _ours() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.name.startswith("sim-labels")}
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    """Every simulator thread a test starts is gone after it."""
-    before = _ours()
-    yield
-    deadline = time.monotonic() + 2.0
-    while _ours() - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not (_ours() - before), f"leaked threads: {_ours() - before}"
 
 
 def _wait_until(condition: Callable[[], object], timeout_s: float = 2.0) -> None:

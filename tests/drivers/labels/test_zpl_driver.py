@@ -16,7 +16,8 @@ from drivers.errors import (
     DriverProtocolError,
     DriverTimeout,
 )
-from drivers.labels.base import LabelPrinter, open_label_printer
+from drivers.labels.base import LabelPrinter
+from drivers.labels.factory import open_label_printer
 from drivers.labels.sim import SimZplPrinter, SimZplSerialPrinter
 from drivers.labels.templates import case_label, pallet_label
 from drivers.labels.zebra import ZplPrinter

@@ -1,8 +1,7 @@
-"""Fixtures: a SimPLC on a free TCP port, a connected driver, and a guard against leaked threads."""
+"""Fixtures: a SimPLC on a free TCP port and a connected driver (leaks: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -13,21 +12,6 @@ from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
 
 TIMEOUT_S = 0.3
-
-
-def _ours() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.name.startswith("sim-plc")}
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    """Every simulator thread started by a test is gone after it."""
-    before = _ours()
-    yield
-    deadline = time.monotonic() + 2.0
-    while _ours() - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not (_ours() - before), f"leaked threads: {_ours() - before}"
 
 
 @pytest.fixture

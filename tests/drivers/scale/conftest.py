@@ -1,10 +1,9 @@
-"""Fixtures for checkweigher tests: fail any test that leaves a thread running."""
+"""Fixtures for checkweigher tests: a wait helper (the leak guard is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -22,17 +21,3 @@ def _wait_until(predicate: Callable[[], bool], timeout_s: float = 2.0) -> bool:
 def wait_until() -> Callable[..., bool]:
     """Poll a condition with a deadline instead of sleeping a fixed time."""
     return _wait_until
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    """Every simulator and driver started in a test must be stopped by its end."""
-    before = set(threading.enumerate())
-    yield
-    leaked: list[threading.Thread] = []
-
-    def settled() -> bool:
-        leaked[:] = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        return not leaked
-
-    assert _wait_until(settled, 2.0), f"threads left running: {[t.name for t in leaked]}"

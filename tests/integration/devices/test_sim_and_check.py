@@ -46,7 +46,7 @@ def test_sim_then_devices_check_over_real_sockets(station_dir: Path) -> None:
         assert all(d["ok"] for d in res["devices"])
     finally:
         sim.terminate()
-        sim.wait(timeout=30)
+        sim.communicate(timeout=30)  # waits, and closes the pipe (else ResourceWarning)
     # With the simulators gone every device is reported unreachable, naming its port.
     r = subprocess.run(
         [STATION, "devices", "check", "--config", str(cfg)],

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from station.build import on_free_ports
 from station.config import load_settings
 from station.sim.demo import summarize
@@ -29,6 +31,7 @@ def _station(cfg: Path, *args: str, timeout: float = 120) -> subprocess.Complete
     )
 
 
+@pytest.mark.slow
 def test_station_run_against_station_sim_for_a_whole_batch(station_dir: Path) -> None:
     cfg = station_dir / "config.toml"
     cfg.write_text(on_free_ports(cfg.read_text(encoding="utf-8")), encoding="utf-8")

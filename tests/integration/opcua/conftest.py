@@ -94,6 +94,15 @@ def face(jobs: RecordingJobs, tmp_path_factory: pytest.TempPathFactory):
         face.stop()
 
 
+@pytest.fixture
+def lasting_threads() -> tuple[str, ...]:
+    """The face's executor threads (asyncio_N), started at the first method call, in some test.
+
+    The module-scoped face runs an event loop of its own; face.stop() shuts its executor down.
+    """
+    return ("asyncio_",)
+
+
 @pytest.fixture(scope="module")
 def client_cert(tmp_path_factory: pytest.TempPathFactory):
     """A client application certificate (made by the same helper the server uses)."""

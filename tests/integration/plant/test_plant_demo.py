@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from plant_helpers import ROOT, last_json, run_station
 from sqlalchemy import text
 
@@ -19,6 +20,7 @@ def _station(*args: str, db: str, timeout: float = 300) -> subprocess.CompletedP
     return run_station(*args, env=env, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_two_lines_run_on_one_postgresql_and_check(pg_url: str, tmp_path: Path) -> None:
     shutil.copy(ROOT / "plant-config.toml", tmp_path / "plant-config.toml")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from plant_helpers import ROOT, fill_pool
 from sqlalchemy import text
 
@@ -50,6 +51,7 @@ def _one(conn, sql: str) -> int:
     return conn.execute(text(sql)).scalar_one()
 
 
+@pytest.mark.slow
 def test_ten_lines_share_one_pool_under_sigkill(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     fill_pool(engine, CODES)

@@ -149,7 +149,8 @@ def test_station_receiver_command_and_a_folder_upstream(
         assert sent.rc == 0, sent.out + sent.err
     finally:
         proc.terminate()
-        assert proc.wait(15) == 0
+        proc.communicate(timeout=15)  # waits, and closes the pipes (else ResourceWarning)
+        assert proc.returncode == 0
     assert (tmp_path / "rx" / first / "manifest.json").is_file()
 
     drop = tmp_path / "drop"

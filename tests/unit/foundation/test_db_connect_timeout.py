@@ -27,10 +27,13 @@ def test_a_silent_postgresql_server_is_an_error_in_seconds(monkeypatch) -> None:
             except OSError:
                 return  # the listening socket closed
 
-        threading.Thread(target=take, daemon=True).start()
+        taker = threading.Thread(target=take, daemon=True)
+        taker.start()
         t0 = time.monotonic()
         with pytest.raises(StationError, match=rf"127\.0\.0\.1:{port}.*timeout"):
             db.make_engine(f"postgresql://station@127.0.0.1:{port}/linestation")
         assert time.monotonic() - t0 < 8
+        srv.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone leaves the thread blocked
+        taker.join(timeout=10)
     for conn, _ in held:
         conn.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,20 +37,3 @@ def receiver(tmp_path: Path) -> Iterator[Callable[..., ReceiverServer]]:
     yield start
     for server in started:
         server.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5
-    while True:
-        left = [
-            t
-            for t in threading.enumerate()
-            if t not in before and t.is_alive() and t.name.startswith(("receiver", "outbox"))
-        ]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    assert not left, f"threads left running: {[t.name for t in left]}"
