@@ -206,10 +206,13 @@ def test_poll_round_trip_on_loopback(line: tuple[str, Any, HandshakePLC]) -> Non
     proto, sim, plc = line
     sim.conveyor(6000)
     n, got, times = 300, 0, []
-    for _ in range(n):
+    deadline = time.monotonic() + 30  # a busy machine may tick the conveyor late: poll on
+    while len(times) < n or (got == 0 and time.monotonic() < deadline):
         t0 = time.perf_counter()
         got += len(plc.poll_triggers())
         times.append(time.perf_counter() - t0)
+        if len(times) >= n:
+            time.sleep(0.01)
     sim.conveyor(0)
     times.sort()
     print(f"\n{proto} poll_triggers on loopback: median {times[n // 2] * 1000:.2f} ms, "
