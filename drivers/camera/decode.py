@@ -16,6 +16,7 @@ import zxingcpp
 
 from drivers.camera import grade as grading
 from drivers.camera.base import CameraError, DecodedCode, Decoder
+from drivers.camera.dotmatrix.caps import Cap
 from drivers.camera.dotmatrix.path import DotReader, uncovered
 from drivers.camera.gs1 import split_gs1
 from drivers.camera.imaging import Roi, merge, to_gray
@@ -100,6 +101,7 @@ class ZxingDecoder:
         for barcode in barcodes:
             pos = barcode.position
             a, b, c, d = pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left
+            box: tuple[tuple[int, int], ...]
             if scale == 1.0:
                 box = ((a.x, a.y), (b.x, b.y), (c.x, c.y), (d.x, d.y))
             else:
@@ -181,7 +183,9 @@ class ZxingDecoder:
                 break
         return found
 
-    def _dot_codes(self, gray, caps, found: list[DecodedCode], want: int) -> list[DecodedCode]:
+    def _dot_codes(
+        self, gray: numpy.ndarray, caps: list[Cap], found: list[DecodedCode], want: int
+    ) -> list[DecodedCode]:
         """Codes the dot-matrix path reads on the caps no found code sits on."""
         assert self.dots is not None
         if self.dots.expected(caps, gray) < 2:

@@ -54,7 +54,7 @@ class HarvesterCamera:
         try:
             with self._acquirer.fetch(timeout=timeout_s) as buffer:  # type: ignore[attr-defined]
                 part = buffer.payload.components[0]
-                frame = part.data.reshape(part.height, part.width, -1).copy()
+                frame: numpy.ndarray = part.data.reshape(part.height, part.width, -1).copy()
         except Exception as exc:  # harvesters raises genicam TimeoutException, not a builtin
             if "timeout" in type(exc).__name__.lower():
                 raise DriverTimeout(self.name, self.url, f"no frame within {timeout_s} s") from exc

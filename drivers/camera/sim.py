@@ -41,9 +41,10 @@ def _dot_stamp(module_px: int, fill: float) -> numpy.ndarray:
     yy, xx = numpy.mgrid[0:big, 0:big] + 0.5
     centre = big / 2.0
     inside = ((xx - centre) ** 2 + (yy - centre) ** 2) <= (fill * big / 2.0) ** 2
-    return cv2.resize(
+    stamp: numpy.ndarray = cv2.resize(
         inside.astype(numpy.float32), (module_px, module_px), interpolation=cv2.INTER_AREA
     )
+    return stamp
 
 
 def code_coverage(
@@ -59,6 +60,7 @@ def code_coverage(
     dark = module_matrix(text, symbology)
     quiet = _QUIET_MODULES.get(symbology, 6)
     dark = numpy.pad(dark, quiet, constant_values=False)
+    cover: numpy.ndarray
     if not dot_matrix:
         cover = numpy.kron(
             dark.astype(numpy.float32), numpy.ones((module_px, module_px), numpy.float32)
@@ -68,7 +70,7 @@ def code_coverage(
     if rng is not None and module_px >= 4:
         # Drop placement error of a CIJ head: shift rows by a sub-module amount.
         shift = rng.normal(0.0, module_px * 0.06, size=2)
-        matrix = numpy.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+        matrix = numpy.array([[1, 0, shift[0]], [0, 1, shift[1]]], numpy.float32)
         cover = cv2.warpAffine(cover, matrix, (cover.shape[1], cover.shape[0]))
     return cover
 
@@ -98,7 +100,7 @@ def _smudge(
     kernel = numpy.zeros((k, k), numpy.float32)
     kernel[k // 2, :] = 1.0 / k
     smeared = numpy.clip(cv2.filter2D(region, -1, kernel) * 1.3 + 0.15, 0.0, 1.0)
-    band = numpy.zeros(region.shape, numpy.float32)
+    band: numpy.ndarray = numpy.zeros(region.shape, numpy.float32)
     width = max(1, int(w * min(amount, 1.0)))
     start = int(rng.integers(0, max(1, w - width + 1)))
     band[:, start : start + width] = 1.0
@@ -117,7 +119,7 @@ def _finish(
 ) -> numpy.ndarray:
     """Turn ink coverage into a camera frame: light, glare, optics blur, sensor noise."""
     h, w = cover.shape
-    image = _SUBSTRATE - (_SUBSTRATE - _INK) * cover
+    image: numpy.ndarray = _SUBSTRATE - (_SUBSTRATE - _INK) * cover
     # Light fields are smooth: compute them on a 1/8 grid and scale up (10× cheaper).
     lh, lw = max(2, h // 8), max(2, w // 8)
     yy, xx = numpy.mgrid[0:lh, 0:lw].astype(numpy.float32) * numpy.float32(8.0)
@@ -137,7 +139,8 @@ def _finish(
         image = cv2.GaussianBlur(image, (0, 0), blur)
     if noise > 0:
         image += rng.normal(0.0, noise * 255.0, size=image.shape).astype(numpy.float32)
-    return numpy.clip(image, 0, 255).astype(numpy.uint8)
+    frame: numpy.ndarray = numpy.clip(image, 0, 255).astype(numpy.uint8)
+    return frame
 
 
 def render_code(

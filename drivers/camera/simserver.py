@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 import cv2
 import numpy
@@ -29,7 +30,7 @@ class HttpStreamLifecycle:
             daemon=True,
         )
 
-    def start(self):  # returns self, the subclass
+    def start(self) -> Self:
         """Begin serving in a background thread."""
         self._thread.start()
         return self
@@ -46,7 +47,7 @@ class HttpStreamLifecycle:
         """Same as stop()."""
         self.stop()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -110,7 +110,9 @@ class FrameStreamServer(HttpStreamLifecycle):
 
         self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
-        self.host, self.port = self._httpd.server_address[:2]
+        bound_host, self.port = self._httpd.server_address[:2]
+        # An AF_INET socket names its host as str; typeshed also allows bytes for the address.
+        self.host = bound_host if isinstance(bound_host, str) else bytes(bound_host).decode()
         self.url = f"http://{self.host}:{self.port}/frames"
         self._serve_in_thread(f"{name}-server")
 

@@ -104,7 +104,7 @@ class RegisterMap:
         # TOML has no null: -1 (or "none") switches an optional address off.
         optional = {"reject_coil", "line_stop_coil", "line_stop_register", "case_result",
                     "cases_placed"}  # fmt: skip
-        values = {
+        values: dict[str, Any] = {
             k: None if k in optional and (v == -1 or str(v).lower() == "none") else v
             for k, v in data.items()
         }

@@ -44,6 +44,12 @@ class LinkSettings:
     stopbits: int = 1
 
 
+def _close_client(client: ModbusTcpClient | ModbusSerialClient) -> None:
+    # pymodbus leaves the sync clients' close() unannotated; this gives it its real type.
+    close: Callable[[], None] = client.close
+    close()
+
+
 def parse_url(url: str) -> LinkSettings:
     """`modbus-tcp://host[:port]` or `modbus-rtu://<port>?baudrate=&parity=&bytesize=&stopbits=`."""
     if url.startswith("modbus-tcp://"):
@@ -140,7 +146,7 @@ class ModbusLink:
                 )
             client = self._new_client()
             if not client.connect():
-                client.close()
+                _close_client(client)
                 self.backoff_s = min(
                     self.backoff_max_s, max(self.backoff_min_s, self.backoff_s * 2)
                 )
@@ -157,7 +163,8 @@ class ModbusLink:
                     what,
                     f"retrying in {self.backoff_s * 1000:.0f} ms; {check}",
                 )
-            if self.settings.kind == "rtu" and client.socket is not None:
+            # Only a modbus-rtu url makes a serial client (see _new_client).
+            if isinstance(client, ModbusSerialClient) and client.socket is not None:
                 # Bytes of an answer that came after we gave up would frame-shift the next one.
                 client.socket.reset_input_buffer()
             self._client = client
@@ -169,7 +176,7 @@ class ModbusLink:
         """Close the client; the next call reconnects."""
         with self._lock:
             if self._client is not None:
-                self._client.close()
+                _close_client(self._client)
                 self._client = None
 
     def call(

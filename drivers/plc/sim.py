@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from pymodbus.constants import ExcCodes
@@ -229,7 +229,9 @@ class SimPLC(CoreFacade):
 
     async def _shutdown(self) -> None:
         if self._server is not None:
-            await self._server.shutdown()
+            # pymodbus leaves ModbusBaseServer.shutdown() unannotated; this gives it its real type.
+            shutdown: Callable[[], Awaitable[None]] = self._server.shutdown
+            await shutdown()
         me = asyncio.current_task()
         pending = [t for t in asyncio.all_tasks() if t is not me]
         for task in pending:

@@ -34,7 +34,7 @@ def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
     top = quantile(smooth, 0.997)
     ground = quantile(smooth[smooth > 0], 0.3) if (smooth > 0).any() else 0.0  # blank cap: noise
     level = max(0.05, ground + 0.4 * (top - ground))
-    mask = (smooth > level).astype(numpy.uint8)
+    mask: numpy.ndarray = (smooth > level).astype(numpy.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, numpy.ones((7, 7), numpy.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
     if count < 2:

@@ -43,7 +43,7 @@ class Grid:
         return numpy.stack([basis @ self.coeff_x, basis @ self.coeff_y], axis=-1)
 
 
-def _spectra(ink: numpy.ndarray):
+def _spectra(ink: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     """Magnitude spectra of the Laplacian and of its absolute value, and their frequencies.
 
     Drops that stand apart give the Laplacian itself a peak at the module frequency; where they
@@ -64,7 +64,9 @@ def _spectra(ink: numpy.ndarray):
     return spec, fx, fy
 
 
-def _peak(spec: numpy.ndarray, fx, fy, where: numpy.ndarray) -> numpy.ndarray | None:
+def _peak(
+    spec: numpy.ndarray, fx: numpy.ndarray, fy: numpy.ndarray, where: numpy.ndarray
+) -> numpy.ndarray | None:
     """Frequency (fx, fy) of the strongest bin in ``where``, refined between bins."""
     masked = numpy.where(where, spec, 0.0)
     if masked.max() <= 0:
@@ -125,7 +127,9 @@ def _basis(i: numpy.ndarray, j: numpy.ndarray, terms: int) -> numpy.ndarray:
     return out
 
 
-def _fit(nodes: numpy.ndarray, points: numpy.ndarray, terms: int):
+def _fit(
+    nodes: numpy.ndarray, points: numpy.ndarray, terms: int
+) -> tuple[numpy.ndarray, numpy.ndarray]:
     basis = _basis(nodes[:, 0], nodes[:, 1], terms)
     cx, *_ = numpy.linalg.lstsq(basis, points[:, 0], rcond=None)
     cy, *_ = numpy.linalg.lstsq(basis, points[:, 1], rcond=None)
@@ -147,10 +151,18 @@ def _phase_origin(ink: numpy.ndarray, a1: numpy.ndarray, a2: numpy.ndarray) -> n
     centre = numpy.array([w / 2.0, h / 2.0])
     phase = numpy.array(phases)
     t = phase + numpy.round(freq @ centre - phase)  # the node nearest the centre
-    return numpy.stack([a1, a2], axis=1) @ t
+    node: numpy.ndarray = numpy.stack([a1, a2], axis=1) @ t
+    return node
 
 
-def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
+def _grid_from_model(
+    ink: numpy.ndarray,
+    cx: numpy.ndarray,
+    cy: numpy.ndarray,
+    terms: int,
+    pitch: float,
+    nodes: numpy.ndarray,
+) -> Grid | None:
     """Sample the ink at every lattice node in the box of ``nodes`` (strays removed)."""
     nodes = numpy.asarray(nodes, int)
     if len(nodes) < 20:
@@ -201,7 +213,9 @@ def _grid_from_model(ink, cx, cy, terms, pitch, nodes) -> Grid | None:
     return Grid(values > _split(values), values, contrast, pitch, cx, cy, (int(i0), int(j0)))
 
 
-def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
+def _dark_nodes(
+    ink: numpy.ndarray, cx: numpy.ndarray, cy: numpy.ndarray, terms: int, pitch: float
+) -> numpy.ndarray:
     """Lattice nodes inside ``ink`` whose sampled ink is dark."""
     h, w = ink.shape
     i, j = _nodes_inside(h, w, cx[:3], cy[:3], pitch)
@@ -217,7 +231,9 @@ def _dark_nodes(ink, cx, cy, terms, pitch) -> numpy.ndarray:
     return numpy.stack([i[dark], j[dark]], axis=1)
 
 
-def _nodes_inside(h: int, w: int, cx, cy, pitch: float) -> tuple[numpy.ndarray, numpy.ndarray]:
+def _nodes_inside(
+    h: int, w: int, cx: numpy.ndarray, cy: numpy.ndarray, pitch: float
+) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Lattice indices (i, j) whose straight-lattice position lies within 2 pitches of the
     h×w region (the affine part of the map: a bent map moves nodes by less)."""
     a = numpy.array([[cx[1], cx[2]], [cy[1], cy[2]]])
@@ -234,15 +250,17 @@ def _nodes_inside(h: int, w: int, cx, cy, pitch: float) -> tuple[numpy.ndarray, 
     return i[keep], j[keep]
 
 
-def refine(ink, cx, cy, pitch: float, rounds: int = 3):
+def refine(
+    ink: numpy.ndarray, cx: numpy.ndarray, cy: numpy.ndarray, pitch: float, rounds: int = 3
+) -> tuple[numpy.ndarray, numpy.ndarray, int]:
     """Bend a straight lattice onto the drops: each dark node moves to the ink centroid round
     it, and a cubic map (i, j) → (x, y) is fitted through them, from the centre outward."""
     h, w = ink.shape
     smooth = cv2.GaussianBlur(ink, (0, 0), max(0.5, pitch * 0.25))
     i, j = _nodes_inside(h, w, cx, cy, pitch)
     steps = numpy.linspace(-0.45, 0.45, 5)
-    ox, oy = numpy.meshgrid(steps, steps)
-    ox, oy = ox.ravel(), oy.ravel()
+    ox_grid, oy_grid = numpy.meshgrid(steps, steps)
+    ox, oy = ox_grid.ravel(), oy_grid.ravel()
     terms = 3
     centre = numpy.array([w / 2.0, h / 2.0])
     for k, (new_terms, reach_frac) in enumerate(((6, 0.6), (10, 1.0), (10, 1.0))[:rounds]):
@@ -283,7 +301,9 @@ def _shift(grid: Grid | None, dx: float, dy: float) -> Grid | None:
     return Grid(grid.dark, grid.values, grid.contrast, grid.pitch, gx, gy, grid.origin)
 
 
-def _grids_for(full, region, a1: numpy.ndarray, a2: numpy.ndarray) -> list[Grid]:
+def _grids_for(
+    full: numpy.ndarray, region: tuple[int, int, int, int], a1: numpy.ndarray, a2: numpy.ndarray
+) -> list[Grid]:
     """Grids of lattice (a1, a2) in crop pixels: bent onto the drops (a domed cap), and
     straight. (A map fitted to detected drop centres, and sampling a margin round the region
     with the straight lattice, read nothing more on the tuning set and cost a third.)"""

@@ -26,7 +26,7 @@ import zxingcpp
 
 from drivers.camera.dotmatrix.caps import Cap, cap_count, find_caps
 from drivers.camera.dotmatrix.ink import code_region, ink_image, quantile
-from drivers.camera.dotmatrix.lattice import readings, sample_grids
+from drivers.camera.dotmatrix.lattice import Grid, readings, sample_grids
 from drivers.camera.dotmatrix.patterns import snap_scored
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -82,7 +82,9 @@ class DotRead:
     corners: tuple[tuple[int, int], ...]
 
 
-def _dot_read(name: str, barcode: zxingcpp.Barcode, corners) -> DotRead:
+def _dot_read(
+    name: str, barcode: zxingcpp.Barcode, corners: tuple[tuple[int, int], ...]
+) -> DotRead:
     gs1 = barcode.content_type == zxingcpp.ContentType.GS1
     sid = barcode.symbology_identifier
     return DotRead(name, barcode.text, barcode.format.name, sid, bytes(barcode.bytes), gs1, corners)
@@ -130,7 +132,9 @@ class DotReader:
             return False  # a clean render decoding to nothing is noise, never a code
         return self.accept is None or self.accept(text)
 
-    def _read(self, image: numpy.ndarray, binarizer: str = "LocalAverage", pure: bool = False):
+    def _read(
+        self, image: numpy.ndarray, binarizer: str = "LocalAverage", pure: bool = False
+    ) -> list[zxingcpp.Barcode]:
         return zxingcpp.read_barcodes(
             image,
             formats=self._formats,
@@ -142,7 +146,7 @@ class DotReader:
         )
 
     @staticmethod
-    def _corners(grid, offset: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    def _corners(grid: Grid, offset: tuple[int, int]) -> tuple[tuple[int, int], ...]:
         """The grid's outer corners in frame pixels."""
         h, w = grid.dark.shape
         rows = numpy.array([-0.5, -0.5, h - 0.5, h - 0.5])
@@ -184,7 +188,7 @@ class DotReader:
             return None
         # Every (grid, reading, symbol) candidate, tried best fixed-pattern fit first: the fit
         # says which lattice and threshold got the modules right, so few reads are wasted.
-        candidates = []
+        candidates: list[tuple[float, int, Grid, numpy.ndarray]] = []
         for grid in sample_grids(crop, ink, region):
             first, *others = readings(grid)
             for symbology in self.symbologies:
@@ -249,7 +253,7 @@ class DotReader:
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
-_WORKER_READERS: dict[tuple, DotReader] = {}
+_WORKER_READERS: dict[tuple[tuple[str, ...], bool], DotReader] = {}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -263,7 +267,13 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def _job(formats, rerender: bool, crop, offset, cap: Cap) -> DotRead | None:
+def _job(
+    formats: tuple[str, ...],
+    rerender: bool,
+    crop: numpy.ndarray,
+    offset: tuple[int, int],
+    cap: Cap,
+) -> DotRead | None:
     """One cap in a worker process (the content check runs in the caller)."""
     key = (formats, rerender)
     reader = _WORKER_READERS.get(key)

@@ -102,8 +102,8 @@ def dm_fixed(rows: int, cols: int) -> tuple[numpy.ndarray, numpy.ndarray]:
 
 def _fit(grid: numpy.ndarray, value: numpy.ndarray, mask: numpy.ndarray) -> float:
     """Share of the fixed modules the grid already has right."""
-    wrong = numpy.count_nonzero((grid != value) & mask)
-    return 1.0 - wrong / max(1, numpy.count_nonzero(mask))
+    wrong = int(numpy.count_nonzero((grid != value) & mask))
+    return 1.0 - wrong / max(1, int(numpy.count_nonzero(mask)))
 
 
 def _offsets(have: int, want: int) -> tuple[int, ...]:
