@@ -131,11 +131,33 @@ def seal(settings, info: ShipmentInfo, items: list) -> Path:
     return folder
 
 
+def _batches_first(engine: Engine, settings, items: list, *, user: str) -> str | None:
+    """Queue any batch of the order not in the outbox yet, so upstream hears of the codes before
+    they ship (a batch whose sealing failed at close); the first failure, or None."""
+    for batch_id in sorted({e.batch_id for e in items if e.batch_id}):
+        if outbox.find(engine, batch_id) is None:
+            try:
+                outbox.queue_batch(engine, settings, batch_id, user=user)
+            except Exception as exc:
+                log.exception("batch %s: sealing before its shipment failed", batch_id)
+                return (
+                    f"batch {batch_id} of this order is not in the outbox and could not be "
+                    f"sealed ({type(exc).__name__}: {exc}); the shipment waits behind it"
+                )
+    return None
+
+
 def queue(engine: Engine, settings, info: ShipmentInfo, items: list, *, user: str) -> dict:
     """Seal and add the order to the outbox (idempotent: the unit id is the outbox key)."""
     row = outbox.find(engine, info.unit_id)
     if row is not None:
         return {"state": row.state, "path": row.path, "queued": False}
+    blocked = _batches_first(engine, settings, items, user=user)
+    if blocked:
+        with engine.begin() as conn:
+            audit.record(conn, user, [audit.Change("sync.queue_failed", info.unit_id, None,
+                                                   None, blocked)])  # fmt: skip
+        return {"state": "error", "error": blocked, "queued": False}
     try:
         folder = seal(settings, info, items)
     except Exception as exc:  # the order stays closed; `station ship close` again retries
@@ -160,3 +182,18 @@ def queue(engine: Engine, settings, info: ShipmentInfo, items: list, *, user: st
         return {"state": row.state, "path": row.path, "queued": False}
     outbox.wake_senders()
     return {"state": "pending", "path": str(folder), "queued": True}
+
+
+def queue_missing(engine: Engine, settings, *, user: str) -> list[dict]:
+    """Queue every closed order with no outbox row (a crash between close and queue)."""
+    with read_engine(engine).connect() as conn:
+        orders_ = conn.execute(
+            select(_ship.c.order_no)
+            .where(_ship.c.state == CLOSED, _ship.c.unit_id.not_in(select(_outbox.c.batch_id)))
+            .order_by(_ship.c.closed_at)
+        ).scalars().all()  # fmt: skip
+    out = []
+    for order in orders_:
+        info, items = shipment_data(engine, settings, order)
+        out.append({"order": order, **queue(engine, settings, info, items, user=user)})
+    return out

@@ -53,7 +53,7 @@ class Station:
         return rc, json.loads(out.strip().splitlines()[-1])
 
     def sql(self, query: str, *params) -> list:
-        """Rows of a read on the station's SQLite store."""
+        """Rows of one statement on the station's SQLite store (committed)."""
         with sqlite3.connect(self.dir / "var" / "station.db") as db:
             return db.execute(query, params).fetchall()
 
