@@ -82,3 +82,5 @@ def test_ship_a_pallet_upstream_and_never_twice(st, tmp_path: Path) -> None:
                      "action = 'qa.batch_release' ORDER BY id")  # fmt: skip
     assert ("ship.create", "wh1") in actions and ("ship.close", "wh1") in actions
     assert ("ship.scan", "wh1") in actions and ("qa.batch_release", "qa1") in actions
+    rc, out, err = st.cli("admin", "audit", "verify")
+    assert rc == 0, out + err  # the chain holds every shipping entry

@@ -123,3 +123,14 @@ def test_two_handhelds_race_one_pallet_over_http(st) -> None:
                 status == 200 and ans["reason"] == "order_closed" and "已关闭" in ans["message_zh"]
             )
     engine.dispose()
+
+
+def test_station_web_on_a_busy_port(st) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        rc, _out, err = st.cli(None, "web", "--port", str(port))
+    assert rc == 2 and f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
