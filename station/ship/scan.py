@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from station.ship.orders import OrderView, _view, get_row, lock_open
 from station.ship.release import released
 from station.ship.settings import ship_settings
-from station.ship.texts import ShipRefused
+from station.ship.texts import LEVELS_ZH, ShipRefused
 from station.store import audit
 from station.store.db import read_engine
 from station.store.models import Code, Shipment, ShipmentCode
@@ -161,7 +161,8 @@ def _held_refusal(conn: Connection, order_row, row, held, inside: set[int]) -> S
     if held.code_id == row.id or held.code_id not in inside:  # the code itself, or a parent
         if not mine:
             via = "" if held.top == row.code else f" with {held.top_level} {held.top}"
-            via_zh = "" if held.top == row.code else f"（随 {held.top_level} {held.top}）"
+            zh_level = LEVELS_ZH.get(held.top_level, held.top_level)
+            via_zh = "" if held.top == row.code else f"（随 {zh_level} {held.top}）"
             return ShipRefused("already_shipped", order=held.order_no, order_state=held.state,
                                via=via, via_zh=via_zh, top=held.top, **p)  # fmt: skip
         if held.top_id == row.id:

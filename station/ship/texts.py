@@ -101,10 +101,22 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+LEVELS_ZH = {"inner": "盖内码", "outer": "盖外码", "box": "盒码", "case": "箱码", "pallet": "垛码"}
+WORDS_ZH = {
+    "available": "未使用", "reserved": "已预留", "printed": "已打印", "verified": "已校验",
+    "linked": "已关联", "rejected": "已剔除", "decommissioned": "已注销", "void": "作废",
+    "open": "进行中", "closed": "已关闭", **LEVELS_ZH,
+}  # fmt: skip
+_WORD_FIELDS = ("level", "child_level", "top_level", "first_level", "last_level", "state",
+                "order_state")  # fmt: skip
+
+
 def text(key: str, lang: str = "en", **params: object) -> str:
     """The message `key` in `lang` ('en' or 'zh') with `params` filled in."""
     en, zh = TEXTS[key]
     fields = {k: ("" if v is None else v) for k, v in params.items()}
+    if lang == "zh":  # level and state words in Chinese; codes, orders and batches as they are
+        fields.update({k: WORDS_ZH.get(str(v), v) for k, v in fields.items() if k in _WORD_FIELDS})
     try:
         return (zh if lang == "zh" else en).format(**fields)
     except KeyError:  # a template asks for a field not given: never hide the refusal itself
