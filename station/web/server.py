@@ -1,6 +1,6 @@
 """The handheld page's HTTP server: stdlib ThreadingHTTPServer, one page and a JSON API.
 
-Routes: `GET /` and `GET /lookup` the page; `POST /api/login`, `POST /api/logout`, `GET /api/me`;
+Routes: `GET /` and `GET /lookup` page; `GET /api/info`, `POST /api/login|logout`, `GET /api/me`;
 `GET|POST /api/orders`, `GET /api/orders/<order>`, `POST /api/orders/<order>/scan|remove|close`;
 `GET /api/lookup?code=…`. The session is an HttpOnly, SameSite=Strict cookie; POSTs must be JSON
 (a cross-site form cannot send that), so no other page can act for a logged-in handheld.
@@ -120,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
         method, *rest = route
         if route == ("GET", "me"):
             return api.me(session)
+        if route == ("GET", "info"):  # before login: the station's name and language
+            st = self.server.api.settings.station
+            return {"station": st.id, "name": st.name, "language": st.language}
         if rest == ["lookup"] and method == "GET":
             code = parse_qs(query).get("code", [""])[0]
             return api.lookup(session, code)

@@ -75,6 +75,8 @@ def test_two_handhelds_race_one_pallet_over_http(st) -> None:
     with WebServer(engine, settings, "127.0.0.1", 0) as server:
         a, b = Handheld(server.url), Handheld(server.url)
         assert a.call("GET", "/api/me")[0] == 401
+        assert a.call("GET", "/api/info") == (200, {"station": "LS-DEMO-01", "name": "Demo line 1",
+                                                    "language": "zh"})  # fmt: skip
         assert a.call("POST", "/api/login", {"name": "wh1", "pin": "2222"})[0] == 200
         assert b.call("POST", "/api/login", {"badge": "BADGE-WH1"})[0] == 200
         assert a.call("POST", "/api/orders", {"order": "A1", "to": "DIST-A"})[0] == 200
