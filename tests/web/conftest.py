@@ -55,15 +55,18 @@ class WebProcess:
 
     def __init__(self, config: Path, port: int = 0) -> None:
         code = "import sys; from station.cli import main; sys.exit(main(sys.argv[1:]))"
+        self.err_path = config.parent / f"web-{time.monotonic_ns()}.err"
+        self.err = self.err_path.open("w")  # a file, not a pipe nobody reads: it never blocks
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, "--config", str(config), "web", "--port", str(port)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.err, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
         line = self.proc.stdout.readline()  # "handheld page on http://host:port/ …"
         if "handheld page on" not in line:
             self.proc.kill()
-            raise AssertionError(f"station web did not start: {line}{self.proc.stderr.read()}")
+            self.err.close()
+            raise AssertionError(f"station web did not start: {line}{self.err_path.read_text()}")
         self.url = line.split(" on ", 1)[1].split("/ ", 1)[0].rstrip("/")
         self.port = int(self.url.rsplit(":", 1)[1])
 
@@ -73,7 +76,7 @@ class WebProcess:
             self.proc.terminate()
             self.proc.wait(60)
         self.proc.stdout.close()
-        self.proc.stderr.close()
+        self.err.close()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,6 +30,9 @@ def test_dispatch_note_on_the_ticket_printer(st) -> None:
         assert st.json("wh1", "ship", "scan", "PO7", pallet)[0] == 0
         rc, r = st.json("wh1", "ship", "close", "PO7")
         assert rc == 0 and r["note"]["ticket"].startswith("printed on"), r
+        deadline = time.monotonic() + 30  # the printer reads what was sent at its own pace
+        while not printer.tickets() and time.monotonic() < deadline:
+            time.sleep(0.05)
         [ticket] = printer.tickets()
     body = "\n".join(ticket)
     assert "DISPATCH NOTE" in body and "PO7" in body and "DIST-A" in body and pallet in body
