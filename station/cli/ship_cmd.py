@@ -79,8 +79,8 @@ def scan(app, args) -> int:
             results.append({"ok": False, "range": list(args.range), **exc.to_json()})
     for code in args.codes:
         try:
-            results.append({"code": code, **ship_scan.scan(app.engine, args.order, code,
-                                                           user=user).to_json()})  # fmt: skip
+            added = ship_scan.scan(app.engine, args.order, code, user=user, settings=app.settings)
+            results.append({"code": code, **added.to_json()})
         except ShipRefused as exc:
             if exc.key == "order_closed":
                 raise

@@ -20,9 +20,10 @@ from station.ship.settings import ship_settings
 from station.ship.texts import LEVELS_ZH, ShipRefused
 from station.store import audit
 from station.store.db import read_engine
-from station.store.models import Code, Shipment, ShipmentCode
+from station.store.models import Batch, Code, Shipment, ShipmentCode
 
 _codes = Code.__table__
+_batches = Batch.__table__
 _sc = ShipmentCode.__table__
 _ship = Shipment.__table__
 SHIPPABLE = ("verified", "linked")
@@ -68,7 +69,29 @@ def find(conn: Connection, text: str):
     return None
 
 
-def _refuse_state(row, batch_ok: dict[str, bool], conn: Connection, **extra) -> None:
+class Releases:
+    """Whether a batch's codes may ship: released by QA, or (`ship.require_release = false`)
+    merely completed; each batch read once."""
+
+    def __init__(self, conn: Connection, settings=None) -> None:
+        self.conn = conn
+        self.require = ship_settings(settings).require_release if settings is not None else True
+        self._ok: dict[str, bool] = {}
+
+    def ok(self, batch_id: str) -> bool:
+        """True when `batch_id`'s codes may ship."""
+        if batch_id not in self._ok:
+            if self.require:
+                self._ok[batch_id] = released(self.conn, batch_id) is not None
+            else:
+                state = self.conn.execute(
+                    select(_batches.c.state).where(_batches.c.id == batch_id)
+                ).scalar()
+                self._ok[batch_id] = state == "completed"
+        return self._ok[batch_id]
+
+
+def _refuse_state(row, releases: Releases, **extra) -> None:
     p = {"code": row.code, "level": row.level, "state": row.state, **extra}
     if row.level == "inner":
         raise ShipRefused("inner", **p)
@@ -82,9 +105,7 @@ def _refuse_state(row, batch_ok: dict[str, bool], conn: Connection, **extra) -> 
         raise ShipRefused("not_in_batch", **p)
     if row.state not in SHIPPABLE:
         raise ShipRefused("not_verified", **p)
-    if row.batch_id not in batch_ok:
-        batch_ok[row.batch_id] = released(conn, row.batch_id) is not None
-    if not batch_ok[row.batch_id]:
+    if not releases.ok(row.batch_id):
         raise ShipRefused("not_released", batch=row.batch_id, **p)
 
 
@@ -155,13 +176,15 @@ class Tree:
         return next((self.held[i] for i in ids if i in self.held), None)
 
 
-def check_entry(conn: Connection, order_row, row, batch_ok: dict[str, bool], tree: Tree) -> list:
+def check_entry(conn: Connection, order_row, row, releases: Releases, tree: Tree) -> list:
     """Every rule for putting `row` on the order; the codes it brings, or ShipRefused."""
-    _refuse_state(row, batch_ok, conn)
+    _refuse_state(row, releases)
     codes = tree.subtree(row)
     for kid in codes[1:]:
+        if kid.level == "inner":  # a cap code inside its item's container goes with it
+            continue
         try:
-            _refuse_state(kid, batch_ok, conn)
+            _refuse_state(kid, releases)
         except ShipRefused as exc:
             if exc.key == "qa_hold":
                 raise ShipRefused("child_qa_hold", code=row.code, level=row.level,
@@ -221,7 +244,7 @@ def _lost_race(engine: Engine, order: str, text: str) -> ShipRefused:
         return _held_refusal(conn, order_row, row, held, {c.id for c in codes[1:]})
 
 
-def scan(engine: Engine, order: str, text: str, *, user: str) -> Added:
+def scan(engine: Engine, order: str, text: str, *, user: str, settings=None) -> Added:
     """Put the code `text` (a pallet, case or item) and all it holds on open order `order`."""
     try:
         with engine.begin() as conn:
@@ -229,7 +252,7 @@ def scan(engine: Engine, order: str, text: str, *, user: str) -> Added:
             row = find(conn, text)
             if row is None:
                 raise ShipRefused("unknown", code=text.strip())
-            codes = check_entry(conn, order_row, row, {}, Tree(conn, [row]))
+            codes = check_entry(conn, order_row, row, Releases(conn, settings), Tree(conn, [row]))
             _insert(conn, order_row.id, row.id, [c.id for c in codes], user)
             audit.record(conn, user, [audit.Change(
                 "ship.scan", row.code, None, order, f"{row.level} with {len(codes)} code(s)",
@@ -271,7 +294,7 @@ def scan_range(engine: Engine, settings, order: str, first: str, last: str, *, u
             rows = conn.execute(select(*_COLS).where(*where).order_by(_codes.c.id)).all()
             skipped: dict[str, int] = {}
             bad: list[str] = []
-            batch_ok: dict[str, bool] = {}
+            releases = Releases(conn, settings)
             plan = []
             live = [r for r in rows if r.state not in ("void", "decommissioned")]
             for row in rows:
@@ -280,7 +303,7 @@ def scan_range(engine: Engine, settings, order: str, first: str, last: str, *, u
             tree = Tree(conn, live)
             for row in live:
                 try:
-                    plan.append((row, check_entry(conn, order_row, row, batch_ok, tree)))
+                    plan.append((row, check_entry(conn, order_row, row, releases, tree)))
                 except ShipRefused as exc:
                     bad.append(str(exc))
             if bad:

@@ -29,6 +29,11 @@ class ShipSettings(BaseModel):
     )
     owner_name: str = Field("", description="Company name printed on the dispatch note")
     print_note: bool = Field(True, description="Print the dispatch note on the ticket printer")
+    require_release: bool = Field(
+        True,
+        description="Ship only batches QA released (`station ship release-batch`); false: "
+        "any completed batch",
+    )
     range_limit: int = Field(10000, ge=1, le=1_000_000, description="Most codes in one range")
 
     @field_validator("gln", "owner_gln")

@@ -122,7 +122,7 @@ class Api:
                 added = ship_scan.scan_range(self.engine, self.settings, order, code,
                                              str(body["last"]), user=user)  # fmt: skip
             else:
-                added = ship_scan.scan(self.engine, order, code, user=user)
+                added = ship_scan.scan(self.engine, order, code, user=user, settings=self.settings)
         except ShipRefused as exc:
             after = orders.view(self.engine, order, with_items=False).to_json()
             return {"ok": False, "code": code.strip(), **exc.to_json(), "order": after}

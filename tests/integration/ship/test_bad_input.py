@@ -147,3 +147,35 @@ def test_closed_orders_bad_orders_and_roles(st) -> None:
         ("PO1", "closed", "6901234000016")]  # fmt: skip
     rc, _out, err = st.cli("wh1", "ship", "release-batch", b1)
     assert rc == 2 and "qa.sign" in err
+
+
+def test_a_plant_without_qa_release_ships_completed_batches(st) -> None:
+    from types import SimpleNamespace
+
+    from station.ship import orders
+    from station.ship import scan as ship_scan
+    from station.ship.settings import ShipSettings
+    from station.ship.texts import ShipRefused
+
+    b1 = st.batches()[0]
+    pallet, pallet2 = st.codes(b1, "pallet")
+    loose = SimpleNamespace(ship=ShipSettings(require_release=False))  # [ship] of config.toml
+    engine = make_engine(load_settings(st.config).database_url)
+    try:
+        orders.create(engine, order="PO1", to="DIST-A", gln=None, user="wh1")
+        try:
+            ship_scan.scan(engine, "PO1", pallet, user="wh1")  # the default: QA must release
+            raise AssertionError("an unreleased batch shipped")
+        except ShipRefused as exc:
+            assert exc.key == "not_released"
+        added = ship_scan.scan(engine, "PO1", pallet, user="wh1", settings=loose)
+        assert added.entries == [pallet]
+        with engine.begin() as conn:  # a batch not completed still may not ship
+            conn.exec_driver_sql("UPDATE batches SET state = 'held' WHERE id = ?", (b1,))
+        try:
+            ship_scan.scan(engine, "PO1", pallet2, user="wh1", settings=loose)
+            raise AssertionError("a held batch shipped")
+        except ShipRefused as exc:
+            assert exc.key == "not_released"
+    finally:
+        engine.dispose()
