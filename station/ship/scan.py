@@ -286,6 +286,8 @@ def scan_range(engine: Engine, settings, order: str, first: str, last: str, *, u
                                   last_batch=b.batch_id or "-", **p)  # fmt: skip
             if a.id > b.id:
                 raise ShipRefused("range_order", **p)
+            if a.level == "inner":
+                raise ShipRefused("inner", code=a.code, level=a.level)
             where = (_codes.c.level == a.level, _codes.c.batch_id == a.batch_id,
                      _codes.c.id >= a.id, _codes.c.id <= b.id)  # fmt: skip
             count = conn.execute(select(func.count()).where(*where)).scalar_one()
@@ -293,7 +295,7 @@ def scan_range(engine: Engine, settings, order: str, first: str, last: str, *, u
                 raise ShipRefused("range_too_long", count=count, limit=limit, **p)
             rows = conn.execute(select(*_COLS).where(*where).order_by(_codes.c.id)).all()
             skipped: dict[str, int] = {}
-            bad: list[str] = []
+            bad: list[ShipRefused] = []
             releases = Releases(conn, settings)
             plan = []
             live = [r for r in rows if r.state not in ("void", "decommissioned")]
@@ -305,11 +307,15 @@ def scan_range(engine: Engine, settings, order: str, first: str, last: str, *, u
                 try:
                     plan.append((row, check_entry(conn, order_row, row, releases, tree)))
                 except ShipRefused as exc:
-                    bad.append(str(exc))
+                    bad.append(exc)
             if bad:
+                more = " …" if len(bad) > 5 else ""
                 raise ShipRefused("range_refused", bad=len(bad), count=len(rows),
-                                  examples="; ".join(bad[:5]) + (" …" if len(bad) > 5 else ""),
+                                  examples="; ".join(e.message("en") for e in bad[:5]) + more,
+                                  examples_zh="；".join(e.message("zh") for e in bad[:5]) + more,
                                   **p)  # fmt: skip
+            if not plan:
+                raise ShipRefused("range_empty", count=len(rows), skipped=skipped, **p)
             total = 0
             for row, codes in plan:
                 _insert(conn, order_row.id, row.id, [c.id for c in codes], user)

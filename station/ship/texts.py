@@ -88,7 +88,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "range_refused": (
         "range {first} … {last}: {bad} of {count} codes refused, nothing added: {examples}",
-        "码段 {first} … {last}：{count} 个码中 {bad} 个被拒，未添加：{examples}",
+        "码段 {first} … {last}：{count} 个码中 {bad} 个被拒，未添加：{examples_zh}",
+    ),
+    "range_empty": (
+        "range {first} … {last}: none of its {count} codes can ship ({skipped}); nothing added",
+        "码段 {first} … {last}：{count} 个码均不能出库（{skipped}），未添加",
     ),
     "not_on_order": (
         "{code} is not on order {order}",

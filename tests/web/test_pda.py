@@ -111,8 +111,13 @@ def test_a_shipment_on_the_handheld_in_chinese(station, web, browser, wait, tmp_
     assert inside["reason"] == "inside_on_order" and pallet in inside["text"]
     assert d.execute_script("return window.lsBeeps") == ["ok", "bad", "bad", "bad"]
     assert _el(d, "count-entries").text == "1"  # refusals changed nothing
-    entries = d.find_elements(By.CSS_SELECTOR, "#entries li")
-    assert [e.get_attribute("data-code") for e in entries] == [pallet]
+    wait(
+        lambda: (
+            [e.get_attribute("data-code") for e in d.find_elements(By.CSS_SELECTOR, "#entries li")]
+            == [pallet]
+        ),
+        what="the list",
+    )
 
     _el(d, "close-order").click()
     assert _el(d, "close-order").text == "再点一次确认关闭"  # two taps: no accidental close
@@ -166,8 +171,13 @@ def test_english_badge_login_and_a_dropped_connection(station, web, browser, wai
     wait(lambda: _visible(d, "order-view"), what="the order reopened from the store")
     assert _el(d, "order-title").text == "PO-WEB2"
     assert _el(d, "count-entries").text == "1"
-    assert [e.get_attribute("data-code") for e in d.find_elements(By.CSS_SELECTOR, "#entries li")
-            ] == [pallet]  # fmt: skip
+    wait(
+        lambda: (
+            [e.get_attribute("data-code") for e in d.find_elements(By.CSS_SELECTOR, "#entries li")]
+            == [pallet]
+        ),
+        what="the list",
+    )
     ok = _scan(d, wait, pallet2, 3)
     assert ok["class"] == "ok" and _el(d, "count-entries").text == "2"
     _el(d, "lang").click()  # 中文 again: the order's words follow

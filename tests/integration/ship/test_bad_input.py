@@ -101,6 +101,11 @@ def test_ranges(st) -> None:
     assert _scan(st, "PO1", live[1])[0]["ok"]  # one case of the range is on the order already
     r = rng(cases[0], cases[-1])
     assert r["reason"] == "range_refused" and live[1] in r["message"]
+    assert live[1] in r["message_zh"] and "已在本单中" in r["message_zh"]  # the reasons in Chinese
+    void = st.codes(b1, "case", "void")[0]
+    assert rng(void, void)["reason"] == "range_empty"
+    inner = st.codes(b1, "inner")
+    assert rng(inner[0], inner[1])["reason"] == "inner"
     assert _counts(st, "PO1")[0] == 1  # nothing of the refused range was added
     assert st.cli("wh1", "ship", "remove", "PO1", live[1])[0] == 0
     r = rng(cases[0], cases[-1])
