@@ -14,7 +14,7 @@ DEB_PACKAGES := libzbar0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfont
 	libxcb-util1 libxcb-xfixes0 libxcb-xkb1 xvfb xauth chromium chromium-driver
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup deps demo test lint format bench clean
+.PHONY: setup deps demo test lint format bench clean package
 
 setup: deps $(STAMP)
 
@@ -53,5 +53,17 @@ test: setup lint
 bench: setup
 	$(BIN)/python bench/run_all.py
 
+# A one-folder bundle of `station` (PyInstaller, the `package` extra; deploy/station.spec), then
+# a smoke test of the bundle: --help, and a 50-item demo in a fresh folder with the sample config.
+package: setup
+	@$(BIN)/python -c "import PyInstaller" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[package]'
+	cd deploy && PYTHONPATH=$(CURDIR) $(abspath $(BIN))/pyinstaller --noconfirm --log-level WARN \
+		--distpath $(CURDIR)/dist --workpath $(CURDIR)/build/pyinstaller station.spec
+	dist/station/station --help > /dev/null
+	rm -rf build/package-smoke && mkdir -p build/package-smoke && cp config.toml build/package-smoke/
+	cd build/package-smoke && $(CURDIR)/dist/station/station --config config.toml demo --items 50 --json | tail -n 1 \
+		| $(abspath $(BIN))/python -c "import json,sys; s=json.loads(sys.stdin.read()); \
+		assert s['world_mismatches'] == 0 and s['items'] == 50, s; print('bundle demo ok:', s['items'], 'items')"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

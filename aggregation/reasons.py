@@ -28,6 +28,7 @@ class RejectReason(StrEnum):
     CYCLE = "cycle"
     MIXED_NOT_ALLOWED = "mixed_not_allowed"
     MISSING_LABEL = "missing_label"
+    WEIGHT = "weight"
 
 
 # (English, Chinese) short texts for the operator screen; the UI may override through its catalog.
@@ -52,6 +53,7 @@ REASON_TEXT: dict[RejectReason, tuple[str, str]] = {
     RejectReason.CYCLE: ("Link would form a loop", "关联成环"),
     RejectReason.MIXED_NOT_ALLOWED: ("Mixed container not allowed", "不允许拼箱"),
     RejectReason.MISSING_LABEL: ("Case label missing", "缺少箱标"),
+    RejectReason.WEIGHT: ("Weight out of tolerance", "重量超差"),
 }
 
 

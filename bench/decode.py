@@ -16,6 +16,17 @@ raw zxing-cpp is the plain read_barcodes call with the same format only (its def
 both reads on every frame). pyzbar reads QR only (no Data Matrix). Targets: ours ≤ 1.3× raw
 zxing-cpp where both read the same codes (where ours reads more, it ran enhancement passes raw
 zxing-cpp does not have); 24 of 24 on every clean case frame.
+
+Dot-matrix figures (issue 19): frames from the independent generator in
+tests/drivers/camera/dotgen (inkjet drops on domed, glossy caps; not drivers/camera/sim.py), on
+held-out seeds (9000 on) the decoder was never tuned on (tuning used 3000–3099, tests 100–111):
+single caps (640×480, 3–5 px per module) and 24-cap case tops (1280×1024, 3–4 px per module),
+QR, Data Matrix square and rectangular, GS1 — decoded as `station decode` does (make_decoder(),
+no expected count) and as the line does (expected = 24). Recall is codes read over codes printed,
+wrong reads are texts not printed; time is one call per frame (median). Recall is also given for
+the codes no specular hot spot saturated (< 5 % of their ink at full scale: the generator's
+glare destroys the print under it for any reader). Targets: ≥ 95 % recall, 0 wrong, case top
+≤ 250 ms median, single cap ≤ 30 ms median.
 """
 
 from __future__ import annotations
@@ -157,10 +168,70 @@ def show(row: dict) -> None:
     )
 
 
+DOT_SEED = 9000
+SATURATED = 0.05  # a code with this share of its ink at full scale lost modules to glare
+DOT_TARGETS = {"recall": 0.95, "case_ms": 250.0, "single_ms": 30.0}
+
+
+def dot_matrix(singles: int, cases: int) -> dict:
+    """Recall, wrong reads and time of the dot-matrix path on held-out independent frames."""
+    from drivers.camera.decode import make_decoder
+    from tests.drivers.camera.dotgen import case_top, single_cap
+
+    dec = make_decoder()
+    out: dict = {"load": load()}
+    sets = {
+        "single": ([single_cap(DOT_SEED + i) for i in range(singles)], None),
+        "case": ([case_top(DOT_SEED + i) for i in range(cases)], None),
+        "case_expected": ([case_top(DOT_SEED + i) for i in range(cases)], 24),
+    }
+    dec.decode(sets["single"][0][0][0])  # warm up zxing-cpp
+    dec.decode(case_top(DOT_SEED - 1)[0])  # and the case-top path
+    for name, (frames, expected) in sets.items():
+        printed = read = wrong = clear = clear_read = 0
+        times, kinds = [], {}
+        for frame, truths in frames:
+            t0 = time.perf_counter()
+            got = {c.text for c in dec.decode(frame, expected)}
+            times.append((time.perf_counter() - t0) * 1e3)
+            want = {t.text for t in truths}
+            printed += len(want)
+            read += len(got & want)
+            wrong += len(got - want)
+            for t in truths:
+                if t.saturated < SATURATED:
+                    clear += 1
+                    clear_read += t.text in got
+                hit = kinds.setdefault(t.kind, [0, 0])
+                hit[0] += t.text in got
+                hit[1] += 1
+        out[name] = {
+            "frames": len(frames),
+            "codes": printed,
+            "recall": round(read / max(1, printed), 3),
+            "wrong": wrong,
+            "unsaturated_codes": clear,
+            "unsaturated_recall": round(clear_read / max(1, clear), 3),
+            "median_ms": round(statistics.median(times), 1),
+            "max_ms": round(max(times), 1),
+            "by_kind": {k: f"{a}/{b}" for k, (a, b) in sorted(kinds.items())},
+        }
+        r = out[name]
+        say(
+            f"dots {name:<14} recall {r['recall']:6.1%} ({r['codes']} codes; "
+            f"{r['unsaturated_recall']:6.1%} of {r['unsaturated_codes']} under no hot spot) "
+            f"wrong {r['wrong']}  "
+            f"median {r['median_ms']:7.1f} ms  max {r['max_ms']:7.1f} ms  {r['by_kind']}  "
+            f"load {load()}"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Every case; a line each and one JSON line."""
     args = parser(__doc__).parse_args(argv)
     frames = 3 if args.quick else 10
+    dots = dot_matrix(12 if args.quick else 60, 2 if args.quick else 8)
     rows = []
     seed = 100
     for layout in LAYOUTS:
@@ -182,7 +253,13 @@ def main(argv: list[str] | None = None) -> int:
             "cases": rows,
             "worst_ratio": worst["ratio"],
             "worst_ratio_case": worst["case"],
+            "dot_matrix": dots,
             "targets": {
+                "dots_recall>=95%": min(dots[k]["recall"] for k in ("single", "case"))
+                >= DOT_TARGETS["recall"],
+                "dots_0_wrong": all(dots[k]["wrong"] == 0 for k in dots if k != "load"),
+                "dots_case<=250ms": dots["case"]["median_ms"] <= DOT_TARGETS["case_ms"],
+                "dots_single<=30ms": dots["single"]["median_ms"] <= DOT_TARGETS["single_ms"],
                 f"ours<={TARGET_RATIO}x_zxing": worst["ratio"] <= TARGET_RATIO,
                 "24/24_every_clean_case_frame": all(
                     r["all_read_frames"] == r["frames"] for r in clean_case

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from station.config import Settings
 from station.devices import ROLE, ROLES, is_stream
@@ -12,8 +13,12 @@ from station.errors import ConfigError
 class Simulators:
     """Every simulator of a line, each serving its wire protocol on loopback, by role key."""
 
-    def __init__(self, sims: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, sims: dict[str, Any] | None = None, settings: Settings | None = None
+    ) -> None:
         self.by_role: dict[str, Any] = dict(sims or {})
+        self.settings = settings
+        """The settings they were started from (a driver's URL scheme may depend on them)."""
 
     def __getattr__(self, key: str) -> Any:
         if key in ROLE:
@@ -34,16 +39,24 @@ class Simulators:
 
 
 def _port(url: str, fixed: bool) -> tuple[str, int]:
+    """Where a simulator listens: the URL's host and port when fixed, else a free loopback port.
+
+    A URL may carry a query (`s7://127.0.0.1:19102?rack=0&slot=1`) or name no port (a serial
+    device, an S7 CPU on its default 102): no port named means a free one.
+    """
     if not fixed:
         return "127.0.0.1", 0
-    hostport = url.split("://", 1)[-1].split("/", 1)[0]
-    host, _, port = hostport.rpartition(":")
-    return host or "127.0.0.1", int(port)
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.hostname or "127.0.0.1", port or 0
 
 
 def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simulators:
     """Start a simulator for every configured device (on the config's ports when fixed_ports)."""
-    sims = Simulators()
+    sims = Simulators(settings=settings)
     try:
         for role in ROLES:
             cfg = getattr(settings.devices, role.key)
@@ -144,4 +157,9 @@ def sim_device_urls(sims: Simulators) -> dict[str, str]:
 
     Devices beside the line loop (ticket printer, hand scanner) keep their configured URLs.
     """
-    return {key: sim_url(sim, ROLE[key].sim_scheme) for key, sim in sims.all() if ROLE[key].in_line}
+    devices = sims.settings.devices if sims.settings is not None else None
+    return {
+        key: sim_url(sim, ROLE[key].scheme_for(getattr(devices, key, None)))
+        for key, sim in sims.all()
+        if ROLE[key].in_line
+    }

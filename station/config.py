@@ -80,6 +80,15 @@ class StationSettings(_Frozen):
     )
     language: Literal["zh", "en"] = "zh"
     data_dir: str = Field("var", description="Folder for logs, exports and the outbox")
+    backup_every_hours: float = Field(
+        24,
+        ge=0,
+        description="The store is copied to <data_dir>/backups when its newest copy is this old "
+        "(`station backup --auto`, the touchscreen and `station serve` check hourly); 0: never",
+    )
+    backup_keep_days: int = Field(
+        30, ge=1, description="Backups older than this are deleted; the newest is always kept"
+    )
     signing_key: str = Field(
         "change-me-station-key", min_length=8, description="HMAC-SHA256 key for batch manifests"
     )
@@ -222,6 +231,56 @@ class UserSettings(_Frozen):
     lockout_minutes: int = Field(15, ge=1)
 
 
+class OpcUaSettings(_Frozen):
+    """The line's OPC UA server for MES and SCADA (station/opcua/README.md)."""
+
+    enabled: bool = Field(True, description="false keeps the section but serves nothing")
+    endpoint: str | None = Field(
+        None, description='Where it listens, e.g. "opc.tcp://0.0.0.0:4840/linestation"'
+    )
+    certificate_dir: str = Field(
+        "var/opcua", description="The server certificate, made at first start (config folder)"
+    )
+    line_name: str | None = Field(
+        None, description="The line's object name (default: station.line)"
+    )
+    allow_anonymous: bool = Field(True, description="Anonymous read/browse on a None endpoint")
+    job_roles: tuple[str, ...] = Field(
+        ("it", "admin"), min_length=1, description="Station roles that may call job-order methods"
+    )
+    linger_s: float = Field(
+        3.0,
+        ge=0,
+        le=600,
+        description="`station demo`/`run`: keep serving this long after the last batch, so a "
+        "SCADA polling every second or two sees Complete before the server goes",
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if v is None:
+            return v
+        parts = urlsplit(v)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme != "opc.tcp" or not parts.hostname or not port:
+            raise ValueError(
+                f"{v!r} is not opc.tcp://HOST:PORT/PATH; write e.g. "
+                '"opc.tcp://0.0.0.0:4840/linestation"'
+            )
+        return v
+
+    @property
+    def active(self) -> bool:
+        """True when the server is to run (enabled, with an endpoint)."""
+        return self.enabled and self.endpoint is not None
+
+
 class Settings(_Frozen):
     """The whole config.toml."""
 
@@ -233,7 +292,32 @@ class Settings(_Frozen):
     line: LineSettings = LineSettings()
     upstream: UpstreamSettings = UpstreamSettings()
     users: UserSettings = UserSettings()
+    opcua: OpcUaSettings = OpcUaSettings()
+    alerts: Any = Field(
+        None,
+        description="station.alerts.AlertsConfig from an [alerts] section, or None; built only "
+        "when the section is there (Apprise takes seconds to import)",
+    )
     base_dir: Path = Path(".")
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _alerts(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        from station.alerts.config import AlertsConfig
+
+        if isinstance(v, AlertsConfig):
+            return v
+        try:
+            return AlertsConfig.model_validate(v)
+        except ValidationError as exc:  # one message naming each key under [alerts]
+            said = []
+            for e in exc.errors():
+                msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+                msg = msg.removeprefix("Value error, ")
+                said.append(msg if msg.startswith("alerts.") else f"alerts.{_loc(e)}: {msg}")
+            raise ValueError("; ".join(said)) from None
 
     @model_validator(mode="after")
     def _levels(self) -> Settings:

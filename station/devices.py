@@ -153,56 +153,161 @@ class ScannerSettings(DeviceSettings):
         return v
 
 
-class PlcSettings(DeviceSettings):
-    """Line PLC over Modbus TCP or RTU."""
+PlcProtocol = Literal["modbus", "s7", "mc"]
+"""drivers.plc.factory.PROTOCOLS: Modbus TCP/RTU, Siemens S7 (ISO-on-TCP), MELSEC MC 3E binary."""
+_PLC_SCHEMES: dict[str, tuple[str, ...]] = {
+    "modbus": ("modbus-tcp://", "modbus-rtu://"),
+    "s7": ("s7://",),
+    "mc": ("mc://",),
+}
+_PLC_URLS = {
+    "modbus": "modbus-tcp://HOST:502 or modbus-rtu:///dev/ttyUSB0?baudrate=19200&parity=E",
+    "s7": "s7://HOST:102?rack=0&slot=1",
+    "mc": "mc://HOST:5007",
+}
 
+
+class PlcSettings(DeviceSettings):
+    """Line PLC: Modbus TCP/RTU, Siemens S7 or Mitsubishi MELSEC (MC protocol)."""
+
+    protocol: PlcProtocol = Field(
+        "modbus", description="modbus, s7 or mc; the url's scheme must agree"
+    )
     url: str
     timeout_ms: int = Field(500, ge=10)
     heartbeat_timeout_ms: int = Field(2000, ge=100)
-    register_map: dict[str, int | None] = Field(default_factory=dict)
+    register_map: dict[str, int | str | None] = Field(
+        default_factory=dict,
+        description="Where the line signals live: Modbus register numbers, S7 addresses "
+        "(DB10.DBW0, DB10.DBX80.0) or MELSEC devices (D100, M100); see drivers/plc/README.md",
+    )
 
     @field_validator("url")
     @classmethod
-    def _modbus(cls, v: str) -> str:
-        if not v.startswith(("modbus-tcp://", "modbus-rtu://")):
+    def _plc_url(cls, v: str, info: ValidationInfo) -> str:
+        protocol = info.data.get("protocol")
+        if protocol is None:  # the protocol itself was refused; that error says it
+            return v
+        if not v.startswith(_PLC_SCHEMES[protocol]):
             raise ValueError(
-                f"{v!r} is not a PLC URL; write modbus-tcp://HOST:PORT or "
-                "modbus-rtu:///dev/ttyUSB0?baudrate=19200&parity=E"
+                f"{v!r} is not a {protocol} PLC URL; write {_PLC_URLS[protocol]}"
+                + ("" if protocol != "modbus" else ', or set protocol = "s7" or "mc"')
             )
         return v
 
     @field_validator("register_map")
     @classmethod
-    def _map(cls, v: dict[str, int | None]) -> dict[str, int | None]:
-        from drivers.plc.base import RegisterMap
-
-        RegisterMap.from_dict(v)  # its ValueError names the key and the rule
+    def _map(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        protocol = info.data.get("protocol")
+        if protocol is None:
+            return v
+        plc_map(protocol, v)  # its ValueError names the key and the rule
         return v
+
+
+def plc_map(protocol: str, register_map: dict[str, Any]) -> Any:
+    """The driver's map of `protocol` (RegisterMap, S7Map, MCMap) built from a config table."""
+    if protocol == "s7":
+        from drivers.plc.s7.addresses import S7Map
+
+        return S7Map.from_dict(register_map)
+    if protocol == "mc":
+        from drivers.plc.mc.addresses import MCMap
+
+        return MCMap.from_dict(register_map)
+    from drivers.plc.base import RegisterMap
+
+    for key, value in register_map.items():
+        if isinstance(value, str) and value.strip().lower() != "none":
+            raise ValueError(
+                f"plc register map: {key}={value!r} is text; a Modbus address is a register "
+                "number (0-based, on the wire). S7 or MELSEC addresses need protocol = "
+                '"s7" or "mc"'
+            )
+    return RegisterMap.from_dict(register_map)
+
+
+class WeighLevelSettings(DeviceSettings):
+    """Checkweighing one container level (aggregation/weight.py): empty box, one child, band."""
+
+    nominal_g: float = Field(gt=0, description="One child's nominal weight (a full bottle), g")
+    tare_g: float = Field(0.0, ge=0, description="The empty container (carton, dividers), g")
+    t1_g: float = Field(ge=0, description="Below expected by more than this: warn (a T1 error)")
+    t2_g: float = Field(ge=0, description="Below expected by more than this: reject")
+    upper_g: float | None = Field(None, ge=0, description="Above by more: reject (default t2_g)")
+
+    @model_validator(mode="after")
+    def _band(self) -> WeighLevelSettings:
+        self.spec()  # WeightConfigError (a ValueError) names t1/t2 and the fix
+        return self
+
+    def spec(self) -> Any:
+        """The aggregation.weight.WeightSpec of these settings."""
+        from aggregation.weight import Tolerances, WeightSpec
+
+        band = Tolerances(self.t1_g, self.t2_g, self.upper_g)
+        return WeightSpec(tare_g=self.tare_g, nominal_g=self.nominal_g, tolerances=band)
+
+
+class CheckweigherSettings(DeviceSettings):
+    """Checkweigher under the case conveyor (MT-SICS over TCP or serial; drivers/scale)."""
+
+    url: str
+    timeout_ms: int = Field(1000, ge=10, description="One answer of the scale")
+    stable_timeout_ms: int = Field(3000, ge=10, description="How long a case may take to settle")
+    levels: dict[Literal["box", "case", "pallet"], WeighLevelSettings] = Field(
+        default_factory=dict,
+        description="Per container level weighed: [devices.checkweigher.levels.case] nominal_g, "
+        "tare_g, t1_g, t2_g, upper_g",
+    )
 
 
 # -- how each role is opened and simulated (drivers imported on use) -----------------------------
 
 
 def _open_plc(cfg: PlcSettings, url: str) -> Any:
-    from drivers.plc.base import open_plc
+    from drivers.plc.factory import open_line_plc
 
-    return open_plc(
+    return open_line_plc(
+        cfg.protocol,
         url,
-        register_map=cfg.register_map or None,
+        address_map=cfg.register_map or None,
         timeout_s=cfg.timeout_ms / 1000,
         heartbeat_timeout_ms=cfg.heartbeat_timeout_ms,
     )
 
 
 def _sim_plc(cfg: PlcSettings, host: str, port: int) -> Any:
-    from drivers.plc.sim import SimPLC
+    from drivers.plc.factory import start_plc_sim
 
-    return SimPLC(
+    return start_plc_sim(
+        cfg.protocol,
         cfg.register_map or None,
         host=host,
         port=port,
         station_timeout_ms=cfg.heartbeat_timeout_ms * 5,
-    ).start()
+    )
+
+
+def _plc_sim_scheme(cfg: PlcSettings | None) -> str | None:
+    # SimPLC serves Modbus TCP whatever the configured transport (an RTU line is simulated over
+    # TCP); the S7 and MC simulators' own URLs are what their drivers dial.
+    return "modbus-tcp" if cfg is None or cfg.protocol == "modbus" else None
+
+
+def _open_checkweigher(cfg: CheckweigherSettings, url: str) -> Any:
+    from drivers.scale import open_checkweigher
+
+    return open_checkweigher(
+        url, timeout_s=cfg.timeout_ms / 1000, stable_timeout_s=cfg.stable_timeout_ms / 1000
+    )
+
+
+def _sim_checkweigher(cfg: CheckweigherSettings, host: str, port: int) -> Any:
+    from drivers.scale.sim import SimScale
+
+    # The world stops each case on the scale before its frame reaches the station: settled.
+    return SimScale(host, port, settle_s=0.0, stable_timeout_s=cfg.stable_timeout_ms / 1000)
 
 
 def _open_inkjet(cfg: InkjetSettings, url: str) -> Any:
@@ -318,8 +423,9 @@ class Role:
     """(its settings, URL) → the driver, not connected yet; None where the line opens it itself."""
     simulate: Callable[[Any, str, int], Any] | None = None
     """(its settings, host, port) → a started simulator on loopback, or None when there is none."""
-    sim_scheme: str | None = None
-    """The URL scheme a driver uses to reach the simulator (None: the simulator's own URL)."""
+    sim_scheme: str | Callable[[Any], str | None] | None = None
+    """The URL scheme a driver uses to reach the simulator (None: the simulator's own URL), or
+    a function of the role's settings giving it (the PLC: it depends on the protocol)."""
     alarms: tuple[str, ...] = ()
     """The alarm keys raised about this device (translated in ui/alarms.py)."""
     required: bool = False
@@ -330,13 +436,17 @@ class Role:
         """The device's address in config (`url`, or a camera's `source`)."""
         return str(getattr(cfg, "url", None) or getattr(cfg, "source", ""))
 
+    def scheme_for(self, cfg: Any) -> str | None:
+        """The URL scheme a driver uses to reach this role's simulator, given its settings."""
+        return self.sim_scheme(cfg) if callable(self.sim_scheme) else self.sim_scheme
+
     def name(self, language: str) -> str:
         """Its display name in `language` ('zh' or 'en')."""
         return self.zh if language == "zh" else self.en
 
 
 ROLES: tuple[Role, ...] = (
-    Role("plc", PlcSettings, "PLC", "PLC", _open_plc, _sim_plc, "modbus-tcp",
+    Role("plc", PlcSettings, "PLC", "PLC", _open_plc, _sim_plc, _plc_sim_scheme,
          ("plc_fault", "triggers_lost", "reject_not_delivered"), required=True),
     Role("inkjet", InkjetSettings, "喷码机", "Inkjet printer", _open_inkjet, _sim_inkjet,
          alarms=("printer_fault", "printer_reconnect_failed", "printer_starved")),
@@ -352,6 +462,8 @@ ROLES: tuple[Role, ...] = (
          in_line=False),
     Role("reader", ReaderSettings, "垛码读码器", "Pallet reader", _open_reader, _sim_reader, "tcp",
          ("reader_fault",)),
+    Role("checkweigher", CheckweigherSettings, "检重秤", "Checkweigher", _open_checkweigher,
+         _sim_checkweigher, alarms=("checkweigher_fault",)),
     Role("scanner", ScannerSettings, "手持扫码枪", "Hand scanner", _open_scanner, _sim_scanner,
          in_line=False),
 )  # fmt: skip

@@ -83,6 +83,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         QT_TRANSLATE_NOOP("Alarms", "The case camera failed"),
         QT_TRANSLATE_NOOP("Alarms", "Check the case camera and its light"),
     ),
+    "checkweigher_fault": (
+        QT_TRANSLATE_NOOP("Alarms", "The checkweigher did not weigh the case: it goes to rework"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the checkweigher (power, cable, platform), then clear"),
+    ),
     "case_labeler_fault": (
         QT_TRANSLATE_NOOP(
             "Alarms", "The case label printer failed; the label it was printing is void"

@@ -9,7 +9,7 @@ they raise on some real photos and add nothing here.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import cv2
 import numpy
@@ -17,6 +17,7 @@ import zxingcpp
 
 from drivers.camera import grade as grading
 from drivers.camera.base import CameraError, DecodedCode, Decoder
+from drivers.camera.dotmatrix.path import DotReader, uncovered
 from drivers.camera.gs1 import split_gs1
 from drivers.camera.preprocess import DEFAULT_PASSES, Pass, inverted, third
 from drivers.camera.zbar import PyzbarDecoder, zbar_formats
@@ -97,6 +98,7 @@ class ZxingDecoder:
         passes: Sequence[tuple[str, Pass]] = DEFAULT_PASSES,
         pass_budget_ms: float = 250.0,
         first_pass: str = "plain",
+        dots: DotReader | None = None,
     ) -> None:
         try:
             self._formats = zxingcpp.barcode_formats_from_str(",".join(formats))
@@ -127,6 +129,10 @@ class ZxingDecoder:
         self._steps = ordered
         self.pass_budget_ms = pass_budget_ms
         self.last_pass = ""
+        self.last_caps = 0  # caps the dot path read in the last decode (0: it did not run)
+        # The dot-matrix path (dots.py) reads cap by cap after the first read came up short;
+        # whole frames only (not with ROIs), and without ``expected`` it counts the caps.
+        self.dots = dots if not self.rois else None
 
     def _read(self, image: numpy.ndarray, harder: bool, invert: bool) -> list[zxingcpp.Barcode]:
         if image.size == 0:
@@ -182,8 +188,13 @@ class ZxingDecoder:
         """
         gray = to_gray(image)
         want = 1 if expected is None else expected
+        caps = None
+        if self.dots is not None and expected is None:
+            caps = self.dots.caps(gray)
+            want = max(1, self.dots.expected(caps, gray))
         fast = expected is not None and self._layered
         found: list[DecodedCode] = []
+        self.last_caps = 0
         rois = _clip_rois(self.rois, gray.shape)
         started = time.perf_counter()
         for index, (name, enhance) in enumerate(self._steps):
@@ -210,11 +221,43 @@ class ZxingDecoder:
                     codes = merge(found, codes)
                 found = codes
             self.last_pass = name
+            if name == "plain" and self.dots is not None and want > 0 and len(found) < want:
+                caps = self.dots.caps(gray) if caps is None else caps
+                spent = time.perf_counter()
+                extra = self._dot_codes(gray, caps, found, want)
+                started += time.perf_counter() - spent  # the passes keep their own budget
+                if extra:
+                    found = merge(found, extra)
+                    self.last_pass = "dots"
+                    if self.dots.expected(caps, gray) >= 2:
+                        # A case top of dot codes, read cap by cap: whole-frame passes (and
+                        # ZBar, see CascadeDecoder) add next to nothing there at a high cost.
+                        self.last_caps = len(caps)
+                        break
             if len(found) >= want or want == 0:
                 break
             if index > 0 and (time.perf_counter() - started) * 1e3 > self.pass_budget_ms:
                 break
         return found
+
+    def _dot_codes(self, gray, caps, found: list[DecodedCode], want: int) -> list[DecodedCode]:
+        """Codes the dot-matrix path reads on the caps no found code sits on."""
+        assert self.dots is not None
+        if self.dots.expected(caps, gray) < 2:
+            caps = caps[:1]  # no case top: only the largest bright disc can be a cap with a code
+        todo = uncovered(caps, [code.corners for code in found])
+        hits = self.dots.read(gray, todo, want - len(found))
+        boxes = [hit.corners for hit in hits]
+        letters = (
+            grading.grade_many(gray, boxes, enhanced=True) if self.grade else [""] * len(boxes)
+        )
+        out = []
+        for hit, letter in zip(hits, letters, strict=True):
+            gs1 = split_gs1(hit.symbology_id, hit.raw) if hit.gs1 else None
+            out.append(
+                DecodedCode(hit.text, hit.symbology, hit.symbology_id, hit.corners, letter, gs1)
+            )
+        return out
 
 
 class CascadeDecoder:
@@ -230,6 +273,8 @@ class CascadeDecoder:
         want = 1 if expected is None else expected
         if self.second is None or len(found) >= want:
             return found
+        if getattr(self.primary, "last_caps", 0) >= 2:
+            return found  # a case top the dot path read cap by cap; ZBar reads no loose dots
         return merge(found, self.second.decode(image, expected))
 
 
@@ -240,13 +285,29 @@ def make_decoder(
     *,
     grade: bool = True,
     dot_matrix: bool = False,
+    dot_path: bool = True,
+    accept: Callable[[str], bool] | None = None,
+    dot_workers: int = 1,
+    pass_budget_ms: float = 250.0,
 ) -> Decoder:
     """The configured decoder chain: zxing-cpp, then pyzbar for the formats it reads (if any).
 
     ``dot_matrix``: the line prints with continuous inkjet dots, so start with the erosion pass.
+    ``dot_path``: read cap by cap (dots.py) when the first read found fewer codes than expected
+    (without ``expected``: than the caps in the frame). ``accept``: a content check of a text read
+    on that path (length, alphabet, URL prefix, GS1 structure of the level), a second guard.
+    ``dot_workers`` > 1 reads caps in that many processes (dots.DotReader; off by default).
+    ``pass_budget_ms``: wall-clock time after which no further enhancement pass starts (the line's
+    deadline; a test of what the passes can read passes ``math.inf``, so a busy machine cannot
+    turn it into a speed test).
     """
     first = "close5" if dot_matrix else "plain"
-    primary = ZxingDecoder(formats, rois, grade=grade, first_pass=first)
+    dots = None
+    if dot_path and {"QRCode", "DataMatrix"} & set(formats):
+        dots = DotReader(formats, accept=accept, workers=dot_workers)
+    primary = ZxingDecoder(
+        formats, rois, grade=grade, first_pass=first, dots=dots, pass_budget_ms=pass_budget_ms
+    )
     if not second_opinion or not zbar_formats(formats):
         return primary
     try:

@@ -83,6 +83,11 @@ class ModbusPLC:
         self.close()
 
     @property
+    def kicks_now(self) -> bool:
+        """True when a reject request fires the kicker at once (reject coil, no item tracking)."""
+        return self.map.reject_coil is not None
+
+    @property
     def trigger_count(self) -> int:
         """Triggers counted so far (the PLC's counter, unwrapped past 65535)."""
         return self._total

@@ -23,7 +23,7 @@ GROUPS = (
     "station.cli.sync_cmd",
     "station.cli.export_cmd",
     "station.cli.plant_cmd",
-    "station.cli.backup_cmd",
+    "station.cli.service_cmd",
     "station.cli.ship_cmd",
     "station.cli.web_cmd",
 )

@@ -105,15 +105,22 @@ def demo(app, args) -> int:
             last[0] = time.monotonic()
             app.console.print(f"demo: {done}/{total} items")
 
-    summary = run_demo(
-        app.engine,
-        s,
-        plan,
-        user=user,
-        resume=args.resume,
-        on_progress=progress,
-        upstream=args.upstream,
-    )
+    from station.events import LineSignals
+    from station.service.links import open_links
+
+    signals = LineSignals()
+    with open_links(s, app.engine) as links:  # [opcua] and [alerts], when configured
+        links.attach(signals)
+        summary = run_demo(
+            app.engine,
+            s,
+            plan,
+            user=user,
+            resume=args.resume,
+            on_progress=progress,
+            upstream=args.upstream,
+            signals=signals,
+        )
     if not summary.get("batches") and not args.resume:
         app.console.print(
             "[yellow]demo: nothing ran: this store holds the planned demo batches already; "
@@ -159,7 +166,11 @@ def run(app, args) -> int:
             from ui.app import run as run_ui
 
             ctl = LineController(app.settings, app.engine, user, simulate=False)
-            return run_ui(ctl)
+            links = ctl.open_links()  # [opcua] and [alerts], when configured
+            try:
+                return run_ui(ctl)
+            finally:
+                links.close()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -176,15 +187,29 @@ def run(app, args) -> int:
                 f"verified, {st['rejected']} rejected, {st['cases']} cases, {st['pallets']} pallets"
             )
 
-    summary = run_production(
-        app.engine,
-        app.settings,
-        batch_id,
-        user=user,
-        on_progress=progress,
-        finish_idle_s=args.finish_idle,
-        stop=stop,
-    )
+    from station.events import LineSignals
+    from station.service.links import open_links
+
+    signals = LineSignals()
+
+    def stop_job(job_batch: str) -> str | None:  # an MES's Stop of the batch on the line
+        if job_batch != batch_id:
+            return None
+        stop.set()
+        return f"stopping batch {batch_id}: it is held and can be started again"
+
+    with open_links(app.settings, app.engine, on_stop=stop_job) as links:
+        links.attach(signals)
+        summary = run_production(
+            app.engine,
+            app.settings,
+            batch_id,
+            user=user,
+            signals=signals,
+            on_progress=progress,
+            finish_idle_s=args.finish_idle,
+            stop=stop,
+        )
     if args.json:
         app.json(summary)
     else:

@@ -18,6 +18,7 @@ from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED, CASE_REJECTED
 from station.events import MOVING, Alarm
+from station.line import weigh
 from station.line.store import CodeRow
 from station.store.lifecycle import State
 
@@ -152,6 +153,8 @@ class CaseStation:
             self.signals.case_rejected.emit(p.slot, label, tuple(out))
             return
         case = label_row
+        if weigh.case_refused(self, p.slot, label, items):  # the checkweigher, when configured
+            return
         if case.state == State.PRINTED.value:
             self.store.move(case, State.VERIFIED)
         self._labels = deque(r for r in self._labels if r.code != case.code)

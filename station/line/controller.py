@@ -176,6 +176,32 @@ class LineController:
         self.events.batches_changed.emit()
         return summary
 
+    # -- beside the line: OPC UA and alerts ------------------------------------------------------
+    def open_links(self):
+        """Start [opcua] and [alerts] on this line's events; MES job orders start and stop here.
+
+        Returns the station.service.links.Links to close when the front end ends.
+        """
+        from station.service.links import open_links
+
+        links = open_links(
+            self.settings, self.engine, on_start=self._job_start, on_stop=self._job_stop
+        )
+        links.attach(self.line)
+        return links
+
+    def _job_start(self, batch_id: str) -> str:
+        if self.running:
+            return f"marked started; the line runs another batch: start {batch_id} after it"
+        self.start(batch_id)
+        return f"batch {batch_id} starting"
+
+    def _job_stop(self, batch_id: str) -> str | None:
+        if not self.running or self.status().batch_id != batch_id:
+            return None
+        self.stop()
+        return f"stopping batch {batch_id}: it stays open and can be started again"
+
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait for the running batch to end."""
         t = self._thread

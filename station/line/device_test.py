@@ -6,9 +6,10 @@ light colour and reads its trigger counter, the inkjet and the code reader repor
 Nothing here is a TCP probe: each test speaks the device's protocol, so a printer that accepts
 connections but is out of ribbon fails its test.
 
-The kicker is fired only where the PLC has a kick-now coil (`register_map.reject_coil`). In ring
-mode a kick is a request for an item by its sequence number; a test request would kick whichever
-production item next carries that number, behind the station's back, so it is never sent.
+The kicker is fired only where the PLC has a kick-now coil or bit (`register_map.reject_coil`, or
+`reject_bit` on S7/MC). In ring mode a kick is a request for an item by its sequence number; a test
+request would kick whichever production item next carries that number, behind the station's
+back, so it is never sent.
 Tests refuse to run while a batch runs: the line owns its devices then.
 """
 
@@ -112,9 +113,9 @@ def _plc(settings: Settings, plc, _timeout_s: float) -> tuple[bool, str]:
         time.sleep(LIGHT_S)
     plc.set_stack_light(StackLight.OFF)
     text = f"stack light green, amber, red, off; trigger counter {count}; heartbeat written"
-    if plc.map.reject_coil is not None:
-        plc.request_reject(0)  # coil mode: the kicker fires now
-        return True, text + "; kicker fired (reject coil)"
+    if plc.kicks_now:
+        plc.request_reject(0)  # coil/bit mode: the kicker fires now
+        return True, text + "; kicker fired (kick-now coil or bit)"
     return True, text + (
         "; kicker not fired: it kicks by item number (reject ring), fire it from the PLC panel"
     )
@@ -179,6 +180,13 @@ def _scanner(settings: Settings, scanner, _timeout_s: float) -> tuple[bool, str]
     return True, "port open: scan a code on the QA screen to see it arrive"
 
 
+def _checkweigher(settings: Settings, scale, _timeout_s: float) -> tuple[bool, str]:
+    serial = scale.serial_number()
+    w = scale.weigh_now()
+    state = "stable" if w.stable else "still moving"
+    return True, f"serial {serial}; on the platform now {w.grams:g} g ({state})"
+
+
 _TESTS = {
     "plc": _plc,
     "inkjet": _inkjet,
@@ -187,6 +195,7 @@ _TESTS = {
     "ticket": _ticket,
     "reader": _reader,
     "scanner": _scanner,
+    "checkweigher": _checkweigher,
 }
 
 

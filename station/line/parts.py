@@ -12,6 +12,7 @@ from drivers.inkjet.base import InkjetPrinter
 from drivers.labels.base import LabelPrinter
 from drivers.plc.base import LinePLC
 from drivers.reader.base import CodeReader
+from drivers.scale.base import Checkweigher
 
 
 class FrameSource(Protocol):
@@ -32,6 +33,7 @@ class LineDevices:
     case_labeler: LabelPrinter | None = None
     pallet_labeler: LabelPrinter | None = None
     pallet_reader: CodeReader | None = None
+    checkweigher: Checkweigher | None = None
 
     @classmethod
     def of(cls, devs: dict[str, Any], verify: FrameSource, case: FrameSource | None) -> LineDevices:
@@ -45,6 +47,7 @@ class LineDevices:
             case_labeler=devs.get("case_labeler"),
             pallet_labeler=devs.get("pallet_labeler"),
             pallet_reader=devs.get("reader"),
+            checkweigher=devs.get("checkweigher"),
         )
 
 
@@ -71,16 +74,53 @@ class RunStats:
     pallets: int = 0
     late: int = 0
     reasons: Counter = field(default_factory=Counter)
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: LatencyHistogram = field(default_factory=lambda: LatencyHistogram())
 
 
-def latency_summary(values_ms: list[float]) -> dict:
+class LatencyHistogram:
+    """Trigger → decision times in fixed memory: 0.1 ms bins up to 2 s, and the exact maximum.
+
+    A list of every item's time grew by ~30 bytes an item: over a week-long batch at 1,200/min
+    that is hundreds of MB for three figures. Percentiles read from the bins are exact to 0.1 ms.
+    """
+
+    BIN_MS = 0.1
+    BINS = 20_000
+
+    def __init__(self) -> None:
+        self.counts = [0] * (self.BINS + 1)  # the last bin holds everything at 2 s or more
+        self.n = 0
+        self.max_ms = 0.0
+
+    def append(self, ms: float) -> None:
+        """Count one decision's time."""
+        self.counts[min(int(ms / self.BIN_MS), self.BINS)] += 1
+        self.n += 1
+        self.max_ms = max(self.max_ms, ms)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def percentile(self, share: float) -> float:
+        """The time (ms, bin floor) under which `share` of the decisions fell."""
+        rank, seen = max(1, int(self.n * share)), 0
+        for i, c in enumerate(self.counts):
+            seen += c
+            if seen >= rank:
+                return min(i * self.BIN_MS, self.max_ms)
+        return self.max_ms
+
+    def summary(self) -> dict:
+        """p50, p99 and max in ms, rounded to 0.1 ({} when nothing was decided)."""
+        if not self.n:
+            return {}
+        return {
+            "p50": round(self.percentile(0.5), 1),
+            "p99": round(self.percentile(0.99), 1),
+            "max": round(self.max_ms, 1),
+        }
+
+
+def latency_summary(latencies: LatencyHistogram) -> dict:
     """p50, p99 and max of trigger → decision times, in ms, rounded to 0.1 ({} when none)."""
-    if not values_ms:
-        return {}
-    v = sorted(values_ms)
-    return {
-        "p50": round(v[len(v) // 2], 1),
-        "p99": round(v[int(len(v) * 0.99) - 1], 1),
-        "max": round(v[-1], 1),
-    }
+    return latencies.summary()

@@ -31,7 +31,7 @@ from station.events import (
 from station.line.cases import CaseStation, Pending
 from station.line.feed import PrinterFeed
 from station.line.items import ItemStation
-from station.line.parts import FrameSource, Item, LineDevices, RunStats
+from station.line.parts import FrameSource, Item, LatencyHistogram, LineDevices, RunStats
 from station.line.store import CodeRow, LineStore
 from station.store.db import store_failure
 from station.store.lifecycle import State
@@ -424,9 +424,9 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation):
             del self._alarms[code]
             self.signals.alarm_cleared.emit(code)
 
-    def snapshot_latencies(self) -> list[float]:
-        """Trigger → decision latencies (ms) of verified items."""
-        return list(self.stats.latencies_ms)
+    def snapshot_latencies(self) -> LatencyHistogram:
+        """Trigger → decision latencies (ms) of verified items, as a fixed-size histogram."""
+        return self.stats.latencies_ms
 
     def with_lot(self, lot: str) -> LineRunner:
         """Set the lot printed on labels."""

@@ -19,6 +19,7 @@ from station.codes import pools
 from station.config import Settings
 from station.errors import StationError
 from station.events import LineSignals, said
+from station.line.parts import latency_summary
 from station.line.runner import LineDevices, LineRunner
 from station.line.store import LineStore
 from station.plant import blocks as plant
@@ -190,7 +191,7 @@ def run_batch(
     closing.close_batch(engine, settings, batch_id, user=user)
     summary = summarize(engine, batch_id, journal)
     summary["seconds"] = round(elapsed, 1)
-    summary["latency_ms"] = _percentiles(runner.snapshot_latencies())
+    summary["latency_ms"] = latency_summary(runner.snapshot_latencies())
     summary["late"] = runner.stats.late
     summary["faults_cleared"] = len(faults)
     if plantlink.plant_url(settings) is not None:  # report back now; a lost plant is a note
@@ -198,17 +199,6 @@ def run_batch(
 
         summary["plant_link"] = after_batch(engine, settings)
     return summary
-
-
-def _percentiles(values: list[float]) -> dict:
-    if not values:
-        return {}
-    v = sorted(values)
-    return {
-        "p50": round(v[len(v) // 2], 1),
-        "p99": round(v[int(len(v) * 0.99) - 1], 1),
-        "max": round(v[-1], 1),
-    }
 
 
 def summarize(engine: Engine, batch_id: str, journal: Path) -> dict:
@@ -306,6 +296,7 @@ def run_demo(
     resume: bool,
     on_progress=None,
     upstream: str | None = None,
+    signals: LineSignals | None = None,
 ) -> dict:
     """Run the plan's batches (continuing a killed run with resume) and summarise them all."""
     pp = _plan_path(settings)
@@ -356,7 +347,15 @@ def run_demo(
     with during(engine, settings, upstream) as sync:
         for batch_id in todo:
             summaries.append(
-                run_batch(engine, settings, plan, batch_id, user=user, on_progress=on_progress)
+                run_batch(
+                    engine,
+                    settings,
+                    plan,
+                    batch_id,
+                    user=user,
+                    on_progress=on_progress,
+                    signals=signals,
+                )
             )
         sent = sync.drain(UPSTREAM_DRAIN_S, todo) if sync else None
     pp.unlink(missing_ok=True)

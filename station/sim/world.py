@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from drivers.camera.sim import render_code, render_layer
+from station.line.weigh import case_weight_g
 
 ITEM_DEFECTS = ("smudge", "missing", "wrong", "duplicate", "nocap")
 CASE_DEFECTS = ("foreign", "short")
@@ -411,6 +412,8 @@ class World:
         rows = (len(slots) + cols - 1) // cols
         slots += [None] * (rows * cols - len(slots))
         frame = render_layer(slots, rows=rows, cols=cols, module_px=LAYER_PX, seed=self._slot)
+        if self.sims.checkweigher is not None:  # the case stops on the scale: n bottles' weight
+            self.sims.checkweigher.place(case_weight_g(self.s, "case", len(items)) or 0.0)
         # The last case: the packer's infeed count (a blank item counts) is what it must hold.
         self.case_frames.put((self._slot, final, len(items) if final else None), frame)
 

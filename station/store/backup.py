@@ -35,6 +35,67 @@ def default_path(settings: Settings) -> Path:
     return path
 
 
+def backups(settings: Settings) -> list[Path]:
+    """The finished backups in <data_dir>/backups, oldest first (half-written .part files never)."""
+    folder = settings.data_dir / "backups"
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("station-*.db"), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def last_backup(settings: Settings) -> dict | None:
+    """The newest backup: its path, size and when it was made (for the IT screen); None if none."""
+    found = backups(settings)
+    if not found:
+        return None
+    newest = found[-1]
+    st = newest.stat()
+    made = datetime.fromtimestamp(st.st_mtime).astimezone()
+    return {"backup": str(newest), "bytes": st.st_size, "at": made.isoformat(timespec="seconds")}
+
+
+def due(settings: Settings, now: float | None = None) -> bool:
+    """True when the newest backup is older than station.backup_every_hours (or there is none)."""
+    every = settings.station.backup_every_hours
+    if every <= 0:
+        return False
+    found = backups(settings)
+    if not found:
+        return True
+    now = time.time() if now is None else now
+    return now - found[-1].stat().st_mtime >= every * 3600
+
+
+def prune(settings: Settings, now: float | None = None) -> list[str]:
+    """Delete backups older than station.backup_keep_days; the newest one is always kept."""
+    keep_s = settings.station.backup_keep_days * 86400
+    now = time.time() if now is None else now
+    found = backups(settings)
+    gone = []
+    for old in found[:-1]:
+        if now - old.stat().st_mtime > keep_s:
+            old.unlink(missing_ok=True)
+            gone.append(str(old))
+    return gone
+
+
+def auto_backup(engine: Engine, settings: Settings, *, user: str, now: float | None = None) -> dict:
+    """The daily backup: a new copy when one is due, then the retention applied.
+
+    Returns {"made": summary or None, "pruned": [paths], "last": last_backup()}. Run by
+    `station backup --auto` (a systemd timer or the Windows Task Scheduler) and by the long-running
+    processes (the touchscreen, `station serve`) once an hour.
+    """
+    made = backup(engine, settings, None, user=user) if due(settings, now) else None
+    pruned = prune(settings, now)
+    if pruned:
+        with engine.begin() as conn:
+            audit.record(
+                conn, user, [audit.Change("store.backup_pruned", p, None, None) for p in pruned]
+            )
+    return {"made": made, "pruned": pruned, "last": last_backup(settings)}
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:

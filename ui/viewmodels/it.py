@@ -13,6 +13,9 @@ from station.line.device_test import configured, test_device
 from ui.viewmodels import Runner, run_now
 from ui.viewmodels.session import SessionModel
 
+AUTO_BACKUP_USER = "auto-backup"
+"""Who the audit trail names for the daily backup the station makes by itself."""
+
 
 def sync_available() -> bool:
     """True when this build has the station's outbox, sender and file sets."""
@@ -164,6 +167,29 @@ class ITViewModel:
     def _backed_up(self, got: dict) -> None:
         self.busy = False
         self.backed_up.emit(got)
+
+    def last_backup(self) -> dict | None:
+        """The newest backup in <data_dir>/backups (path, bytes, at), or None."""
+        from station.store.backup import last_backup
+
+        return last_backup(self.settings)
+
+    def auto_backup(self) -> None:
+        """The daily backup, checked hourly by the IT screen: a copy when one is due, old ones
+        pruned (station.backup_every_hours / backup_keep_days), off the UI thread."""
+        if self.busy:
+            return
+        from station.store.backup import auto_backup
+
+        s, e = self.settings, self.engine
+
+        def done(got: dict) -> None:
+            self.busy = False
+            if got["made"]:
+                self.backed_up.emit(got["made"])
+
+        self.busy = True
+        self.run(lambda: auto_backup(e, s, user=AUTO_BACKUP_USER), done, self._error)
 
     def closed_batches(self) -> list[str]:
         """Ids of closed batches (what may be exported), newest first."""

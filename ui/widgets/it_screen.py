@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -84,6 +84,14 @@ class ITScreen(QWidget):
         self.push_btn.clicked.connect(lambda: it.push())
         self.retry_btn.clicked.connect(self._retry)
         self.refresh_btn.clicked.connect(self.refresh)
+        self.last_backup = label("", "caption")
+        left.addWidget(self.last_backup)
+        # The daily backup: checked hourly while the touchscreen is open (and at start).
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(3600 * 1000)
+        self.backup_timer.timeout.connect(it.auto_backup)
+        self.backup_timer.start()
+        QTimer.singleShot(60_000, it.auto_backup)
         self.export_caption = label("", "caption")
         left.addWidget(self.export_caption)
         row = QHBoxLayout()
@@ -158,6 +166,7 @@ class ITScreen(QWidget):
         self.retry_btn.setText(self.tr("Retry parked"))
         self.refresh_btn.setText(self.tr("Refresh"))
         self.backup_btn.setText(self.tr("Back up store"))
+        self._show_last_backup()
         self.export_caption.setText(self.tr("Export a closed batch (EPCIS, CSV) to a folder"))
         self.export_btn.setText(self.tr("Export"))
         self.devices_caption.setText(self.tr("Devices"))
@@ -226,7 +235,16 @@ class ITScreen(QWidget):
         self.message.clear()
         self.it.backup()
 
+    def _show_last_backup(self) -> None:
+        last = self.it.last_backup()
+        if last is None:
+            self.last_backup.setText(self.tr("No backup of the store yet"))
+        else:
+            text = self.tr("Last backup: %1, %2")
+            self.last_backup.setText(text.replace("%1", last["at"]).replace("%2", last["backup"]))
+
     def _backed_up(self, got: dict) -> None:
+        self._show_last_backup()
         self.backup_btn.setEnabled(self.it.session.can("store.backup"))
         self.message.say(
             "info",

@@ -14,7 +14,10 @@ _SPEC = next(
 
 
 @pytest.mark.hardware
-@pytest.mark.skipif(not _SPEC, reason="set LINESTATION_HARDWARE=inkjet:<protocol>:<url>")
+@pytest.mark.skipif(
+    not _SPEC,
+    reason="needs a real CIJ/TIJ inkjet printer: LINESTATION_HARDWARE=inkjet:<protocol>:<url>",
+)
 def test_real_printer_answers_status() -> None:
     _, protocol, url = _SPEC.split(":", 2)
     with open_inkjet(protocol, url, name="hardware-inkjet", timeout_s=2.0) as p:

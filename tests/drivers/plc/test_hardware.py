@@ -15,7 +15,10 @@ _SPEC = next(
 
 
 @pytest.mark.hardware
-@pytest.mark.skipif(not _SPEC, reason="set LINESTATION_HARDWARE=plc:modbus-tcp://host:502")
+@pytest.mark.skipif(
+    not _SPEC,
+    reason="needs a real Modbus PLC; name it in LINESTATION_HARDWARE=plc:modbus-tcp://host:502",
+)
 def test_real_plc_polls_and_heartbeats() -> None:
     url = _SPEC.split(":", 1)[1]
     with open_plc(url, name="hardware-plc", timeout_s=1.0, heartbeat_timeout_ms=3000) as plc:

@@ -141,3 +141,33 @@ def test_a_folder_that_refuses_fsync_still_gets_its_backup(
     r = cli("backup", "--out", str(stick), "--json")
     assert r.rc == 0, r.err
     assert stick.is_file() and r.json["codes"] == 10
+
+
+def test_daily_backup_is_made_when_due_and_old_copies_are_pruned(cli, station_dir: Path) -> None:
+    import os
+    import time
+
+    _admin(cli)
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    assert r.rc == 0, r.err
+    first = r.json["made"]["backup"]
+    assert r.json["last"]["backup"] == first and r.json["pruned"] == []
+    # Within the day: nothing is due, nothing copied again.
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    assert r.rc == 0 and r.json["made"] is None and r.json["last"]["backup"] == first
+    # A day and more later (the copy's age is its file time): a new copy, the old one kept.
+    day = time.time() - 25 * 3600
+    os.utime(first, (day, day))
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    second = r.json["made"]["backup"]
+    assert second != first and Path(first).exists()
+    # Past the 30-day retention: the old copy goes, the newest always stays.
+    month = time.time() - 31 * 86400
+    os.utime(first, (month, month))
+    os.utime(second, (month + 60, month + 60))
+    r = cli("backup", "--auto", "--json", "--user", "boss", env=ADMIN)
+    third = r.json["made"]["backup"]
+    assert sorted(r.json["pruned"]) == sorted([first, second])
+    assert not Path(first).exists() and not Path(second).exists() and Path(third).exists()
+    assert cli("audit", "verify", "--user", "boss", env=ADMIN).rc == 0
+    assert cli("backup", "--auto", "--out", "x.db", "--user", "boss", env=ADMIN).rc == 2

@@ -1,0 +1,84 @@
+"""Processes the line benchmarks start: `station …` commands, the simulators' process, a port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STATION = str(Path(sys.executable).with_name("station"))
+
+
+def station(cfg: Path, *args: str, timeout: float = 300, env: dict | None = None):
+    """One `station …` command to completion."""
+    return subprocess.run(
+        [STATION, "--config", str(cfg), *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
+
+
+def last_json(text: str) -> dict:
+    """The JSON object on the last line of stdout."""
+    lines = [ln for ln in text.strip().splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+class Sim:
+    """`station sim --world` in its own process, logging to a file nobody has to read."""
+
+    def __init__(self, cfg: Path, items: int, rate: int, caps: Path, journal: Path, seed: int):
+        self.log = (cfg.parent / f"sim-{seed}.log").open("w")
+        self.proc = subprocess.Popen(
+            [STATION, "--config", str(cfg), "sim", "--world", str(items), "--rate", str(rate),
+             "--defects", "0.03", "--seed", str(seed), "--caps", str(caps),
+             "--journal", str(journal)],
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline() if self.proc.stdout else ""
+            if "simulators up" in line or not line:
+                break
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"station sim did not start: see {self.log.name}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut of the machines would."""
+        self.proc.kill()
+        self.close()
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.close()
+
+    def close(self) -> None:
+        self.proc.wait(30)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.log.close()
+
+
+def free_port() -> int:
+    """A loopback TCP port free right now."""
+    import socket
+
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
+def delivered_batches(store: Path) -> dict[str, int]:
+    """Batch id → how many times the receiver committed it (its folders, hidden ones aside)."""
+    counts: dict[str, int] = {}
+    if store.is_dir():
+        for p in store.iterdir():
+            if p.is_dir() and not p.name.startswith("."):
+                counts[p.name] = counts.get(p.name, 0) + 1
+    return counts

@@ -1,0 +1,67 @@
+"""The checkweigher at the case station: each closed case weighed against tare + n × nominal.
+
+`case_refused` is called from the case station (CaseStation._check_case) once a case's layer is
+good and before its links are stored. A case outside the band of `[devices.checkweigher.levels.
+<case level>]` (aggregation/weight.py: under T2 or over the upper limit) is rejected with reason
+`weight` and the case gate sends it to rework, as a layer that fails (its label stays on it); a
+T1 warning passes and is logged. A scale that does not answer is a device fault (line stop) and
+the case goes to rework: an unweighed case never passes.
+
+The scale is read on the runner's thread; on a line whose PLC holds the case on the scale until
+the gate verdict, a settled scale answers in a few ms (`stable_timeout_ms` bounds a swinging one).
+`case_weight_g` is what the simulated world puts on SimScale for a case of n bottles.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aggregation.reasons import RejectReason as R
+from drivers.errors import DriverError
+from drivers.plc.base import CASE_REJECTED
+
+log = logging.getLogger("station.line.weigh")
+
+
+def case_weight_g(settings: Any, level: str, children: int) -> float | None:
+    """tare + children × nominal of `level` from config (None when that level is not weighed)."""
+    cfg = settings.devices.checkweigher
+    lv = cfg.levels.get(level) if cfg is not None else None
+    return None if lv is None else lv.tare_g + children * lv.nominal_g
+
+
+def case_refused(runner: Any, slot: Any, label: str, items: list[str]) -> bool:
+    """Weigh the case on the scale; True when it was refused (reject stored, gate told)."""
+    scale = getattr(runner.dev, "checkweigher", None)
+    cfg = runner.s.devices.checkweigher
+    lv = cfg.levels.get(runner.case_level) if cfg is not None else None
+    if scale is None or lv is None:
+        return False
+    try:
+        if not getattr(scale, "_station_connected", False):
+            scale.connect()
+            scale._station_connected = True
+        weight = scale.weigh()
+    except DriverError as exc:
+        scale._station_connected = False
+        runner._fault(
+            "checkweigher", str(exc), "check the checkweigher (power, cable, platform), then clear",
+            "checkweigher_fault", (("detail", str(exc)),),
+        )  # fmt: skip
+        return _refuse(runner, slot, label, f"not weighed: {exc}")
+    verdict = lv.spec().check(weight.grams, len(items))
+    if verdict.passed:
+        if verdict.decision.value == "warn":
+            log.warning("case %s: %s", label, verdict.describe())
+        return False
+    return _refuse(runner, slot, label, verdict.describe())
+
+
+def _refuse(runner: Any, slot: Any, label: str, detail: str) -> bool:
+    runner.store.reject(R.WEIGHT.value, row=None, read=label, seq=None,
+                        detail=f"case {label}: {detail}")  # fmt: skip
+    runner.stats.reasons[R.WEIGHT.value] += 1
+    runner._gate(slot, CASE_REJECTED)
+    runner.signals.case_rejected.emit(slot, label, ((R.WEIGHT.value, label),))
+    return True
