@@ -85,6 +85,7 @@ def test_a_shipment_on_the_handheld_in_chinese(station, web, browser, wait, tmp_
     cases = _children(station, pallet)
     size = 1 + len(cases) + sum(len(_children(station, c)) for c in cases)
     d.get(server.url + "/")
+    wait(lambda: _visible(d, "login-view"), what="the login form")
     assert d.execute_script("return document.documentElement.lang") == "zh-CN"
     assert _el(d, "login-submit").text == "登录"
     _login(d, wait, "wh1", "9999")  # a wrong PIN: refused, said so
@@ -148,6 +149,7 @@ def test_english_badge_login_and_a_dropped_connection(station, web, browser, wai
     server = web()
     pallet, pallet2 = _pallets(station)[:2]
     d.get(server.url + "/")
+    wait(lambda: _visible(d, "login-view"), what="the login form")
     _el(d, "lang").click()
     assert d.execute_script("return document.documentElement.lang") == "en"
     assert _el(d, "login-submit").text == "Log in"
