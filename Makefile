@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Qt 6's xcb platform plugin (a real window on an X display) links the xcb libraries on the second
-# and third lines; xvfb gives the tests an X display to open that window on.
+# and third lines; xvfb gives the tests an X display to open that window on. Headless Chromium
+# and its driver run the handheld page's browser tests (tests/web/).
 DEB_PACKAGES := libzbar0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
 	libdbus-1-3 libglib2.0-0 fonts-noto-cjk postgresql \
 	libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 	libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 \
-	libxcb-util1 libxcb-xfixes0 libxcb-xkb1 xvfb xauth
+	libxcb-util1 libxcb-xfixes0 libxcb-xkb1 xvfb xauth chromium chromium-driver
 export QT_QPA_PLATFORM ?= offscreen
 # What mypy checks (strict; settings in pyproject.toml [tool.mypy]): add a package once it passes.
 MYPY_PACKAGES := aggregation drivers

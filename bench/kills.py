@@ -92,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     with temp_station("ls-kills-") as tmp:
         cfg = tmp / "config.toml"
         text = on_free_ports(cfg.read_text(encoding="utf-8"))
+        # The PLC program's watchdog on the station's heartbeat (the simulated PLC trips after
+        # 5 × heartbeat_timeout_ms: 1 s here) stops the conveyor when the station dies; the
+        # printer's queue (depth) covers what passes before it trips, so no item goes unseen.
+        text = text.replace("heartbeat_timeout_ms = 2000", "heartbeat_timeout_ms = 200")
+        text = text.replace("depth = 8", "depth = 16")
         receiver_store = tmp / "received"
         port = free_port()
         text = text.split("[upstream]")[0] + (

@@ -40,6 +40,8 @@ BASE_ROLES: dict[str, frozenset[str]] = {
             "batch.run",
         }
     ),
+    # 出库: picks and ships released goods; may look a code up (its tree and history).
+    "warehouse": frozenset({"view", "ship.manage", "qa.scan"}),
     "admin": frozenset({"*"}),
 }
 SECRET_VIEWERS = frozenset({"admin"})  # roles allowed to see inner (prize) codes in full

@@ -24,6 +24,8 @@ GROUPS = (
     "station.cli.export_cmd",
     "station.cli.plant_cmd",
     "station.cli.service_cmd",
+    "station.cli.ship_cmd",
+    "station.cli.web_cmd",
 )
 
 

@@ -170,3 +170,47 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BatchRelease(Base):
+    """QA's release of a closed batch for shipping (出库放行): one row per released batch."""
+
+    __tablename__ = "batch_releases"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    released_at: Mapped[datetime] = mapped_column(DateTime)
+    released_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Shipment(Base):
+    """An outbound order (出库单) to one distributor: open while picking, closed when sealed."""
+
+    __tablename__ = "shipments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[str] = mapped_column(String(64), unique=True)  # its outbox key
+    distributor: Mapped[str] = mapped_column(String(200))
+    gln: Mapped[str | None] = mapped_column(String(13))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | closed
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ShipmentCode(Base):
+    """One code on an order; unique per code, so a code ships once whoever scans it first."""
+
+    __tablename__ = "shipment_codes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))
+    top_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))  # the scanned entry it came with
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    added_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("code_id", name="uq_shipment_codes_code"),
+        Index("ix_shipment_codes_top", "shipment_id", "top_id"),
+    )

@@ -1,0 +1,32 @@
+"""A shipment goes out after its batches, once: a batch missing from the outbox is queued first,
+and a closed order whose outbox row a crash lost is queued again, only once."""
+
+from __future__ import annotations
+
+from station.config import load_settings
+from station.ship.close import queue_missing
+from station.store.db import make_engine
+
+
+def test_batches_before_their_shipment_and_once(st) -> None:
+    b1 = st.batches()[0]
+    st.release(b1)
+    pallet = st.codes(b1, "pallet")[0]
+    st.sql("DELETE FROM outbox WHERE batch_id = ?", b1)  # its sealing failed at close, say
+    assert st.sql("SELECT count(*) FROM outbox WHERE batch_id = ?", b1) == [(0,)]
+    assert st.cli("wh1", "ship", "create", "--order", "PO1", "--to", "DIST-A")[0] == 0
+    assert st.json("wh1", "ship", "scan", "PO1", pallet)[0] == 0
+    assert st.cli("wh1", "ship", "close", "PO1")[0] == 0
+    ids = dict(st.sql("SELECT batch_id, id FROM outbox"))
+    assert ids[b1] < ids["SHIP-PO1"]  # sent in id order: the batch first
+
+    st.sql("DELETE FROM outbox WHERE batch_id = 'SHIP-PO1'")  # a crash between close and queue
+    settings = load_settings(st.config)
+    engine = make_engine(settings.database_url)
+    try:
+        [again] = queue_missing(engine, settings, user="wh1")
+        assert again["order"] == "PO1" and again["queued"] and again["state"] == "pending"
+        assert queue_missing(engine, settings, user="wh1") == []
+    finally:
+        engine.dispose()
+    assert st.sql("SELECT count(*) FROM outbox WHERE batch_id = 'SHIP-PO1'") == [(1,)]
