@@ -11,7 +11,6 @@ from station.cli import app as app_mod
 from station.cli.app import App, run_command
 
 GROUPS = (
-    "station.cli.config_cmd",
     "station.cli.codes_cmd",
     "station.cli.batch_cmd",
     "station.cli.qa_cmd",
@@ -25,7 +24,6 @@ GROUPS = (
     "station.cli.plant_cmd",
     "station.cli.service_cmd",
     "station.cli.ship_cmd",
-    "station.cli.web_cmd",
 )
 
 

@@ -1,4 +1,4 @@
-"""`station sim` and `station devices check`."""
+"""`station config check`, `station sim` and `station devices check|test`: is the line set up."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from station.errors import InputError
 
 
 def register(subs, add) -> None:
-    """Add the device commands."""
+    """Add the config and device commands."""
+    _register_config(subs, add)
     p = add(subs, "sim", help="serve every configured device's simulator on its loopback port")
     p.add_argument(
         "--conveyor",
@@ -225,3 +226,32 @@ def test(app, args) -> int:
         for code in got.codes:
             app.out(f"    {code}")
     return 0 if got.ok else 1
+
+
+def _register_config(subs, add) -> None:
+    g = add(subs, "config", help="check the configuration")
+    s = g.add_subparsers(dest="cmd", required=True)
+    c = add(s, "check", help="validate config.toml; exit 2 naming the bad key")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=check_config)
+
+
+def check_config(app, args) -> int:
+    """Validate the config and print a summary."""
+    s = app.settings
+    summary = {
+        "ok": True,
+        "station": s.station.id,
+        "levels": list(s.level_names),
+        "products": [p.sku for p in s.products],
+        "devices": [k for k, v in s.devices if v is not None],
+        "database": s.database_url,
+    }
+    if args.json:
+        app.json(summary)
+    else:
+        app.out(
+            f"config OK: station {s.station.id}, levels {', '.join(s.level_names)}, "
+            f"{len(s.products)} product(s), devices {', '.join(summary['devices']) or 'none'}"
+        )
+    return 0

@@ -1,4 +1,5 @@
-"""`station ship create|scan|remove|close|list|show|release-batch`: outbound orders (出库)."""
+"""`station ship create|scan|remove|close|list|show|release-batch`: outbound orders (出库), and
+`station web`, the handheld page warehouse staff scan them with."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from station.errors import InputError
 
 
 def register(subs, add) -> None:
-    """Add the ship group."""
+    """Add the ship group and the web command."""
+    _register_web(subs, add)
     g = add(subs, "ship", help="outbound shipping (出库): orders, scans, close and send")
     s = g.add_subparsers(dest="cmd", required=True)
     p = add(s, "create", help="a new shipment order to one distributor")
@@ -182,4 +184,23 @@ def release_batch(app, args) -> int:
             f"; {r['codes_in_qa_hold']} code(s) still in QA hold" if r["codes_in_qa_hold"] else ""
         )
         app.out(f"batch {r['batch_id']} released by {r['released_by']} at {r['released_at']}{held}")
+    return 0
+
+
+def _register_web(subs, add) -> None:
+    p = add(subs, "web", help="serve the handheld page (出库 scanning, code lookup)")
+    p.add_argument("--port", type=int, help="TCP port (default [web].port; 0 picks a free one)")
+    p.add_argument("--host", help="address to listen on (default [web].host)")
+    p.set_defaults(func=web)
+
+
+def web(app, args) -> int:
+    """`station web`: serve the handheld page until Ctrl-C or SIGTERM."""
+    from station.ship.settings import web_settings
+    from station.web.server import serve_forever
+
+    cfg = web_settings(app.settings)
+    host = args.host or cfg.host
+    port = cfg.port if args.port is None else args.port
+    serve_forever(app.engine, app.settings, host, port, announce=app.out)
     return 0
