@@ -364,7 +364,7 @@ def _sim_reader(cfg: ReaderSettings, host: str, port: int) -> Any:
 
 
 def _open_ticket(cfg: TicketSettings, url: str) -> Any:
-    from drivers.labels.ticket import TicketPrinter
+    from drivers.labels.escpos.printer import TicketPrinter
 
     return TicketPrinter(url)
 

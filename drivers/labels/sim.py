@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from drivers.labels.escpos.sim import SimTicketPrinter
 from drivers.labels.simmodel import ZplPrinterModel, ZplStream
 from drivers.labels.simserver import PtySimPort, TcpSimLifecycle, TcpSimServer
-from drivers.labels.ticket_sim import SimTicketPrinter
 
 __all__ = ["SimTicketPrinter", "SimZplPrinter", "SimZplSerialPrinter"]
 

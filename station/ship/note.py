@@ -58,7 +58,7 @@ def print_ticket(settings, info, items) -> str:
     if not ship_settings(settings).print_note:
         return "skipped: ship.print_note is false"
     from drivers.errors import DriverError
-    from drivers.labels.ticket import TicketPrinter
+    from drivers.labels.escpos.printer import TicketPrinter
 
     rows = [
         ("Order", info.order),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from drivers.labels.escpos_decode import EscposDecoder, Ticket
+from drivers.labels.escpos.decode import EscposDecoder, Ticket
 from drivers.labels.simserver import TcpSimLifecycle, TcpSimServer
 
 

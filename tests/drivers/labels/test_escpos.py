@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from drivers.errors import DriverConnectionError
-from drivers.labels.escpos_decode import EscposDecoder
+from drivers.labels.escpos.decode import EscposDecoder
+from drivers.labels.escpos.printer import TicketPrinter, format_row
 from drivers.labels.sim import SimTicketPrinter
-from drivers.labels.ticket import TicketPrinter, format_row
 
 Wait = Callable[..., None]
 INIT, CUT = b"\x1b@", b"\x1dVA\x00"

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from drivers.labels.ticket_sim import SimTicketPrinter
+from drivers.labels.escpos.sim import SimTicketPrinter
 from station.config import load_settings
 from station.store.db import make_engine
 from station.web.server import WebServer
