@@ -20,6 +20,7 @@ from pydantic import (
 
 from station.devices import DevicesSettings, refuse_quoted_number
 from station.errors import ConfigError
+from station.ship.settings import ShipSettings, WebSettings
 
 DEFAULT_CONFIG = "config.toml"
 ENV_CONFIG = "LINESTATION_CONFIG"
@@ -292,6 +293,8 @@ class Settings(_Frozen):
     line: LineSettings = LineSettings()
     upstream: UpstreamSettings = UpstreamSettings()
     users: UserSettings = UserSettings()
+    ship: ShipSettings = ShipSettings()
+    web: WebSettings = WebSettings()
     opcua: OpcUaSettings = OpcUaSettings()
     alerts: Any = Field(
         None,

@@ -98,6 +98,11 @@ def check_batch_id(batch_id: str) -> None:
             f"--id {batch_id!r}: {why}; use letters, digits, '-', '_' or '.' "
             "(it names the batch's files)"
         )
+    if batch_id.upper().startswith("SHIP-"):
+        raise InputError(
+            f"--id {batch_id!r}: ids starting with SHIP- name shipment orders in the outbox; "
+            "choose another id"
+        )
 
 
 def create(

@@ -134,7 +134,10 @@ def push(
     transport = _transport(settings, upstream)
     try:
         if batch_ids is None:
+            from station.ship.close import queue_missing as queue_missing_shipments
+
             outbox.queue_missing(engine, settings, user=user)
+            queue_missing_shipments(engine, settings, user=user)  # closed orders, after batches
         else:
             for batch_id in batch_ids:
                 outbox.queue_batch(engine, settings, batch_id, user=user)
