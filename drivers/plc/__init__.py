@@ -9,9 +9,8 @@ from drivers.plc.base import (
     StackLight,
     Trigger,
     TriggersLost,
-    open_plc,
 )
-from drivers.plc.factory import open_line_plc, start_plc_sim
+from drivers.plc.factory import open_line_plc, open_plc, start_plc_sim
 from drivers.plc.mc.addresses import MCMap
 from drivers.plc.s7.addresses import S7Map
 

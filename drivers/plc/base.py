@@ -1,4 +1,4 @@
-"""The line PLC interface, its register map, and `open_plc`, the one way to get a driver."""
+"""The line PLC interface and its register map (drivers are opened by drivers.plc.factory)."""
 
 from __future__ import annotations
 
@@ -247,32 +247,3 @@ class LinePLC(Protocol):
     def __exit__(self, *exc: object) -> None:
         """close()."""
         ...
-
-
-def open_plc(
-    url: str,
-    *,
-    register_map: RegisterMap | Mapping[str, Any] | None = None,
-    name: str = "plc",
-    timeout_s: float = 0.5,
-    heartbeat_timeout_ms: int = 2000,
-) -> LinePLC:
-    """A PLC driver for `modbus-tcp://host:port` or `modbus-rtu:///dev/ttyUSB0?baudrate=19200&parity=E`.
-
-    The RTU port may be any pyserial URL (`modbus-rtu://socket://gateway:4001`). Not connected yet.
-    """
-    from drivers.plc.modbus import ModbusPLC
-
-    if register_map is None:
-        rmap = RegisterMap()
-    elif isinstance(register_map, RegisterMap):
-        rmap = register_map
-    else:
-        rmap = RegisterMap.from_dict(register_map)
-    return ModbusPLC(
-        url,
-        register_map=rmap,
-        name=name,
-        timeout_s=timeout_s,
-        heartbeat_timeout_ms=heartbeat_timeout_ms,
-    )

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drivers.plc.base import LinePLC
+from drivers.plc.base import LinePLC, RegisterMap
+from drivers.plc.modbus import ModbusPLC
 
 PROTOCOLS = ("modbus", "s7", "mc")
 _SCHEMES = {"modbus-tcp": "modbus", "modbus-rtu": "modbus", "s7": "s7", "mc": "mc"}
@@ -79,8 +80,6 @@ def open_line_plc(
             timeout_s=timeout_s,
             heartbeat_timeout_ms=heartbeat_timeout_ms,
         )
-    from drivers.plc.base import open_plc
-
     return open_plc(
         url,
         register_map=address_map or None,
@@ -125,3 +124,30 @@ def start_plc_sim(
 
         return SimPLC(address_map or None, **kw).start()
     raise ValueError(f"plc protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+
+
+def open_plc(
+    url: str,
+    *,
+    register_map: RegisterMap | Mapping[str, Any] | None = None,
+    name: str = "plc",
+    timeout_s: float = 0.5,
+    heartbeat_timeout_ms: int = 2000,
+) -> LinePLC:
+    """A PLC driver for `modbus-tcp://host:port` or `modbus-rtu:///dev/ttyUSB0?baudrate=19200&parity=E`.
+
+    The RTU port may be any pyserial URL (`modbus-rtu://socket://gateway:4001`). Not connected yet.
+    """
+    if register_map is None:
+        rmap = RegisterMap()
+    elif isinstance(register_map, RegisterMap):
+        rmap = register_map
+    else:
+        rmap = RegisterMap.from_dict(register_map)
+    return ModbusPLC(
+        url,
+        register_map=rmap,
+        name=name,
+        timeout_s=timeout_s,
+        heartbeat_timeout_ms=heartbeat_timeout_ms,
+    )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.plc.base import open_plc
+from drivers.plc.factory import open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.plc.base import CASE_ACCEPTED, CASE_REJECTED, RegisterMap, open_plc
+from drivers.plc.base import CASE_ACCEPTED, CASE_REJECTED, RegisterMap
+from drivers.plc.factory import open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
 

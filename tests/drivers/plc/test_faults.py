@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from drivers.errors import DriverConnectionError, DriverError, DriverTimeout
-from drivers.plc.base import ModbusRefused, StackLight, Trigger, TriggersLost, open_plc
+from drivers.plc.base import ModbusRefused, StackLight, Trigger, TriggersLost
+from drivers.plc.factory import open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
 

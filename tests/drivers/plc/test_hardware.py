@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from drivers.plc.base import StackLight, open_plc
+from drivers.plc.base import StackLight
+from drivers.plc.factory import open_plc
 
 _SPEC = next(
     (s for s in os.environ.get("LINESTATION_HARDWARE", "").split() if s.startswith("plc:")), ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.plc.base import RegisterMap, open_plc
+from drivers.plc.base import RegisterMap
+from drivers.plc.factory import open_plc
 from drivers.plc.link import parse_url
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from drivers.errors import DriverConnectionError, DriverProtocolError, DriverTimeout
-from drivers.plc.base import StackLight, Trigger, TriggersLost, open_plc
+from drivers.plc.base import StackLight, Trigger, TriggersLost
+from drivers.plc.factory import open_plc
 from drivers.plc.modbus import ModbusPLC
 from drivers.plc.sim import SimPLC
 

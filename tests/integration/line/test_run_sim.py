@@ -144,7 +144,7 @@ def test_the_ui_controller_runs_a_batch_on_configured_devices(devices_line) -> N
     ctl.events.command_failed.connect(lambda cmd, msg: failed.append(msg))
     # The last run on this PLC ended paused (or faulted): its line stop is still on. The new run
     # must lift it, or the conveyor never moves.
-    from drivers.plc.base import open_plc
+    from drivers.plc.factory import open_plc
 
     last = open_plc(s.devices.plc.url, register_map=s.devices.plc.register_map or None)
     last.connect()
