@@ -77,8 +77,10 @@ def test_recode_gives_a_fresh_code_in_the_same_place(store) -> None:
     with store.engine.begin() as conn:
         conn.execute(
             insert(_codes),
-            [{"code": "O20", "level": "outer", "state": "available"}]
-            + [{"code": "C9", "level": "case", "state": "available"}],
+            [
+                {"code": "O20", "level": "outer", "state": "available"},
+                {"code": "C9", "level": "case", "state": "available"},
+            ],
         )
     c1 = store.row("C1").id
     refusals = {
