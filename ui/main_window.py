@@ -22,6 +22,7 @@ from ui.viewmodels.line import LineViewModel
 from ui.viewmodels.qa import QAViewModel
 from ui.viewmodels.session import SessionModel
 from ui.widgets.common import button, label
+from ui.widgets.dialogs import ConfirmDialog
 from ui.widgets.it_screen import ITScreen
 from ui.widgets.login import LoginScreen
 from ui.widgets.operator import OperatorScreen
@@ -107,8 +108,33 @@ class MainWindow(QMainWindow):
         self.outbox_timer.start()
         self.it.refresh()
         self.line.refresh_batches()
+        self.ask_on_close = False  # True: a close by the program asks as the operator's does
+        self._may_close = False
+        self.close_dialog: ConfirmDialog | None = None
         self.retranslate()
         self._logged_out()
+
+    # -- closing while a batch runs ---------------------------------------------------------
+    def _ask_close(self) -> None:
+        batch = self.line.status.batch_id or ""
+        text = self.tr(
+            "Batch %1 is running. Closing stops the line safely: the infeed stops first (PLC "
+            "line stop), the items already on the conveyor are finished, then the line stops. "
+            "The batch stays open."
+        ).replace("%1", batch)
+        self.close_dialog = ConfirmDialog(self, self.tr("Close LineStation"), text, [])
+        self.close_dialog.ok.setText(self.tr("Stop the line and close"))
+        self.close_dialog.accepted.connect(self._stop_then_close)
+        self.close_dialog.open()
+
+    def _stop_then_close(self) -> None:
+        self.line.stopped_safely.connect(self._close_now)
+        self.line.safe_stop()
+
+    def _close_now(self) -> None:
+        self.line.stopped_safely.disconnect(self._close_now)
+        self._may_close = True
+        self.close()
 
     # -- navigation ---------------------------------------------------------------------------
     def show_screen(self, key: str) -> None:
@@ -175,7 +201,17 @@ class MainWindow(QMainWindow):
             w.retranslate()
 
     def closeEvent(self, event) -> None:
-        """Stop listening to the line; the line keeps its own state."""
+        """Ask first while a batch runs, and leave the line safe; then stop listening to it.
+
+        A close by the operator (the window system's, or with ask_on_close) asks; a close by
+        the program (demo --quit-after, tests) stops the line the same safe way without asking.
+        """
+        if self.line.running and not self._may_close:
+            if event.spontaneous() or self.ask_on_close:
+                event.ignore()
+                self._ask_close()
+                return
+            self.line.safe_stop()
         self.outbox_timer.stop()
         self.bridge.disconnect_all()
         self.tasks.wait(5000)

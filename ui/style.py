@@ -34,6 +34,8 @@ QLabel#message {{ font-size: 16px; }}
 QLabel#message[severity="alarm"] {{ color: {ALARM}; font-weight: 700; }}
 QLabel#state[severity="alarm"] {{ background: {ALARM}; color: white; padding: 0 6px; }}
 QLabel#state[severity="warning"] {{ background: {WARNING}; color: black; padding: 0 6px; }}
+QLabel#flash {{ font-size: 18px; font-weight: 600; padding: 0 8px; }}
+QLabel#flash[severity="warning"] {{ background: {WARNING}; color: black; }}
 QFrame#banner {{ border: 2px solid {TEXT}; }}
 QFrame#banner[severity="alarm"] {{ background: {ALARM}; }}
 QFrame#banner[severity="alarm"] QLabel {{ color: white; font-size: 18px; font-weight: 600; }}

@@ -25,8 +25,10 @@ from ui.viewmodels.session import SessionModel
 from ui.widgets.camera import CameraView
 from ui.widgets.common import Counter, MessageLine, button, label
 from ui.widgets.dialogs import ConfirmDialog
+from ui.widgets.reads import ReadsTable
 
 FRAME_MS = 100  # the camera view repaints at most 10 times a second, whatever the line's rate
+FLASH_MS = 4000  # a reject's short alarm stays this long (a repeated one latches in the banner)
 COUNTERS = ("planned", "printed", "verified", "rejected", "cases", "pallets")
 
 
@@ -121,17 +123,14 @@ class OperatorScreen(QWidget):
         left.addLayout(grid)
         self.message = MessageLine()
         left.addWidget(self.message)
-        left.addStretch(1)
 
-        right = QVBoxLayout()
-        right.setSpacing(8)
-        body.addLayout(right, 10)
-        self.camera_caption = label("", "caption")
-        self.camera = CameraView()
-        right.addWidget(self.camera_caption)
-        right.addWidget(self.camera, 3)
+        rej_head = QHBoxLayout()
         self.rejects_caption = label("", "caption")
-        right.addWidget(self.rejects_caption)
+        self.reset_btn = button()
+        self.reset_btn.clicked.connect(self._reset_rejects)
+        rej_head.addWidget(self.rejects_caption, 1)
+        rej_head.addWidget(self.reset_btn)
+        left.addLayout(rej_head)
         self.rejects = QTableWidget(0, 2)
         self.rejects.verticalHeader().hide()
         self.rejects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -141,7 +140,27 @@ class OperatorScreen(QWidget):
         self.rejects.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.rejects.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.rejects.verticalHeader().setDefaultSectionSize(34)
-        right.addWidget(self.rejects, 2)
+        left.addWidget(self.rejects, 1)
+
+        right = QVBoxLayout()
+        right.setSpacing(8)
+        body.addLayout(right, 10)
+        self.camera_caption = label("", "caption")
+        self.camera = CameraView()
+        right.addWidget(self.camera_caption)
+        right.addWidget(self.camera, 3)
+        self.flash = label("", "flash")
+        self.flash.setFixedHeight(44)
+        right.addWidget(self.flash)
+        self.reads_caption = label("", "caption")
+        right.addWidget(self.reads_caption)
+        self.reads = ReadsTable(line, session)
+        right.addWidget(self.reads, 3)
+        self.flash_timer = QTimer(self)
+        self.flash_timer.setSingleShot(True)
+        self.flash_timer.setInterval(FLASH_MS)
+        self.flash_timer.timeout.connect(self._unflash)
+        line.reads.flashed.connect(self._flash)
 
         self._shown_rejects: tuple = ()
         self.timer = QTimer(self)
@@ -179,6 +198,11 @@ class OperatorScreen(QWidget):
         self.camera_caption.setText(self.tr("Verify camera"))
         self.camera.placeholder = self.tr("No picture: the line is not running")
         self.rejects_caption.setText(self.tr("Rejects by reason"))
+        self.reset_btn.setText(self.tr("Reset rejects"))
+        self.reads_caption.setText(self.tr("Latest reads"))
+        self.reads.retranslate()
+        if self.flash_timer.isActive() and self.line.reads.last is not None:
+            self._flash(self.line.reads.last)
         self.rejects.setHorizontalHeaderLabels([self.tr("Reason"), self.tr("Count")])
         self.banner.retranslate()
         self.message.retranslate()
@@ -216,11 +240,12 @@ class OperatorScreen(QWidget):
         self._buttons()
 
     def _status(self, s) -> None:
+        rejected, by_reason = self.line.shown_rejects()
         for k, c in self.counters.items():
-            c.set(getattr(s, k))
+            c.set(rejected if k == "rejected" else getattr(s, k))
         self.rate.set(round(s.rate_per_min))
         set_severity(self.counters["rejected"], "")
-        rows = sorted(s.rejects_by_reason.items(), key=lambda kv: -kv[1])
+        rows = sorted(by_reason.items(), key=lambda kv: -kv[1])
         lang = self.session.language
         if (rows, lang) == self._shown_rejects:  # twice a second while the line runs
             self._buttons()
@@ -250,6 +275,21 @@ class OperatorScreen(QWidget):
             self.session.can("batch.run") and not on_line and self.line.selected is not None
         )
         self.batches.setEnabled(not on_line)
+        self.reset_btn.setEnabled(may and self.line.shown_rejects()[0] > 0)
+
+    def _reset_rejects(self) -> None:
+        if self.session.user:
+            self.line.reset_rejects(self.session.user)
+
+    def _flash(self, read) -> None:
+        """A reject's short alarm: what was read, where, and why (amber, for FLASH_MS)."""
+        self.flash.setText(self.reads.text_of(read))
+        set_severity(self.flash, "warning")
+        self.flash_timer.start()
+
+    def _unflash(self) -> None:
+        self.flash.setText("")
+        set_severity(self.flash, "")
 
     def _paint_frame(self) -> None:
         view = self.line.take_frame()  # taken even when hidden: the newest frame is all we keep
