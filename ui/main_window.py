@@ -19,6 +19,7 @@ from ui.names import name
 from ui.tasks import TaskRunner
 from ui.viewmodels.it import ITViewModel
 from ui.viewmodels.line import LineViewModel
+from ui.viewmodels.orders import OrdersViewModel
 from ui.viewmodels.qa import QAViewModel
 from ui.viewmodels.session import SessionModel
 from ui.widgets.common import button, label
@@ -26,6 +27,7 @@ from ui.widgets.dialogs import ConfirmDialog
 from ui.widgets.it_screen import ITScreen
 from ui.widgets.login import LoginScreen
 from ui.widgets.operator import OperatorScreen
+from ui.widgets.orders import OrdersScreen
 from ui.widgets.qa_screen import QAScreen
 
 OUTBOX_POLL_MS = 5000  # the status bar's upstream light; the query is tiny and off the UI thread
@@ -43,6 +45,8 @@ class MainWindow(QMainWindow):
         self.line = LineViewModel(controller, run=self.tasks)
         self.qa = QAViewModel(engine, settings, self.session, run=self.tasks)
         self.it = ITViewModel(engine, settings, self.session, run=self.tasks)
+        self.orders = OrdersViewModel(engine, settings, self.session, run=self.tasks)
+        self.orders.created.connect(lambda _b: self.line.refresh_batches())
         self.bridge = LineBridge(controller, self.line, self)
         self.language = Language()
         self.language.apply(self.session.language)
@@ -71,7 +75,7 @@ class MainWindow(QMainWindow):
         nl.addWidget(self.station_name)
         self.nav_group = QButtonGroup(self)
         self.nav_buttons = {}
-        for key in ("operator", "qa", "it"):
+        for key in ("operator", "orders", "qa", "it"):
             b = button(name="nav", checkable=True)
             self.nav_group.addButton(b)
             b.clicked.connect(lambda _=False, k=key: self.show_screen(k))
@@ -93,6 +97,7 @@ class MainWindow(QMainWindow):
         self.screens = {
             "login": LoginScreen(self.session),
             "operator": OperatorScreen(self.line, self.session),
+            "orders": OrdersScreen(self.orders),
             "qa": QAScreen(self.qa),
             "it": ITScreen(self.it),
         }
@@ -147,8 +152,8 @@ class MainWindow(QMainWindow):
         if key == "qa":
             self.qa.refresh()
             self.screens["qa"].scan_field.setFocus()
-        elif key == "it":
-            self.screens["it"].refresh()
+        elif key in ("it", "orders"):
+            self.screens[key].refresh()
         elif key == "operator":
             self.line.refresh_batches()
 
@@ -189,7 +194,12 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         """Every text in the current language."""
         self.setWindowTitle(self.tr("LineStation"))
-        texts = {"operator": self.tr("Line"), "qa": self.tr("QA"), "it": self.tr("IT")}
+        texts = {
+            "operator": self.tr("Line"),
+            "orders": self.tr("Orders"),
+            "qa": self.tr("QA"),
+            "it": self.tr("IT"),
+        }
         for k, b in self.nav_buttons.items():
             b.setText(texts[k])
         # The button names the other language in that language, as phones do.

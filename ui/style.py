@@ -50,13 +50,13 @@ QPushButton:disabled {{ color: #8A8A8A; border-color: #B8B8B8; background: #CCCC
 QPushButton#nav {{ text-align: left; font-size: 20px; min-height: 64px; }}
 QPushButton#nav:checked {{ background: {BG}; border: 2px solid {TEXT}; font-weight: 700; }}
 QPushButton#key {{ font-size: 26px; min-width: 80px; min-height: 64px; }}
-QLineEdit, QComboBox, QPlainTextEdit {{
+QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
     background: white; border: 2px solid {BORDER}; min-height: 48px; font-size: 19px;
     padding: 0 8px;
 }}
 QLineEdit:focus {{ border-color: {TEXT}; }}
 QComboBox QAbstractItemView {{ background: white; font-size: 19px; }}
-QComboBox::drop-down {{ width: 48px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ width: 48px; }}
 QTableWidget {{
     background: white; gridline-color: #C8C8C8; font-size: 16px; border: 1px solid {BORDER};
 }}

@@ -13,6 +13,7 @@ from ui.viewmodels import Runner, run_now
 SCREENS: dict[str, tuple[str, ...]] = {
     "operator": ("line.run",),
     "qa": ("qa.scan",),
+    "orders": ("batch.manage",),
     "it": ("sync", "export", "devices"),
 }
 LANGUAGES = ("zh", "en")

@@ -21,6 +21,7 @@ from ui.alarms import alarm_text
 from ui.names import level_name, name
 from ui.style import set_severity
 from ui.viewmodels.line import LineViewModel
+from ui.viewmodels.orders import ratio_text, ratios
 from ui.viewmodels.session import SessionModel
 from ui.widgets.camera import CameraView
 from ui.widgets.common import Counter, MessageLine, button, label
@@ -109,7 +110,7 @@ class OperatorScreen(QWidget):
             b.setMinimumHeight(72)
             buttons.addWidget(b)
         left.addLayout(buttons)
-        self.start_btn.clicked.connect(line.start)
+        self.start_btn.clicked.connect(self.confirm_start)
         self.pause_btn.clicked.connect(line.pause)
         self.stop_btn.clicked.connect(line.stop)
         self.close_btn.clicked.connect(line.plan_close)
@@ -306,6 +307,34 @@ class OperatorScreen(QWidget):
             )
         else:
             self.message.say(kind, lambda: text)
+
+    # -- start: a confirmation with the packing ratios ----------------------------------------
+    def confirm_start(self) -> None:
+        """Resume at once; a new start first shows the batch and its packing ratios."""
+        b = self.line.selected
+        if self.line.status.state in (RunState.PAUSED, RunState.FAULTED) or b is None:
+            self.line.start()
+            return
+        settings, lang = self.line.controller.settings, self.session.language
+        items = [
+            self.tr("1 %1 = %2 × %3")
+            .replace("%1", level_name(settings, r.parent, lang))
+            .replace("%2", f"{r.capacity:,}")
+            .replace("%3", level_name(settings, r.child, lang))
+            for r in ratios(settings)
+        ]
+        text = (
+            self.tr("Start batch %1: %2, lot %3, %4 items. Packing %5:")
+            .replace("%1", b.id)
+            .replace("%2", f"{b.product_sku} {b.product_name}")
+            .replace("%3", b.lot)
+            .replace("%4", f"{b.quantity:,}")
+            .replace("%5", ratio_text(settings))
+        )
+        self.dialog = ConfirmDialog(self, self.tr("Start batch"), text, items)
+        self.dialog.ok.setText(self.tr("Start"))
+        self.dialog.accepted.connect(self.line.start)
+        self.dialog.open()
 
     # -- close batch --------------------------------------------------------------------------
     def _confirm_close(self, batch_id: str, open_containers: list) -> None:
