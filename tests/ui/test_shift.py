@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from station.events import Alarm
 from station.store.lifecycle import State
@@ -56,6 +56,13 @@ def shoot(w, name: str) -> None:
     w.session.set_language(first)
 
 
+def shoot_dialog(dialog, name: str, w) -> None:
+    """Save a dialog as docs/screenshots/<name>_<lang>.png in the window's language."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    QApplication.processEvents()
+    assert dialog.grab().save(str(SHOTS / f"{name}_{w.session.language}.png"))
+
+
 def wedge(qtbot, widget, text: str) -> None:
     """A keyboard-wedge scanner: the whole code as fast keystrokes, then Enter."""
     qtbot.keyClicks(widget, text)
@@ -89,7 +96,13 @@ def test_shift(qtbot, window, station) -> None:
     # Start the batch; counters and the camera move.
     op = w.screens["operator"]
     assert op.start_btn.isEnabled() and op.close_btn.isEnabled()
-    op.start_btn.click()
+    op.start_btn.click()  # asks first, with the packing ratios
+    qtbot.waitUntil(lambda: op.dialog is not None and op.dialog.isVisible(), timeout=5000)
+    assert (
+        op.dialog.items.count() == 2 and "1 : 24 : 20" in op.dialog.findChildren(QLabel)[1].text()
+    )
+    shoot_dialog(op.dialog, "start", w)
+    op.dialog.ok.click()
     qtbot.waitUntil(lambda: w.line.status.verified >= 20 or bool(op.message.text()), timeout=30000)
     assert w.line.status.verified >= 20, op.message.text()
     assert op.counters["verified"].value.text() != "0"

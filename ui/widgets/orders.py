@@ -107,7 +107,7 @@ class OrdersScreen(QWidget):
         side.addWidget(self.cap_note)
         side.addStretch(1)
 
-        orders.suggested.connect(self.order.setText)
+        orders.suggested.connect(lambda order: self.order.setText(order))
         orders.created.connect(self._created)
         orders.message.connect(lambda kind, text: self.message.say(kind, lambda: text))
         self.retranslate()
