@@ -34,7 +34,7 @@ QLabel#message {{ font-size: 16px; }}
 QLabel#message[severity="alarm"] {{ color: {ALARM}; font-weight: 700; }}
 QLabel#state[severity="alarm"] {{ background: {ALARM}; color: white; padding: 0 6px; }}
 QLabel#state[severity="warning"] {{ background: {WARNING}; color: black; padding: 0 6px; }}
-QLabel#flash {{ font-size: 18px; font-weight: 600; padding: 0 8px; }}
+QLabel#flash {{ font-size: 17px; font-weight: 600; padding: 0 8px; }}
 QLabel#flash[severity="warning"] {{ background: {WARNING}; color: black; }}
 QFrame#banner {{ border: 2px solid {TEXT}; }}
 QFrame#banner[severity="alarm"] {{ background: {ALARM}; }}
@@ -69,6 +69,12 @@ QScrollBar:vertical {{ width: 28px; }}
 QCheckBox {{ font-size: 18px; min-height: 48px; }}
 QCheckBox::indicator {{ width: 32px; height: 32px; }}
 QDialog {{ background: {BG}; }}
+QTabWidget::pane {{ border: 1px solid {BORDER}; }}
+QTabBar::tab {{
+    background: {BUTTON}; border: 1px solid {BORDER}; min-height: {TOUCH_PX}px; min-width: 160px;
+    padding: 0 16px; font-size: 17px;
+}}
+QTabBar::tab:selected {{ background: {PANEL}; border-color: {TEXT}; font-weight: 700; }}
 """
 
 

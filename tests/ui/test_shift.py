@@ -52,6 +52,7 @@ def shoot(w, name: str) -> None:
         assert w.grab().save(str(SHOTS / f"{name}_{lang}.png"))
         ELIDED.clear()
         ELIDED.add((w.screens["it"].outbox, 3))
+        ELIDED.add((w.screens["operator"].reads, 4))  # a reject's reason; the alarm line has it
         CUT.extend(f"{name}_{lang}: {p}" for p in problems(w))
     w.session.set_language(first)
 

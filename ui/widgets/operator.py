@@ -9,8 +9,10 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -120,18 +122,28 @@ class OperatorScreen(QWidget):
         self.rate = Counter(px=56)
         for i, k in enumerate(COUNTERS):
             grid.addWidget(self.counters[k], i // 3, i % 3)
-        grid.addWidget(self.rate, 2, 0, 1, 3)
+        grid.addWidget(self.rate, 2, 0, 1, 2)
+        self.reset_btn = button()
+        self.reset_btn.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.reset_btn.clicked.connect(self._reset_rejects)
+        grid.addWidget(self.reset_btn, 2, 2)
         left.addLayout(grid)
         self.message = MessageLine()
         left.addWidget(self.message)
+        left.addStretch(1)
 
-        rej_head = QHBoxLayout()
-        self.rejects_caption = label("", "caption")
-        self.reset_btn = button()
-        self.reset_btn.clicked.connect(self._reset_rejects)
-        rej_head.addWidget(self.rejects_caption, 1)
-        rej_head.addWidget(self.reset_btn)
-        left.addLayout(rej_head)
+        right = QVBoxLayout()
+        right.setSpacing(8)
+        body.addLayout(right, 10)
+        self.camera_caption = label("", "caption")
+        self.camera = CameraView()
+        right.addWidget(self.camera_caption)
+        right.addWidget(self.camera, 3)
+        self.flash = label("", "flash", wrap=True)
+        self.flash.setFixedHeight(56)  # two lines; always there, so nothing jumps when it shows
+        right.addWidget(self.flash)
+        self.tabs = QTabWidget()
+        self.reads = ReadsTable(line, session)
         self.rejects = QTableWidget(0, 2)
         self.rejects.verticalHeader().hide()
         self.rejects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -141,22 +153,9 @@ class OperatorScreen(QWidget):
         self.rejects.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.rejects.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.rejects.verticalHeader().setDefaultSectionSize(34)
-        left.addWidget(self.rejects, 1)
-
-        right = QVBoxLayout()
-        right.setSpacing(8)
-        body.addLayout(right, 10)
-        self.camera_caption = label("", "caption")
-        self.camera = CameraView()
-        right.addWidget(self.camera_caption)
-        right.addWidget(self.camera, 3)
-        self.flash = label("", "flash")
-        self.flash.setFixedHeight(44)
-        right.addWidget(self.flash)
-        self.reads_caption = label("", "caption")
-        right.addWidget(self.reads_caption)
-        self.reads = ReadsTable(line, session)
-        right.addWidget(self.reads, 3)
+        self.tabs.addTab(self.reads, "")
+        self.tabs.addTab(self.rejects, "")
+        right.addWidget(self.tabs, 3)
         self.flash_timer = QTimer(self)
         self.flash_timer.setSingleShot(True)
         self.flash_timer.setInterval(FLASH_MS)
@@ -198,9 +197,9 @@ class OperatorScreen(QWidget):
         self.rate.caption.setText(self.tr("Rate (items/min)"))
         self.camera_caption.setText(self.tr("Verify camera"))
         self.camera.placeholder = self.tr("No picture: the line is not running")
-        self.rejects_caption.setText(self.tr("Rejects by reason"))
+        self.tabs.setTabText(0, self.tr("Latest reads"))
+        self.tabs.setTabText(1, self.tr("Rejects by reason"))
         self.reset_btn.setText(self.tr("Reset rejects"))
-        self.reads_caption.setText(self.tr("Latest reads"))
         self.reads.retranslate()
         if self.flash_timer.isActive() and self.line.reads.last is not None:
             self._flash(self.line.reads.last)

@@ -123,15 +123,13 @@ class QAScreen(QWidget):
         self.other = QLineEdit()
         self.reuse = QCheckBox()
         self.sign_btn = button()
-        last = (len(DECISIONS) - 1) // 3
-        if len(DECISIONS) % 3 == 1:  # beside the last decision button
-            dgrid.addWidget(self.reason, last, 1)
-            dgrid.addWidget(self.sign_btn, last, 2)
-        else:
-            dgrid.addWidget(self.reason, last + 1, 1)
-            dgrid.addWidget(self.sign_btn, last + 1, 2)
+        # Below the decisions, one row: reason, the other code(s) or reuse, and Sign.
+        self.reason.setMinimumWidth(230)
+        row.addWidget(self.reason)
         row.addWidget(self.other, 1)
         row.addWidget(self.reuse)
+        row.addStretch(0)
+        row.addWidget(self.sign_btn)
         right.addLayout(row)
         self.message = MessageLine()
         right.addWidget(self.message)

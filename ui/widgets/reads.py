@@ -12,6 +12,7 @@ from ui.viewmodels.reads import Read
 from ui.viewmodels.session import SessionModel
 
 SHOWN = 30  # rows on screen (the view model keeps more)
+REASON_COLUMN = 4
 PAINT_MS = 250  # repainted at most 4 times a second, whatever the line's rate
 
 
@@ -76,9 +77,12 @@ class ReadsTable(QTableWidget):
             for j, text in enumerate(texts):
                 item = self.item(i, j)
                 if item is None:
-                    self.setItem(i, j, QTableWidgetItem(text))
+                    item = QTableWidgetItem(text)
+                    self.setItem(i, j, item)
                 elif item.text() != text:
                     item.setText(text)
+                if j == REASON_COLUMN:
+                    item.setToolTip(text)  # a long reason may end in "…"; the alarm line names it
 
     def text_of(self, read: Read) -> str:
         """A reject as one sentence naming the code: '<level> <code>: <reason>'."""
