@@ -41,7 +41,7 @@ def test_session_login_roles_and_language(station) -> None:
     s.login("quinn", PINS["quinn"])
     assert s.screens() == ["operator", "qa"] and s.can("qa.sign") and not s.reveal
     s.login("ivan", PINS["ivan"])
-    assert s.screens() == ["operator", "it"]
+    assert s.screens() == ["operator", "orders", "it"]
     s.login("ada", PINS["ada"])
     assert s.screens() == ["operator", "qa", "it"] and s.reveal
     langs: list[str] = []

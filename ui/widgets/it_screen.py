@@ -91,7 +91,9 @@ class ITScreen(QWidget):
         self.backup_timer.setInterval(3600 * 1000)
         self.backup_timer.timeout.connect(it.auto_backup)
         self.backup_timer.start()
-        QTimer.singleShot(60_000, it.auto_backup)
+        # With this screen as context: a window closed and deleted within the minute (tests,
+        # a restart) cancels it, instead of it running on a deleted window's thread pool.
+        QTimer.singleShot(60_000, self, it.auto_backup)
         self.export_caption = label("", "caption")
         left.addWidget(self.export_caption)
         row = QHBoxLayout()
