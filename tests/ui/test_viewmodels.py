@@ -43,7 +43,7 @@ def test_session_login_roles_and_language(station) -> None:
     s.login("ivan", PINS["ivan"])
     assert s.screens() == ["operator", "orders", "it"]
     s.login("ada", PINS["ada"])
-    assert s.screens() == ["operator", "qa", "it"] and s.reveal
+    assert s.screens() == ["operator", "orders", "qa", "it"] and s.reveal
     langs: list[str] = []
     s.language_changed.connect(langs.append)
     assert s.language == "zh"  # config.toml's [station] language

@@ -967,11 +967,11 @@
         <translation>（未读到码）</translation>
     </message>
     <message>
-        <source>Good</source>
+        <source>OK</source>
         <translation>合格</translation>
     </message>
     <message>
-        <source>Rejected</source>
+        <source>NG</source>
         <translation>剔除</translation>
     </message>
     <message>

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
 from aggregation.reasons import reason_text
@@ -32,6 +32,7 @@ class ReadsTable(QTableWidget):
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.setWordWrap(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.dirty = True
         self.painted = 0
         line.reads.changed.connect(self._changed)
@@ -71,7 +72,7 @@ class ReadsTable(QTableWidget):
                 f"{r.time:%H:%M:%S}",
                 r.code or self.tr("(no code read)"),
                 level_name(self.settings, r.level, lang),
-                self.tr("Good") if r.ok else self.tr("Rejected"),
+                self.tr("OK") if r.ok else self.tr("NG"),  # the line's words: OK / NG
                 reason_text(r.reason, lang) if r.reason else "",
             )
             for j, text in enumerate(texts):
