@@ -17,11 +17,13 @@ from ui.bridge import LineBridge
 from ui.i18n import Language
 from ui.names import name
 from ui.tasks import TaskRunner
+from ui.viewmodels.collect import CollectViewModel
 from ui.viewmodels.it import ITViewModel
 from ui.viewmodels.line import LineViewModel
 from ui.viewmodels.orders import OrdersViewModel
 from ui.viewmodels.qa import QAViewModel
 from ui.viewmodels.session import SessionModel
+from ui.widgets.collect import CollectScreen
 from ui.widgets.common import button, label
 from ui.widgets.dialogs import ConfirmDialog
 from ui.widgets.it_screen import ITScreen
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
         self.qa = QAViewModel(engine, settings, self.session, run=self.tasks)
         self.it = ITViewModel(engine, settings, self.session, run=self.tasks)
         self.orders = OrdersViewModel(engine, settings, self.session, run=self.tasks)
+        self.collect = CollectViewModel(engine, settings, self.session, run=self.tasks)
         self.orders.created.connect(lambda _b: self.line.refresh_batches())
         self.bridge = LineBridge(controller, self.line, self)
         self.language = Language()
@@ -75,7 +78,7 @@ class MainWindow(QMainWindow):
         nl.addWidget(self.station_name)
         self.nav_group = QButtonGroup(self)
         self.nav_buttons = {}
-        for key in ("operator", "orders", "qa", "it"):
+        for key in ("operator", "collect", "orders", "qa", "it"):
             b = button(name="nav", checkable=True)
             self.nav_group.addButton(b)
             b.clicked.connect(lambda _=False, k=key: self.show_screen(k))
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
         self.screens = {
             "login": LoginScreen(self.session),
             "operator": OperatorScreen(self.line, self.session),
+            "collect": CollectScreen(self.collect),
             "orders": OrdersScreen(self.orders),
             "qa": QAScreen(self.qa),
             "it": ITScreen(self.it),
@@ -152,7 +156,7 @@ class MainWindow(QMainWindow):
         if key == "qa":
             self.qa.refresh()
             self.screens["qa"].scan_field.setFocus()
-        elif key in ("it", "orders"):
+        elif key in ("it", "orders", "collect"):
             self.screens[key].refresh()
         elif key == "operator":
             self.line.refresh_batches()
@@ -196,6 +200,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("LineStation"))
         texts = {
             "operator": self.tr("Line"),
+            "collect": self.tr("Collect"),
             "orders": self.tr("Orders"),
             "qa": self.tr("QA"),
             "it": self.tr("IT"),

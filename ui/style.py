@@ -31,6 +31,7 @@ QLabel#numeral {{ font-size: 44px; font-weight: 700; }}
 QLabel#rate {{ font-size: 44px; font-weight: 700; }}
 QLabel#sbvalue {{ font-size: 19px; font-weight: 600; }}
 QLabel#message {{ font-size: 16px; }}
+QLabel#prompt {{ font-size: 26px; font-weight: 600; }}
 QLabel#message[severity="alarm"] {{ color: {ALARM}; font-weight: 700; }}
 QLabel#state[severity="alarm"] {{ background: {ALARM}; color: white; padding: 0 6px; }}
 QLabel#state[severity="warning"] {{ background: {WARNING}; color: black; padding: 0 6px; }}

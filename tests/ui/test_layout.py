@@ -70,7 +70,7 @@ def test_screens_fit_both_languages(qtbot, window, size) -> None:
     found = []
     for lang in ("en", "zh"):
         w.session.set_language(lang)
-        for screen in ("operator", "orders", "qa", "it"):
+        for screen in ("operator", "collect", "orders", "qa", "it"):
             w.show_screen(screen)
             qtbot.waitUntil(lambda: w.tasks.idle, timeout=5000)
             QApplication.processEvents()

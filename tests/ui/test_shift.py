@@ -86,7 +86,7 @@ def test_shift(qtbot, window, station) -> None:
     wedge(qtbot, scr.name, BADGE)
     qtbot.waitUntil(lambda: w.session.user == "olga", timeout=5000)
     assert w.current == "operator"
-    assert [k for k, b in w.nav_buttons.items() if b.isVisible()] == ["operator"]
+    assert [k for k, b in w.nav_buttons.items() if b.isVisible()] == ["operator", "collect"]
 
     LOG = []
     w.line.message.connect(lambda k, t: LOG.append((time.monotonic(), k, t)))

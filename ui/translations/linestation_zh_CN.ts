@@ -182,6 +182,71 @@
     </message>
 </context>
 <context>
+    <name>CollectScreen</name>
+    <message>
+        <source>Manual collection</source>
+        <translation>手工采集</translation>
+    </message>
+    <message>
+        <source>May close short (partial)</source>
+        <translation>允许零箱</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>重新开始</translation>
+    </message>
+    <message>
+        <source>Scan with the hand scanner</source>
+        <translation>用手持扫码枪扫码</translation>
+    </message>
+    <message>
+        <source>Scanned for this container</source>
+        <translation>本包装已扫</translation>
+    </message>
+    <message>
+        <source>Containers</source>
+        <translation>已采集的包装</translation>
+    </message>
+    <message>
+        <source>Container</source>
+        <translation>包装码</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>No container level on this line holds codes.</source>
+        <translation>本线没有可采集的包装层级。</translation>
+    </message>
+    <message>
+        <source>Scan the %1 (%2 scanned)</source>
+        <translation>请扫%1（已扫 %2）</translation>
+    </message>
+    <message>
+        <source>Scan %3 × %1, then the container (%2 scanned)</source>
+        <translation>请扫 %3 个%1，再扫包装码（已扫 %2）</translation>
+    </message>
+    <message>
+        <source>%1 %2: %3 linked</source>
+        <translation>%1 %2：已关联 %3 个</translation>
+    </message>
+    <message>
+        <source>Refused, nothing linked: %1</source>
+        <translation>已拒绝，未关联任何码：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n linked</source>
+        <translation>
+            <numerusform>已关联 %n 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Refused</source>
+        <translation>已拒绝</translation>
+    </message>
+</context>
+<context>
     <name>ConfirmDialog</name>
     <message>
         <source>Cancel</source>
@@ -343,6 +408,10 @@
     <message>
         <source>Line</source>
         <translation>生产</translation>
+    </message>
+    <message>
+        <source>Collect</source>
+        <translation>手工采集</translation>
     </message>
     <message>
         <source>Orders</source>
