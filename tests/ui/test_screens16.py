@@ -92,10 +92,10 @@ def test_work_order_created_on_screen(qtbot, window, station) -> None:
     assert [r.capacity for r, _ in scr.cap_rows] == [24, 20]
     scr.create_btn.click()  # nothing filled in: refused in words
     qtbot.waitUntil(lambda: scr.message.text() != "", timeout=5000)
-    assert "planned quantity" in scr.message.text()
+    assert scr.message.text() == "Enter the planned quantity (a whole number)."
     scr.quantity.setText("1200")
     scr.create_btn.click()  # no lot yet
-    qtbot.waitUntil(lambda: "lot" in scr.message.text(), timeout=5000)
+    qtbot.waitUntil(lambda: scr.message.text() == "Enter the lot number.", timeout=5000)
     scr.lot.setText("L2026-12-07A")
     scr.order.setText("WO-0007")
     shoot(w, "orders")

@@ -891,6 +891,14 @@
         <translation>在 config.toml 中设定，由 IT 修改。</translation>
     </message>
     <message>
+        <source>Enter the planned quantity (a whole number).</source>
+        <translation>请输入计划数量（整数）。</translation>
+    </message>
+    <message>
+        <source>Enter the lot number.</source>
+        <translation>请输入批号。</translation>
+    </message>
+    <message>
         <source>Work order %1 created: %2 items, released to the line.</source>
         <translation>工单 %1 已创建：%2 件，已下达到产线。</translation>
     </message>

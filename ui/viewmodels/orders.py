@@ -21,6 +21,8 @@ from ui.viewmodels import Runner, run_now
 from ui.viewmodels.session import SessionModel
 
 _batches = Batch.__table__
+NEED_QUANTITY = "need_quantity"  # message texts the screen shows in its language
+NEED_LOT = "need_lot"
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,10 @@ class OrdersViewModel:
         try:
             qty = int(str(quantity).replace(",", "").strip())
         except ValueError:
-            self.message.emit("error", f"planned quantity {quantity!r}: give a whole number")
+            self.message.emit("error", NEED_QUANTITY)
+            return
+        if not lot.strip():
+            self.message.emit("error", NEED_LOT)
             return
         e, s, user = self.engine, self.settings, self.session.user or ""
         order = order.strip() or None

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from station.store.batches import MAX_QUANTITY
 from ui.names import level_name
-from ui.viewmodels.orders import OrdersViewModel
+from ui.viewmodels.orders import NEED_LOT, NEED_QUANTITY, OrdersViewModel
 from ui.widgets.common import MessageLine, button, label
 
 SHELF_DAYS = 365  # the expiry date offered first: production date plus this
@@ -109,7 +109,7 @@ class OrdersScreen(QWidget):
 
         orders.suggested.connect(lambda order: self.order.setText(order))
         orders.created.connect(self._created)
-        orders.message.connect(lambda kind, text: self.message.say(kind, lambda: text))
+        orders.message.connect(self._message)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -154,6 +154,13 @@ class OrdersScreen(QWidget):
             expires=_date(self.expires.date()),
             order=self.order.text(),
         )
+
+    def _message(self, kind: str, text: str) -> None:
+        own = {
+            NEED_QUANTITY: lambda: self.tr("Enter the planned quantity (a whole number)."),
+            NEED_LOT: lambda: self.tr("Enter the lot number."),
+        }
+        self.message.say(kind, own.get(text, lambda: text))
 
     def _created(self, batch) -> None:
         self.message.say(
