@@ -9,6 +9,8 @@ import threading
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
+from station.events import RunState
+from station.store import batches
 from station.store.models import AuditEntry, Code
 
 from .conftest import PINS, login
@@ -43,6 +45,14 @@ def test_operator_reads_alarms_reset_and_safe_close(qtbot, window, station) -> N
         op.banner.text.text()
     )
 
+    # a batch long enough to be still running after the screenshots (2,000 items ≈ 50 s)
+    big = batches.create(
+        station.engine, station.settings, product=station.settings.products[0].sku,
+        lot="L-LONG", quantity=2000, user="ada", batch_id="LONG-0001",
+    )  # fmt: skip
+    w.line.refresh_batches()
+    qtbot.waitUntil(lambda: big.id in [b.id for b in w.line.batches], timeout=5000)
+    w.line.select(big.id)
     _start(qtbot, w, op)
     qtbot.waitUntil(lambda: op.reads.rowCount() >= 8, timeout=30000)
     row = [op.reads.item(0, c).text() for c in range(5)]
@@ -54,6 +64,9 @@ def test_operator_reads_alarms_reset_and_safe_close(qtbot, window, station) -> N
     while op.banner.isVisible():
         op.banner.ack.click()
     assert "reads:duplicate" not in w.line.alarms
+    qtbot.waitUntil(lambda: w.line.status.rejected >= 1, timeout=60000)
+    op.pause_btn.click()  # the batch stays on the line (paused) for what follows
+    qtbot.waitUntil(lambda: w.line.status.state == RunState.PAUSED, timeout=30000)
 
     # the reject counter resets to zero, audited with the user
     qtbot.waitUntil(op.reset_btn.isEnabled, timeout=10000)
@@ -65,19 +78,16 @@ def test_operator_reads_alarms_reset_and_safe_close(qtbot, window, station) -> N
     assert [(r.user, r.subject) for r in rows] == [("olga", "rejected")]
 
     # closing while the batch runs asks first; Cancel keeps it running
-    if station.controller.running:
-        w.ask_on_close = True
-        w.close()
-        qtbot.waitUntil(lambda: w.close_dialog is not None and w.close_dialog.isVisible())
-        shoot_dialog(w.close_dialog, "close_running", w)
-        w.close_dialog.cancel.click()
-        assert w.isVisible() and station.controller.running
-        w.close()
-        qtbot.waitUntil(lambda: w.close_dialog.isVisible(), timeout=5000)
-        w.close_dialog.ok.click()
-        qtbot.waitUntil(lambda: not w.isVisible(), timeout=60000)
-        assert not station.controller.running
-        assert station.batch_id in [b.id for b in station.controller.released_batches()]
+    assert station.controller.running
+    w.ask_on_close = True
+    shoot_dialog(qtbot, w, "close_running", w.close, lambda: w.close_dialog)
+    assert w.isVisible() and station.controller.running  # Cancel keeps it running
+    w.close()
+    qtbot.waitUntil(lambda: w.close_dialog.isVisible(), timeout=5000)
+    w.close_dialog.ok.click()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=60000)
+    assert not station.controller.running
+    assert big.id in [b.id for b in station.controller.released_batches()]
 
 
 def test_work_order_created_on_screen(qtbot, window, station) -> None:
@@ -128,13 +138,14 @@ def test_qa_unpack_all_shows_the_count_then_recode(qtbot, window, station) -> No
     qa._scanned()
     qtbot.waitUntil(lambda: w.qa.history is not None, timeout=5000)
     qa.decision_btns["unpack_tree"].click()
+    shoot_dialog(qtbot, w, "qa_unpack_all", qa.sign_btn.click, lambda: qa.dialog)
+    qa.dialog = None
     qa.sign_btn.click()
     qtbot.waitUntil(lambda: qa.dialog is not None and qa.dialog.isVisible(), timeout=5000)
     counts = qa.preview["counts"]
     assert set(counts) == {"case", "outer"} and 0 < counts["outer"] <= 24 * counts["case"]
     shown = qa.dialog.findChildren(type(qa.queue_caption))[1].text()
     assert f"Case code × {counts['case']}" in shown and "Outer code ×" in shown, shown
-    shoot_dialog(qa.dialog, "qa_unpack_all", w)
     qa.dialog.pin.setText(PINS["quinn"])
     qa.dialog.ok.click()
     qtbot.waitUntil(lambda: qa.message.text() == "Done: Unpack all.", timeout=20000)

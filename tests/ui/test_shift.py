@@ -57,11 +57,23 @@ def shoot(w, name: str) -> None:
     w.session.set_language(first)
 
 
-def shoot_dialog(dialog, name: str, w) -> None:
-    """Save a dialog as docs/screenshots/<name>_<lang>.png in the window's language."""
+def shoot_dialog(qtbot, w, name: str, open_it, dialog) -> None:
+    """Save a dialog as docs/screenshots/<name>_<lang>.png in both languages.
+
+    `open_it()` opens it, `dialog()` returns it; each language's copy is opened, saved and
+    cancelled (a dialog's texts are set when it opens), the window's language is restored.
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
-    QApplication.processEvents()
-    assert dialog.grab().save(str(SHOTS / f"{name}_{w.session.language}.png"))
+    first = w.session.language
+    for lang in ("zh", "en"):
+        w.session.set_language(lang)
+        open_it()
+        qtbot.waitUntil(lambda: dialog() is not None and dialog().isVisible(), timeout=5000)
+        QApplication.processEvents()
+        assert dialog().grab().save(str(SHOTS / f"{name}_{lang}.png"))
+        dialog().reject()
+        qtbot.waitUntil(lambda: not dialog().isVisible(), timeout=5000)
+    w.session.set_language(first)
 
 
 def wedge(qtbot, widget, text: str) -> None:
@@ -97,12 +109,12 @@ def test_shift(qtbot, window, station) -> None:
     # Start the batch; counters and the camera move.
     op = w.screens["operator"]
     assert op.start_btn.isEnabled() and op.close_btn.isEnabled()
+    shoot_dialog(qtbot, w, "start", op.start_btn.click, lambda: op.dialog)
     op.start_btn.click()  # asks first, with the packing ratios
     qtbot.waitUntil(lambda: op.dialog is not None and op.dialog.isVisible(), timeout=5000)
     assert (
         op.dialog.items.count() == 2 and "1 : 24 : 20" in op.dialog.findChildren(QLabel)[1].text()
     )
-    shoot_dialog(op.dialog, "start", w)
     op.dialog.ok.click()
     qtbot.waitUntil(lambda: w.line.status.verified >= 20 or bool(op.message.text()), timeout=30000)
     assert w.line.status.verified >= 20, op.message.text()
