@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from aggregation.reasons import reason_text
 from station.events import Alarm
+from ui.i18n import Language
 from ui.names import alarm_title, name
 
 CONTEXT = "Alarms"
@@ -113,6 +115,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         QT_TRANSLATE_NOOP("Alarms", "Case {code} already belongs to {pallet}"),
         QT_TRANSLATE_NOOP("Alarms", "Take the case off for QA"),
     ),
+    "repeated_reject": (  # raised by the operator screen (ui.viewmodels.reads), not the runner
+        QT_TRANSLATE_NOOP("Alarms", "{count} rejects in a row: {reason}; the last code {code}"),
+        QT_TRANSLATE_NOOP(
+            "Alarms", "Stop the infeed, look for codes printed or fed twice, then acknowledge"
+        ),
+    ),
     "pallet_label_not_printed": (
         QT_TRANSLATE_NOOP("Alarms", "The label of pallet {pallet} was not printed"),
         QT_TRANSLATE_NOOP("Alarms", "Reprint it with `station qa relabel`"),
@@ -120,6 +128,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 NAMED_ARGS = frozenset({"state"})  # stored values shown by their display name (ui.names)
+REASON_ARGS = frozenset({"reason"})  # reject reasons, shown by aggregation.reasons.reason_text
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -162,7 +171,11 @@ def alarm_text(alarm: Alarm) -> AlarmText:
     pair = TEMPLATES.get(alarm.key)
     if pair is None:
         return AlarmText(title, alarm.message, alarm.action)
-    values = {k: name(v) if k in NAMED_ARGS else v for k, v in alarm.args}
+    lang = Language().current
+    values = {
+        k: name(v) if k in NAMED_ARGS else reason_text(v, lang) if k in REASON_ARGS else v
+        for k, v in alarm.args
+    }
     message, action = (QCoreApplication.translate(CONTEXT, t) for t in pair)
     used = set(PLACEHOLDER.findall(message + action))
     detail = "" if "detail" in used else _device_words(values.get("detail", ""), alarm.device)

@@ -25,6 +25,10 @@ class LineBridge(QObject):
     batch_finished = Signal(object)
     command_failed = Signal(str, str)
     batches_changed = Signal()
+    item_verified = Signal(object, str)
+    item_rejected = Signal(object, object, str)
+    case_accepted = Signal(object, str)
+    case_rejected = Signal(object, object, object)
 
     def __init__(self, controller, model: LineViewModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +42,10 @@ class LineBridge(QObject):
         self.batch_finished.connect(self._ui_batch_finished, Q)
         self.command_failed.connect(self._ui_command_failed, Q)
         self.batches_changed.connect(self._ui_batches_changed, Q)
+        self.item_verified.connect(self._ui_item_verified, Q)
+        self.item_rejected.connect(self._ui_item_rejected, Q)
+        self.case_accepted.connect(self._ui_case_accepted, Q)
+        self.case_rejected.connect(self._ui_case_rejected, Q)
         self._links = [
             (controller.line.status_changed, self._status),
             (controller.line.alarm_raised, self._alarm_raised),
@@ -47,6 +55,10 @@ class LineBridge(QObject):
             (controller.events.batch_finished, self._batch_finished),
             (controller.events.command_failed, self._command_failed),
             (controller.events.batches_changed, self._batches_changed),
+            (controller.line.item_verified, self._item_verified),
+            (controller.line.item_rejected, self._item_rejected),
+            (controller.line.case_accepted, self._case_accepted),
+            (controller.line.case_rejected, self._case_rejected),
         ]
         for signal, slot in self._links:
             signal.connect(slot)
@@ -73,7 +85,35 @@ class LineBridge(QObject):
     def _batches_changed(self) -> None:
         self.batches_changed.emit()
 
+    def _item_verified(self, seq, code: str) -> None:
+        self.item_verified.emit(seq, code)
+
+    def _item_rejected(self, seq, code, reason: str) -> None:
+        self.item_rejected.emit(seq, code, reason)
+
+    def _case_accepted(self, slot, code: str) -> None:
+        self.case_accepted.emit(slot, code)
+
+    def _case_rejected(self, slot, label, reasons) -> None:
+        self.case_rejected.emit(slot, label, reasons)
+
     # On the UI thread.
+    @Slot(object, str)
+    def _ui_item_verified(self, seq, code: str) -> None:
+        self.model.reads.on_item_verified(seq, code)
+
+    @Slot(object, object, str)
+    def _ui_item_rejected(self, seq, code, reason: str) -> None:
+        self.model.reads.on_item_rejected(seq, code, reason)
+
+    @Slot(object, str)
+    def _ui_case_accepted(self, slot, code: str) -> None:
+        self.model.reads.on_case_accepted(slot, code)
+
+    @Slot(object, object, object)
+    def _ui_case_rejected(self, slot, label, reasons) -> None:
+        self.model.reads.on_case_rejected(slot, label, reasons)
+
     @Slot(object)
     def _ui_status(self, status) -> None:
         self.model.on_status(status)

@@ -17,14 +17,19 @@ from ui.bridge import LineBridge
 from ui.i18n import Language
 from ui.names import name
 from ui.tasks import TaskRunner
+from ui.viewmodels.collect import CollectViewModel
 from ui.viewmodels.it import ITViewModel
 from ui.viewmodels.line import LineViewModel
+from ui.viewmodels.orders import OrdersViewModel
 from ui.viewmodels.qa import QAViewModel
 from ui.viewmodels.session import SessionModel
+from ui.widgets.collect import CollectScreen
 from ui.widgets.common import button, label
+from ui.widgets.dialogs import ConfirmDialog
 from ui.widgets.it_screen import ITScreen
 from ui.widgets.login import LoginScreen
 from ui.widgets.operator import OperatorScreen
+from ui.widgets.orders import OrdersScreen
 from ui.widgets.qa_screen import QAScreen
 
 OUTBOX_POLL_MS = 5000  # the status bar's upstream light; the query is tiny and off the UI thread
@@ -42,6 +47,9 @@ class MainWindow(QMainWindow):
         self.line = LineViewModel(controller, run=self.tasks)
         self.qa = QAViewModel(engine, settings, self.session, run=self.tasks)
         self.it = ITViewModel(engine, settings, self.session, run=self.tasks)
+        self.orders = OrdersViewModel(engine, settings, self.session, run=self.tasks)
+        self.collect = CollectViewModel(engine, settings, self.session, run=self.tasks)
+        self.orders.created.connect(lambda _b: self.line.refresh_batches())
         self.bridge = LineBridge(controller, self.line, self)
         self.language = Language()
         self.language.apply(self.session.language)
@@ -70,7 +78,7 @@ class MainWindow(QMainWindow):
         nl.addWidget(self.station_name)
         self.nav_group = QButtonGroup(self)
         self.nav_buttons = {}
-        for key in ("operator", "qa", "it"):
+        for key in ("operator", "collect", "orders", "qa", "it"):
             b = button(name="nav", checkable=True)
             self.nav_group.addButton(b)
             b.clicked.connect(lambda _=False, k=key: self.show_screen(k))
@@ -92,6 +100,8 @@ class MainWindow(QMainWindow):
         self.screens = {
             "login": LoginScreen(self.session),
             "operator": OperatorScreen(self.line, self.session),
+            "collect": CollectScreen(self.collect),
+            "orders": OrdersScreen(self.orders),
             "qa": QAScreen(self.qa),
             "it": ITScreen(self.it),
         }
@@ -107,8 +117,33 @@ class MainWindow(QMainWindow):
         self.outbox_timer.start()
         self.it.refresh()
         self.line.refresh_batches()
+        self.ask_on_close = False  # True: a close by the program asks as the operator's does
+        self._may_close = False
+        self.close_dialog: ConfirmDialog | None = None
         self.retranslate()
         self._logged_out()
+
+    # -- closing while a batch runs ---------------------------------------------------------
+    def _ask_close(self) -> None:
+        batch = self.line.status.batch_id or ""
+        text = self.tr(
+            "Batch %1 is running. Closing stops the line safely: the infeed stops first (PLC "
+            "line stop), the items already on the conveyor are finished, then the line stops. "
+            "The batch stays open."
+        ).replace("%1", batch)
+        self.close_dialog = ConfirmDialog(self, self.tr("Close LineStation"), text, [])
+        self.close_dialog.ok.setText(self.tr("Stop the line and close"))
+        self.close_dialog.accepted.connect(self._stop_then_close)
+        self.close_dialog.open()
+
+    def _stop_then_close(self) -> None:
+        self.line.stopped_safely.connect(self._close_now)
+        self.line.safe_stop()
+
+    def _close_now(self) -> None:
+        self.line.stopped_safely.disconnect(self._close_now)
+        self._may_close = True
+        self.close()
 
     # -- navigation ---------------------------------------------------------------------------
     def show_screen(self, key: str) -> None:
@@ -121,8 +156,8 @@ class MainWindow(QMainWindow):
         if key == "qa":
             self.qa.refresh()
             self.screens["qa"].scan_field.setFocus()
-        elif key == "it":
-            self.screens["it"].refresh()
+        elif key in ("it", "orders", "collect"):
+            self.screens[key].refresh()
         elif key == "operator":
             self.line.refresh_batches()
 
@@ -163,7 +198,13 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         """Every text in the current language."""
         self.setWindowTitle(self.tr("LineStation"))
-        texts = {"operator": self.tr("Line"), "qa": self.tr("QA"), "it": self.tr("IT")}
+        texts = {
+            "operator": self.tr("Line"),
+            "collect": self.tr("Collect"),
+            "orders": self.tr("Orders"),
+            "qa": self.tr("QA"),
+            "it": self.tr("IT"),
+        }
         for k, b in self.nav_buttons.items():
             b.setText(texts[k])
         # The button names the other language in that language, as phones do.
@@ -175,7 +216,17 @@ class MainWindow(QMainWindow):
             w.retranslate()
 
     def closeEvent(self, event) -> None:
-        """Stop listening to the line; the line keeps its own state."""
+        """Ask first while a batch runs, and leave the line safe; then stop listening to it.
+
+        A close by the operator (the window system's, or with ask_on_close) asks; a close by
+        the program (demo --quit-after, tests) stops the line the same safe way without asking.
+        """
+        if self.line.running and not self._may_close:
+            if event.spontaneous() or self.ask_on_close:
+                event.ignore()
+                self._ask_close()
+                return
+            self.line.safe_stop()
         self.outbox_timer.stop()
         self.bridge.disconnect_all()
         self.tasks.wait(5000)

@@ -54,6 +54,8 @@ NAMES: dict[str, str] = {
     "destroy": QT_TRANSLATE_NOOP("Names", "Destroy"),
     "replace": QT_TRANSLATE_NOOP("Names", "Replace"),
     "unpack": QT_TRANSLATE_NOOP("Names", "Unpack"),
+    "unpack_tree": QT_TRANSLATE_NOOP("Names", "Unpack all"),
+    "recode": QT_TRANSLATE_NOOP("Names", "Recode"),
     "aggregate": QT_TRANSLATE_NOOP("Names", "Re-aggregate"),
     "relabel": QT_TRANSLATE_NOOP("Names", "Relabel"),
     "released": QT_TRANSLATE_NOOP("Names", "Released by QA"),

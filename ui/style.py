@@ -31,9 +31,12 @@ QLabel#numeral {{ font-size: 44px; font-weight: 700; }}
 QLabel#rate {{ font-size: 44px; font-weight: 700; }}
 QLabel#sbvalue {{ font-size: 19px; font-weight: 600; }}
 QLabel#message {{ font-size: 16px; }}
+QLabel#prompt {{ font-size: 26px; font-weight: 600; }}
 QLabel#message[severity="alarm"] {{ color: {ALARM}; font-weight: 700; }}
 QLabel#state[severity="alarm"] {{ background: {ALARM}; color: white; padding: 0 6px; }}
 QLabel#state[severity="warning"] {{ background: {WARNING}; color: black; padding: 0 6px; }}
+QLabel#flash {{ font-size: 17px; font-weight: 600; padding: 0 8px; }}
+QLabel#flash[severity="warning"] {{ background: {WARNING}; color: black; }}
 QFrame#banner {{ border: 2px solid {TEXT}; }}
 QFrame#banner[severity="alarm"] {{ background: {ALARM}; }}
 QFrame#banner[severity="alarm"] QLabel {{ color: white; font-size: 18px; font-weight: 600; }}
@@ -48,13 +51,13 @@ QPushButton:disabled {{ color: #8A8A8A; border-color: #B8B8B8; background: #CCCC
 QPushButton#nav {{ text-align: left; font-size: 20px; min-height: 64px; }}
 QPushButton#nav:checked {{ background: {BG}; border: 2px solid {TEXT}; font-weight: 700; }}
 QPushButton#key {{ font-size: 26px; min-width: 80px; min-height: 64px; }}
-QLineEdit, QComboBox, QPlainTextEdit {{
+QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
     background: white; border: 2px solid {BORDER}; min-height: 48px; font-size: 19px;
     padding: 0 8px;
 }}
 QLineEdit:focus {{ border-color: {TEXT}; }}
 QComboBox QAbstractItemView {{ background: white; font-size: 19px; }}
-QComboBox::drop-down {{ width: 48px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ width: 48px; }}
 QTableWidget {{
     background: white; gridline-color: #C8C8C8; font-size: 16px; border: 1px solid {BORDER};
 }}
@@ -67,6 +70,12 @@ QScrollBar:vertical {{ width: 28px; }}
 QCheckBox {{ font-size: 18px; min-height: 48px; }}
 QCheckBox::indicator {{ width: 32px; height: 32px; }}
 QDialog {{ background: {BG}; }}
+QTabWidget::pane {{ border: 1px solid {BORDER}; }}
+QTabBar::tab {{
+    background: {BUTTON}; border: 1px solid {BORDER}; min-height: {TOUCH_PX}px; min-width: 160px;
+    padding: 0 16px; font-size: 17px;
+}}
+QTabBar::tab:selected {{ background: {PANEL}; border-color: {TEXT}; font-weight: 700; }}
 """
 
 

@@ -1,4 +1,4 @@
-"""`station demo`, `station run`, `station check`, `station decode`."""
+"""`station demo`, `station run`, `station check`, `station decode`, `station collect`."""
 
 from __future__ import annotations
 
@@ -69,6 +69,13 @@ def register(subs, add) -> None:
     p.add_argument("images", nargs="+")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=decode)
+    p = add(
+        subs, "collect", help="manual collection (手工采集): scanned codes on stdin, one a line"
+    )
+    p.add_argument("--level", required=True, help="the container level collected (box, case)")
+    p.add_argument("--partial", action="store_true", help="a container may close short (零箱)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=collect)
 
 
 def demo(app, args) -> int:
@@ -307,3 +314,50 @@ def decode(app, args) -> int:
             print(f"error: {exc}", file=sys.stderr, flush=True)
         app.out(json.dumps(obj, ensure_ascii=False))
     return 1 if failed else 0
+
+
+def _stdin_chunks():
+    """Standard input as it arrives (a handheld ends a scan with CR or LF, not both)."""
+    raw = sys.stdin.buffer
+    read = getattr(raw, "read1", raw.read)
+    while chunk := read(4096):
+        yield chunk
+
+
+def collect(app, args) -> int:
+    """Link children to their containers from scanned codes; exit 1 if any container refused."""
+    from station.line.collect import Collector, scans
+
+    user = app.require("line.run")
+    col = Collector(app.engine, app.settings, args.level, user=user, partial=args.partial)
+    if not args.json and sys.stdin.isatty():
+        app.out(f"scan {col.capacity} {col.child_level} codes, then the {col.level} code")
+    results = []
+
+    def show(out) -> None:
+        results.append(out)
+        if args.json:
+            return
+        if out.ok:
+            app.out(f"{out.level} {out.parent}: {len(out.children)} linked ({out.status})")
+        else:
+            print(f"refused: {out.reason}; nothing of it linked", file=sys.stderr, flush=True)
+
+    for code in scans(_stdin_chunks()):
+        out = col.scan(code)
+        if out is not None:
+            show(out)
+    end = col.finish()
+    if end is not None:
+        show(end)
+    refused = [r for r in results if not r.ok]
+    if args.json:
+        app.json(
+            {
+                "level": col.level,
+                "containers": [r.to_json() for r in results],
+                "linked": sum(1 for r in results if r.ok),
+                "refused": len(refused),
+            }
+        )
+    return 1 if refused else 0

@@ -1,11 +1,13 @@
-"""`station qa scan|rejects|release|decommission|destroy|replace|unpack|aggregate|relabel`."""
+"""`station qa`: history, rejects, decisions, rework (replace, recode, unpack), relabel."""
 
 from __future__ import annotations
 
 from station import users
 from station.errors import InputError
+from station.qa import cascade as qa_cascade
 from station.qa import decisions as qa
 from station.qa import label as qa_label
+from station.qa import recode as qa_recode
 from station.qa import rework as qa_rework
 from station.qa.rework import capacities
 from station.store import batches
@@ -57,8 +59,23 @@ def register(subs, add) -> None:
         action="store_true",
         help="keep the container code (verified, empty, open) instead of retiring it",
     )
+    p.add_argument(
+        "--cascade",
+        action="store_true",
+        help="take apart everything under it too, top-down (e-signature)",
+    )
+    p.add_argument("--preview", action="store_true", help="with --cascade: count, change nothing")
+    p.add_argument("--reason", default="unpacked")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=unpack)
+    p = add(
+        s, "recode", help="码替换: a damaged item takes a fresh code of its level (e-signature)"
+    )
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=recode)
     p = add(s, "aggregate", help="put children into a container by hand (the line's rules)")
     p.add_argument("parent")
     p.add_argument("children", nargs="+")
@@ -207,10 +224,22 @@ def replace(app, args) -> int:
 
 
 def unpack(app, args) -> int:
-    """Unpack a container."""
+    """Unpack a container (one level, or with --cascade the whole tree under it)."""
+    if args.preview and not args.cascade:
+        raise InputError(
+            "--preview goes with --cascade: `station qa unpack CODE --cascade --preview`"
+        )
+    if args.cascade:
+        return _cascade(app, args)
     user = app.require("qa.decide")
     d = qa_rework.unpack(
-        app.engine, app.settings, args.container, user=user, reuse=args.reuse, reveal=_reveal(app)
+        app.engine,
+        app.settings,
+        args.container,
+        user=user,
+        reuse=args.reuse,
+        reason=args.reason,
+        reveal=_reveal(app),
     )
     return _done(
         app,
@@ -218,6 +247,48 @@ def unpack(app, args) -> int:
         d,
         f"{d['level']} {d['container']}: {len(d['children'])} children "
         f"out, container {d['container_fate']}",
+    )
+
+
+def _cascade(app, args) -> int:
+    if args.preview:
+        app.require("qa.scan")
+        with read_engine(app.engine).connect() as conn:
+            d = qa_cascade.preview(conn, args.container, reveal=_reveal(app))
+        return _done(app, args, d, f"would unpack {d['text']} (nothing changed)")
+    user = _signed(app)
+    d = qa_cascade.unpack_tree(
+        app.engine,
+        app.settings,
+        args.container,
+        user=user,
+        reuse=args.reuse,
+        reason=args.reason,
+        reveal=_reveal(app),
+    )
+    return _done(
+        app, args, d, f"unpacked {d['text']}; containers {d['container_fate']}, signed by {user}"
+    )
+
+
+def recode(app, args) -> int:
+    """Give a damaged item a fresh code (码替换)."""
+    user = _signed(app)
+    d = qa_recode.recode(
+        app.engine,
+        app.settings,
+        args.old,
+        args.new,
+        user=user,
+        reason=args.reason,
+        reveal=_reveal(app),
+    )
+    where = f" in {d['container']}" if d["container"] else ""
+    return _done(
+        app,
+        args,
+        d,
+        f"{d['level']} {d['old']} → {d['new']}{where} ({d['reason']}), signed by {user}",
     )
 
 

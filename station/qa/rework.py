@@ -31,6 +31,7 @@ from aggregation import (
 )
 from station.codes.masking import mask
 from station.errors import InputError, TransitionError
+from station.qa.cascade import sealed_top
 from station.qa.decisions import retire_pair
 from station.qa.store import (
     CodeRow,
@@ -266,6 +267,7 @@ def unpack(
     with engine.begin() as conn:
         codes = _Codes(conn, reveal)
         row = get(conn, container)
+        sealed_top(conn, row, reveal)  # a case on a closed pallet: undo the pallet first
         codes.rows[row.code] = row
         kids = codes.children_of(row.code)
         if not kids:
@@ -322,6 +324,7 @@ def aggregate(
     partial: bool = False,
     reason: str = "aggregated by hand",
     reveal: bool = False,
+    action: str = "qa.aggregate",
 ) -> dict:
     """Put children into a container by hand with the line's rules; 拼箱 mixed, 零箱 partial."""
     with engine.begin() as conn:
@@ -387,7 +390,7 @@ def aggregate(
             user,
             [
                 audit.Change(
-                    "qa.aggregate",
+                    action,
                     prow.code,
                     str(len(existing)),
                     str(total),

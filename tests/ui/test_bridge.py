@@ -57,3 +57,37 @@ def test_camera_view_converts_gray_frames(qtbot) -> None:
     assert view.frames == 1
     # 160×200 frame scaled ×2 into 640×400, centred: corner (10,10) lands at (160+20, 20).
     assert shot.pixelColor(180, 20).green() > 120 and shot.pixelColor(180, 20).red() < 60
+
+
+def test_reads_cross_the_bridge_in_order_on_the_ui_thread(qtbot, station) -> None:
+    from ui.bridge import LineBridge
+
+    model = LineViewModel(station.controller)
+    bridge = LineBridge(station.controller, model)
+    ui_thread = threading.get_ident()
+    threads: set[int] = set()
+    model.reads.changed.connect(lambda: threads.add(threading.get_ident()))
+    line = station.controller.line
+
+    def runner() -> None:
+        for i in range(300):
+            line.item_verified.emit(i, f"OUTER{i:05d}")
+        line.item_rejected.emit(300, None, "no_read")
+        line.case_accepted.emit((1,), "CASE0001")
+        line.case_rejected.emit((2,), "CASE0002", (("count_mismatch", "CASE0002"),))
+
+    t = threading.Thread(target=runner)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: len(model.reads.reads) == 200, timeout=5000)
+    qtbot.waitUntil(lambda: model.reads.reads[0].code == "CASE0002", timeout=5000)
+    assert threads == {ui_thread}
+    newest = [(r.code, r.level, r.ok, r.reason) for r in list(model.reads.reads)[:4]]
+    assert newest == [
+        ("CASE0002", "case", False, "count_mismatch"),
+        ("CASE0001", "case", True, ""),
+        ("", "outer", False, "no_read"),
+        ("OUTER00299", "outer", True, ""),
+    ]
+    assert model.reads.reads[-1].code == "OUTER00103"  # bounded: the oldest are dropped
+    bridge.disconnect_all()

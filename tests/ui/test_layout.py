@@ -65,11 +65,12 @@ def test_screens_fit_both_languages(qtbot, window, size) -> None:
     w.resize(*size)
     ELIDED.clear()
     ELIDED.add((w.screens["it"].outbox, 3))  # upstream's answer: a path or a server message
+    ELIDED.add((w.screens["operator"].reads, 4))  # a reject's reason (tooltip, alarm line)
     login(qtbot, w, "ada")  # the admin sees every screen
     found = []
     for lang in ("en", "zh"):
         w.session.set_language(lang)
-        for screen in ("operator", "qa", "it"):
+        for screen in ("operator", "collect", "orders", "qa", "it"):
             w.show_screen(screen)
             qtbot.waitUntil(lambda: w.tasks.idle, timeout=5000)
             QApplication.processEvents()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from station.events import Alarm
 from station.store.lifecycle import State
@@ -52,7 +52,27 @@ def shoot(w, name: str) -> None:
         assert w.grab().save(str(SHOTS / f"{name}_{lang}.png"))
         ELIDED.clear()
         ELIDED.add((w.screens["it"].outbox, 3))
+        ELIDED.add((w.screens["operator"].reads, 4))  # a reject's reason; the alarm line has it
         CUT.extend(f"{name}_{lang}: {p}" for p in problems(w))
+    w.session.set_language(first)
+
+
+def shoot_dialog(qtbot, w, name: str, open_it, dialog) -> None:
+    """Save a dialog as docs/screenshots/<name>_<lang>.png in both languages.
+
+    `open_it()` opens it, `dialog()` returns it; each language's copy is opened, saved and
+    cancelled (a dialog's texts are set when it opens), the window's language is restored.
+    """
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    first = w.session.language
+    for lang in ("zh", "en"):
+        w.session.set_language(lang)
+        open_it()
+        qtbot.waitUntil(lambda: dialog() is not None and dialog().isVisible(), timeout=5000)
+        QApplication.processEvents()
+        assert dialog().grab().save(str(SHOTS / f"{name}_{lang}.png"))
+        dialog().reject()
+        qtbot.waitUntil(lambda: not dialog().isVisible(), timeout=5000)
     w.session.set_language(first)
 
 
@@ -78,7 +98,7 @@ def test_shift(qtbot, window, station) -> None:
     wedge(qtbot, scr.name, BADGE)
     qtbot.waitUntil(lambda: w.session.user == "olga", timeout=5000)
     assert w.current == "operator"
-    assert [k for k, b in w.nav_buttons.items() if b.isVisible()] == ["operator"]
+    assert [k for k, b in w.nav_buttons.items() if b.isVisible()] == ["operator", "collect"]
 
     LOG = []
     w.line.message.connect(lambda k, t: LOG.append((time.monotonic(), k, t)))
@@ -89,7 +109,13 @@ def test_shift(qtbot, window, station) -> None:
     # Start the batch; counters and the camera move.
     op = w.screens["operator"]
     assert op.start_btn.isEnabled() and op.close_btn.isEnabled()
-    op.start_btn.click()
+    shoot_dialog(qtbot, w, "start", op.start_btn.click, lambda: op.dialog)
+    op.start_btn.click()  # asks first, with the packing ratios
+    qtbot.waitUntil(lambda: op.dialog is not None and op.dialog.isVisible(), timeout=5000)
+    assert (
+        op.dialog.items.count() == 2 and "1 : 24 : 20" in op.dialog.findChildren(QLabel)[1].text()
+    )
+    op.dialog.ok.click()
     qtbot.waitUntil(lambda: w.line.status.verified >= 20 or bool(op.message.text()), timeout=30000)
     assert w.line.status.verified >= 20, op.message.text()
     assert op.counters["verified"].value.text() != "0"

@@ -37,13 +37,13 @@ def test_session_login_roles_and_language(station) -> None:
     assert seen[-1][0] == "failed" and "wrong PIN" in seen[-1][1]
     s.login_badge(BADGE)
     assert seen[-1] == ("olga", "operator") and s.user == "olga"
-    assert s.screens() == ["operator"] and not s.can("qa.decide")
+    assert s.screens() == ["operator", "collect"] and not s.can("qa.decide")
     s.login("quinn", PINS["quinn"])
-    assert s.screens() == ["operator", "qa"] and s.can("qa.sign") and not s.reveal
+    assert s.screens() == ["operator", "collect", "qa"] and s.can("qa.sign") and not s.reveal
     s.login("ivan", PINS["ivan"])
-    assert s.screens() == ["operator", "it"]
+    assert s.screens() == ["operator", "collect", "orders", "it"]
     s.login("ada", PINS["ada"])
-    assert s.screens() == ["operator", "qa", "it"] and s.reveal
+    assert s.screens() == ["operator", "collect", "orders", "qa", "it"] and s.reveal
     langs: list[str] = []
     s.language_changed.connect(langs.append)
     assert s.language == "zh"  # config.toml's [station] language

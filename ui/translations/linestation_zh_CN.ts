@@ -173,12 +173,85 @@
         <translation>箱 {code} 已属于 {pallet}，不能再上垛</translation>
     </message>
     <message>
+        <source>{count} rejects in a row: {reason}; the last code {code}</source>
+        <translation>连续 {count} 次剔除：{reason}；最后一个码 {code}</translation>
+    </message>
+    <message>
+        <source>Stop the infeed, look for codes printed or fed twice, then acknowledge</source>
+        <translation>停止进料，查找重复喷印或重复上料的码，然后确认</translation>
+    </message>
+    <message>
         <source>The label of pallet {pallet} was not printed</source>
         <translation>垛 {pallet} 的垛标未打印</translation>
     </message>
     <message>
         <source>Reprint it with `station qa relabel`</source>
         <translation>请用 station qa relabel 补打垛标</translation>
+    </message>
+</context>
+<context>
+    <name>CollectScreen</name>
+    <message>
+        <source>Manual collection</source>
+        <translation>手工采集</translation>
+    </message>
+    <message>
+        <source>May close short (partial)</source>
+        <translation>允许零箱</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>重新开始</translation>
+    </message>
+    <message>
+        <source>Scan with the hand scanner</source>
+        <translation>用手持扫码枪扫码</translation>
+    </message>
+    <message>
+        <source>Scanned for this container</source>
+        <translation>本包装已扫</translation>
+    </message>
+    <message>
+        <source>Containers</source>
+        <translation>已采集的包装</translation>
+    </message>
+    <message>
+        <source>Container</source>
+        <translation>包装码</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>No container level on this line holds codes.</source>
+        <translation>本线没有可采集的包装层级。</translation>
+    </message>
+    <message>
+        <source>Scan the %1 (%2 scanned)</source>
+        <translation>请扫%1（已扫 %2）</translation>
+    </message>
+    <message>
+        <source>Scan %3 × %1, then the container (%2 scanned)</source>
+        <translation>请扫 %3 个%1，再扫包装码（已扫 %2）</translation>
+    </message>
+    <message>
+        <source>%1 %2: %3 linked</source>
+        <translation>%1 %2：已关联 %3 个</translation>
+    </message>
+    <message>
+        <source>Refused, nothing linked: %1</source>
+        <translation>已拒绝，未关联任何码：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n linked</source>
+        <translation>
+            <numerusform>已关联 %n 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Refused</source>
+        <translation>已拒绝</translation>
     </message>
 </context>
 <context>
@@ -325,12 +398,32 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Batch %1 is running. Closing stops the line safely: the infeed stops first (PLC line stop), the items already on the conveyor are finished, then the line stops. The batch stays open.</source>
+        <translation>批次 %1 正在运行。关闭将安全停线：先停止进料（PLC 停线），输送带上已有的产品处理完毕后再停线。批次保持打开。</translation>
+    </message>
+    <message>
+        <source>Close LineStation</source>
+        <translation>关闭 LineStation</translation>
+    </message>
+    <message>
+        <source>Stop the line and close</source>
+        <translation>停线并关闭</translation>
+    </message>
+    <message>
         <source>LineStation</source>
         <translation>LineStation 赋码工作站</translation>
     </message>
     <message>
         <source>Line</source>
         <translation>生产</translation>
+    </message>
+    <message>
+        <source>Collect</source>
+        <translation>手工采集</translation>
+    </message>
+    <message>
+        <source>Orders</source>
+        <translation>工单</translation>
     </message>
     <message>
         <source>QA</source>
@@ -494,6 +587,14 @@
     <message>
         <source>Unpack</source>
         <translation>拆箱</translation>
+    </message>
+    <message>
+        <source>Unpack all</source>
+        <translation>整体拆解</translation>
+    </message>
+    <message>
+        <source>Recode</source>
+        <translation>码替换</translation>
     </message>
     <message>
         <source>Re-aggregate</source>
@@ -675,6 +776,14 @@
         <translation>剔除原因统计</translation>
     </message>
     <message>
+        <source>Reset rejects</source>
+        <translation>剔除清零</translation>
+    </message>
+    <message>
+        <source>Latest reads</source>
+        <translation>最近读码</translation>
+    </message>
+    <message>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
@@ -707,6 +816,18 @@
         <translation>批次 %1 已完成并关闭。</translation>
     </message>
     <message>
+        <source>1 %1 = %2 × %3</source>
+        <translation>每 1 %1 装 %2 × %3</translation>
+    </message>
+    <message>
+        <source>Start batch %1: %2, lot %3, %4 items. Packing %5:</source>
+        <translation>开始批次 %1：%2，批号 %3，%4 件。包装比例 %5：</translation>
+    </message>
+    <message>
+        <source>Start batch</source>
+        <translation>开始批次</translation>
+    </message>
+    <message>
         <source>%1 %2: %3 inside (partial)</source>
         <translation>%1 %2：内含 %3（零箱）</translation>
     </message>
@@ -721,6 +842,73 @@
     <message>
         <source>Batch closed.</source>
         <translation>批次已关闭。</translation>
+    </message>
+</context>
+<context>
+    <name>OrdersScreen</name>
+    <message>
+        <source>New work order</source>
+        <translation>新建工单</translation>
+    </message>
+    <message>
+        <source>Product</source>
+        <translation>产品</translation>
+    </message>
+    <message>
+        <source>Lot</source>
+        <translation>批号</translation>
+    </message>
+    <message>
+        <source>Planned quantity</source>
+        <translation>计划数量</translation>
+    </message>
+    <message>
+        <source>Production date</source>
+        <translation>生产日期</translation>
+    </message>
+    <message>
+        <source>Expiry date</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <source>Order number</source>
+        <translation>工单号</translation>
+    </message>
+    <message>
+        <source>e.g. L2026-12-07A</source>
+        <translation>例如 L2026-12-07A</translation>
+    </message>
+    <message>
+        <source>items</source>
+        <translation>件</translation>
+    </message>
+    <message>
+        <source>Create work order</source>
+        <translation>创建工单</translation>
+    </message>
+    <message>
+        <source>Packing per container</source>
+        <translation>每个包装的数量</translation>
+    </message>
+    <message>
+        <source>%1 per %2</source>
+        <translation>每个%2装%1</translation>
+    </message>
+    <message>
+        <source>Set in config.toml; IT changes them.</source>
+        <translation>在 config.toml 中设定，由 IT 修改。</translation>
+    </message>
+    <message>
+        <source>Enter the planned quantity (a whole number).</source>
+        <translation>请输入计划数量（整数）。</translation>
+    </message>
+    <message>
+        <source>Enter the lot number.</source>
+        <translation>请输入批号。</translation>
+    </message>
+    <message>
+        <source>Work order %1 created: %2 items, released to the line.</source>
+        <translation>工单 %1 已创建：%2 件，已下达到产线。</translation>
     </message>
 </context>
 <context>
@@ -821,6 +1009,10 @@
         <translation>%1：%2（%3）。请输入 PIN 码签名确认。</translation>
     </message>
     <message>
+        <source>Unpack all of %1 %2: %3 come apart (%4). Enter your PIN to sign.</source>
+        <translation>整体拆解%1 %2：将拆开 %3（%4）。请输入 PIN 签名。</translation>
+    </message>
+    <message>
         <source>Signature</source>
         <translation>电子签名</translation>
     </message>
@@ -831,6 +1023,45 @@
     <message>
         <source>Wrong PIN: nothing was changed.</source>
         <translation>PIN 码错误：未做任何更改。</translation>
+    </message>
+</context>
+<context>
+    <name>ReadsTable</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>码</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>层级</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>(no code read)</source>
+        <translation>（未读到码）</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>合格</translation>
+    </message>
+    <message>
+        <source>NG</source>
+        <translation>剔除</translation>
+    </message>
+    <message>
+        <source>%1 without a readable code: %2</source>
+        <translation>%1 无可读码：%2</translation>
     </message>
 </context>
 <context>

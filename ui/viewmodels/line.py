@@ -7,7 +7,9 @@ import threading
 from psygnal import Signal
 
 from station.events import Alarm, FrameView, LineStatus, RunState
+from station.store import audit
 from ui.viewmodels import Runner, run_now
+from ui.viewmodels.reads import ReadLog
 
 # Device lights on the status bar, keyed like Alarm.device; `line` covers the runner itself.
 DEVICE_KEYS: dict[str, tuple[str, ...]] = {
@@ -32,6 +34,8 @@ class LineViewModel:
     message = Signal(str, str)  # kind (info|error), text
     close_planned = Signal(str, object)  # batch id, [OpenContainer]
     batch_closed = Signal(object)  # summary dict
+    rejects_reset = Signal()  # the operator reset the reject counter (audited)
+    stopped_safely = Signal()  # the line stopped after safe_stop (the window may close)
 
     def __init__(self, controller, *, run: Runner = run_now) -> None:
         self.controller = controller
@@ -44,6 +48,10 @@ class LineViewModel:
         self._frame: FrameView | None = None
         self._stop_requested = False
         self._frame_lock = threading.Lock()
+        self.reads = ReadLog(controller.settings)
+        self.reads.escalated.connect(self.on_alarm_raised)
+        # The reject counter shows rejects since the operator's last reset (audited).
+        self.reject_base: tuple[str | None, int, dict[str, int]] = (None, 0, {})
 
     # -- events from the line (called on the UI thread by the bridge) -------------------------
     def on_status(self, status: LineStatus) -> None:
@@ -55,6 +63,32 @@ class LineViewModel:
         self.status_changed.emit(status)
         if changed and status.state in (RunState.RUNNING, RunState.IDLE):
             self.refresh_batches()  # the batch's own state moved with the line
+
+    def shown_rejects(self) -> tuple[int, dict[str, int]]:
+        """Rejects and rejects by reason since the last reset (of this batch)."""
+        batch, n, by = self.reject_base
+        s = self.status
+        if batch != s.batch_id:
+            return s.rejected, dict(s.rejects_by_reason)
+        out = {k: v - by.get(k, 0) for k, v in s.rejects_by_reason.items()}
+        return max(0, s.rejected - n), {k: v for k, v in out.items() if v > 0}
+
+    def reset_rejects(self, user: str) -> None:
+        """Set the reject counter to zero; the reset is audited with the user and the count."""
+        s = self.status
+        count, _ = self.shown_rejects()
+        self.reject_base = (s.batch_id, s.rejected, dict(s.rejects_by_reason))
+        engine = self.controller.engine
+
+        def work() -> None:
+            change = audit.Change(
+                "counter.reset", "rejected", str(count), "0", "reject counter reset", s.batch_id
+            )
+            with engine.begin() as conn:
+                audit.record(conn, user, [change])
+
+        self.run(work, lambda _: self.rejects_reset.emit(), self._error("reset"))
+        self.status_changed.emit(self.status)
 
     def on_alarm_raised(self, alarm: Alarm) -> None:
         """Show an alarm until the operator acknowledges it."""
@@ -144,6 +178,18 @@ class LineViewModel:
     def pause(self) -> None:
         """Pause the line."""
         self.controller.pause()
+
+    def safe_stop(self) -> None:
+        """Leave the line safe (the window closes): pause (PLC line stop), then stop; waits off
+        the UI thread and emits stopped_safely when the run has ended."""
+        self._stop_requested = True
+        self.controller.pause()
+        self.controller.stop()
+        self.run(
+            lambda: self.controller.wait(60),
+            lambda _: self.stopped_safely.emit(),
+            lambda _exc: self.stopped_safely.emit(),
+        )
 
     def stop(self) -> None:
         """Stop the line; the batch stays open."""

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from psygnal import Signal
 
+from station.qa import cascade as qa_cascade
 from station.qa import decisions as qa
 from station.qa import label as qa_label
+from station.qa import recode as qa_recode
 from station.qa import rework as qa_rework
 from station.store.db import read_engine
 from ui.viewmodels import Runner, run_now
@@ -19,11 +21,14 @@ REASONS: dict[str, tuple[str, ...]] = {
     "decommission": ("damaged", "misprint", "sample", "lost"),
     "destroy": ("damaged", "contaminated", "misprint"),
     "replace": ("damaged", "misprint"),
+    "recode": ("label damaged", "damaged", "misprint"),
     "unpack": ("rework", "wrong product", "customer return"),
+    "unpack_tree": ("rework", "wrong product", "customer return"),
     "aggregate": ("rework", "manual packing"),
     "relabel": ("label damaged",),
 }
 DECISIONS = tuple(REASONS)
+SIGNED = frozenset({"decommission", "destroy", "replace", "recode", "unpack_tree"})
 
 
 class QAViewModel:
@@ -88,8 +93,18 @@ class QAViewModel:
     def allowed(self, decision: str) -> bool:
         """May the logged-in role take this decision?"""
         return self.session.can("qa.decide") and (
-            decision not in ("decommission", "destroy", "replace") or self.session.can("qa.sign")
+            decision not in SIGNED or self.session.can("qa.sign")
         )
+
+    def preview_tree(self, code: str, done: Callable[[dict], None]) -> None:
+        """What unpacking `code` top-down would take apart (counts per level); changes nothing."""
+        reveal = self.session.reveal
+
+        def work() -> dict:
+            with read_engine(self.engine).connect() as conn:
+                return qa_cascade.preview(conn, code, reveal=reveal)
+
+        self.run(work, done, self._error)
 
     def decide(
         self,
@@ -137,6 +152,12 @@ class QAViewModel:
                 return qa_rework.unpack(
                     e, s, code, user=user, reuse=reuse, reason=reason, reveal=reveal
                 )
+            if decision == "unpack_tree":
+                return qa_cascade.unpack_tree(
+                    e, s, code, user=user, reuse=reuse, reason=reason, reveal=reveal
+                )
+            if decision == "recode":
+                return qa_recode.recode(e, s, code, other, user=user, reason=reason, reveal=reveal)
             if decision == "aggregate":
                 return qa_rework.aggregate(
                     e,

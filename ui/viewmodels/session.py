@@ -12,6 +12,8 @@ from ui.viewmodels import Runner, run_now
 # The screens and the action a role needs for each (see station.users.BASE_ROLES).
 SCREENS: dict[str, tuple[str, ...]] = {
     "operator": ("line.run",),
+    "collect": ("line.run",),
+    "orders": ("batch.manage",),
     "qa": ("qa.scan",),
     "it": ("sync", "export", "devices"),
 }

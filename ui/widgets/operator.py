@@ -9,8 +9,10 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -21,12 +23,15 @@ from ui.alarms import alarm_text
 from ui.names import level_name, name
 from ui.style import set_severity
 from ui.viewmodels.line import LineViewModel
+from ui.viewmodels.orders import ratio_text, ratios
 from ui.viewmodels.session import SessionModel
 from ui.widgets.camera import CameraView
 from ui.widgets.common import Counter, MessageLine, button, label
 from ui.widgets.dialogs import ConfirmDialog
+from ui.widgets.reads import ReadsTable
 
 FRAME_MS = 100  # the camera view repaints at most 10 times a second, whatever the line's rate
+FLASH_MS = 4000  # a reject's short alarm stays this long (a repeated one latches in the banner)
 COUNTERS = ("planned", "printed", "verified", "rejected", "cases", "pallets")
 
 
@@ -107,7 +112,7 @@ class OperatorScreen(QWidget):
             b.setMinimumHeight(72)
             buttons.addWidget(b)
         left.addLayout(buttons)
-        self.start_btn.clicked.connect(line.start)
+        self.start_btn.clicked.connect(self.confirm_start)
         self.pause_btn.clicked.connect(line.pause)
         self.stop_btn.clicked.connect(line.stop)
         self.close_btn.clicked.connect(line.plan_close)
@@ -117,7 +122,11 @@ class OperatorScreen(QWidget):
         self.rate = Counter(px=56)
         for i, k in enumerate(COUNTERS):
             grid.addWidget(self.counters[k], i // 3, i % 3)
-        grid.addWidget(self.rate, 2, 0, 1, 3)
+        grid.addWidget(self.rate, 2, 0, 1, 2)
+        self.reset_btn = button()
+        self.reset_btn.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.reset_btn.clicked.connect(self._reset_rejects)
+        grid.addWidget(self.reset_btn, 2, 2)
         left.addLayout(grid)
         self.message = MessageLine()
         left.addWidget(self.message)
@@ -130,8 +139,11 @@ class OperatorScreen(QWidget):
         self.camera = CameraView()
         right.addWidget(self.camera_caption)
         right.addWidget(self.camera, 3)
-        self.rejects_caption = label("", "caption")
-        right.addWidget(self.rejects_caption)
+        self.flash = label("", "flash", wrap=True)
+        self.flash.setFixedHeight(56)  # two lines; always there, so nothing jumps when it shows
+        right.addWidget(self.flash)
+        self.tabs = QTabWidget()
+        self.reads = ReadsTable(line, session)
         self.rejects = QTableWidget(0, 2)
         self.rejects.verticalHeader().hide()
         self.rejects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -141,7 +153,14 @@ class OperatorScreen(QWidget):
         self.rejects.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.rejects.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.rejects.verticalHeader().setDefaultSectionSize(34)
-        right.addWidget(self.rejects, 2)
+        self.tabs.addTab(self.reads, "")
+        self.tabs.addTab(self.rejects, "")
+        right.addWidget(self.tabs, 3)
+        self.flash_timer = QTimer(self)
+        self.flash_timer.setSingleShot(True)
+        self.flash_timer.setInterval(FLASH_MS)
+        self.flash_timer.timeout.connect(self._unflash)
+        line.reads.flashed.connect(self._flash)
 
         self._shown_rejects: tuple = ()
         self.timer = QTimer(self)
@@ -178,7 +197,12 @@ class OperatorScreen(QWidget):
         self.rate.caption.setText(self.tr("Rate (items/min)"))
         self.camera_caption.setText(self.tr("Verify camera"))
         self.camera.placeholder = self.tr("No picture: the line is not running")
-        self.rejects_caption.setText(self.tr("Rejects by reason"))
+        self.tabs.setTabText(0, self.tr("Latest reads"))
+        self.tabs.setTabText(1, self.tr("Rejects by reason"))
+        self.reset_btn.setText(self.tr("Reset rejects"))
+        self.reads.retranslate()
+        if self.flash_timer.isActive() and self.line.reads.last is not None:
+            self._flash(self.line.reads.last)
         self.rejects.setHorizontalHeaderLabels([self.tr("Reason"), self.tr("Count")])
         self.banner.retranslate()
         self.message.retranslate()
@@ -216,11 +240,12 @@ class OperatorScreen(QWidget):
         self._buttons()
 
     def _status(self, s) -> None:
+        rejected, by_reason = self.line.shown_rejects()
         for k, c in self.counters.items():
-            c.set(getattr(s, k))
+            c.set(rejected if k == "rejected" else getattr(s, k))
         self.rate.set(round(s.rate_per_min))
         set_severity(self.counters["rejected"], "")
-        rows = sorted(s.rejects_by_reason.items(), key=lambda kv: -kv[1])
+        rows = sorted(by_reason.items(), key=lambda kv: -kv[1])
         lang = self.session.language
         if (rows, lang) == self._shown_rejects:  # twice a second while the line runs
             self._buttons()
@@ -250,6 +275,21 @@ class OperatorScreen(QWidget):
             self.session.can("batch.run") and not on_line and self.line.selected is not None
         )
         self.batches.setEnabled(not on_line)
+        self.reset_btn.setEnabled(may and self.line.shown_rejects()[0] > 0)
+
+    def _reset_rejects(self) -> None:
+        if self.session.user:
+            self.line.reset_rejects(self.session.user)
+
+    def _flash(self, read) -> None:
+        """A reject's short alarm: what was read, where, and why (amber, for FLASH_MS)."""
+        self.flash.setText(self.reads.text_of(read))
+        set_severity(self.flash, "warning")
+        self.flash_timer.start()
+
+    def _unflash(self) -> None:
+        self.flash.setText("")
+        set_severity(self.flash, "")
 
     def _paint_frame(self) -> None:
         view = self.line.take_frame()  # taken even when hidden: the newest frame is all we keep
@@ -266,6 +306,34 @@ class OperatorScreen(QWidget):
             )
         else:
             self.message.say(kind, lambda: text)
+
+    # -- start: a confirmation with the packing ratios ----------------------------------------
+    def confirm_start(self) -> None:
+        """Resume at once; a new start first shows the batch and its packing ratios."""
+        b = self.line.selected
+        if self.line.status.state in (RunState.PAUSED, RunState.FAULTED) or b is None:
+            self.line.start()
+            return
+        settings, lang = self.line.controller.settings, self.session.language
+        items = [
+            self.tr("1 %1 = %2 × %3")
+            .replace("%1", level_name(settings, r.parent, lang))
+            .replace("%2", f"{r.capacity:,}")
+            .replace("%3", level_name(settings, r.child, lang))
+            for r in ratios(settings)
+        ]
+        text = (
+            self.tr("Start batch %1: %2, lot %3, %4 items. Packing %5:")
+            .replace("%1", b.id)
+            .replace("%2", f"{b.product_sku} {b.product_name}")
+            .replace("%3", b.lot)
+            .replace("%4", f"{b.quantity:,}")
+            .replace("%5", ratio_text(settings))
+        )
+        self.dialog = ConfirmDialog(self, self.tr("Start batch"), text, items)
+        self.dialog.ok.setText(self.tr("Start"))
+        self.dialog.accepted.connect(self.line.start)
+        self.dialog.open()
 
     # -- close batch --------------------------------------------------------------------------
     def _confirm_close(self, batch_id: str, open_containers: list) -> None:

@@ -52,6 +52,7 @@ class QAScreen(QWidget):
         self.qa = qa
         self.settings = qa.settings
         self.dialog: PinDialog | None = None
+        self.preview: dict | None = None
         root = QHBoxLayout(self)
         root.setContentsMargins(16, 12, 16, 12)
         root.setSpacing(16)
@@ -122,10 +123,13 @@ class QAScreen(QWidget):
         self.other = QLineEdit()
         self.reuse = QCheckBox()
         self.sign_btn = button()
-        dgrid.addWidget(self.reason, 2, 1)  # beside the last decision button
-        dgrid.addWidget(self.sign_btn, 2, 2)
+        # Below the decisions, one row: reason, the other code(s) or reuse, and Sign.
+        self.reason.setMinimumWidth(230)
+        row.addWidget(self.reason)
         row.addWidget(self.other, 1)
         row.addWidget(self.reuse)
+        row.addStretch(0)
+        row.addWidget(self.sign_btn)
         right.addLayout(row)
         self.message = MessageLine()
         right.addWidget(self.message)
@@ -232,13 +236,13 @@ class QAScreen(QWidget):
         self.reason.clear()
         for key in REASONS.get(decision or "", ()):
             self.reason.addItem(name(key), key)
-        self.other.setVisible(decision in ("replace", "aggregate"))
+        self.other.setVisible(decision in ("replace", "recode", "aggregate"))
         self.other.setPlaceholderText(
             self.tr("New code (scan)")
-            if decision == "replace"
+            if decision in ("replace", "recode")
             else self.tr("Codes to put in (space between)")
         )
-        self.reuse.setVisible(decision == "unpack")
+        self.reuse.setVisible(decision in ("unpack", "unpack_tree"))
         self._enable()
 
     def _enable(self) -> None:
@@ -254,8 +258,29 @@ class QAScreen(QWidget):
         d, code = self.decision, self.qa.scanned
         if d is None or code is None:
             return
+        if d == "unpack_tree":  # the count first: the signer sees what comes apart
+            self.qa.preview_tree(code, self._sign_tree)
+            return
         meaning = self.tr("%1: %2 (%3). Enter your PIN to sign.").replace("%1", name(d))
         meaning = meaning.replace("%2", code).replace("%3", self.reason.currentText())
+        self._pin_dialog(meaning)
+
+    def _sign_tree(self, preview: dict) -> None:
+        lang = self.qa.session.language
+        counts = ", ".join(
+            f"{level_name(self.settings, lv, lang)} × {n:,}" for lv, n in preview["counts"].items()
+        )
+        meaning = (
+            self.tr("Unpack all of %1 %2: %3 come apart (%4). Enter your PIN to sign.")
+            .replace("%1", level_name(self.settings, preview["level"], lang))
+            .replace("%2", preview["container"])
+            .replace("%3", counts or "–")
+            .replace("%4", self.reason.currentText())
+        )
+        self.preview = preview
+        self._pin_dialog(meaning)
+
+    def _pin_dialog(self, meaning: str) -> None:
         self.dialog = PinDialog(self, self.tr("Signature"), meaning)
         self.dialog.pin_entered.connect(self._signed)
         self.dialog.open()

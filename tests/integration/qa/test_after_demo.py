@@ -82,6 +82,20 @@ def test_qa_after_demo(cli, station_dir: Path) -> None:
     # is the spare for a replacement below. The case code is decommissioned, so it is neither an
     # open container nor a short one for `station check`. (Taking a spare only when the world had
     # pushed a foreign item out, and reusing the case otherwise, left an empty open case behind.)
+    # The cases sit on a sealed pallet: rework goes top-down, the pallet first (retired, one
+    # level: its cases stay packed and loose).
+    r = cli("qa", "unpack", cases[-1], "--user", "qa1", env=QA)
+    assert r.rc == 2 and "undo from the top" in r.err, r.err
+    pallets = {
+        row[0]
+        for row in db.execute(
+            "SELECT p.code FROM codes c JOIN codes p ON p.id = c.parent_id "
+            "WHERE c.level = 'case' AND p.level = 'pallet'"
+        )
+    }
+    for pallet in sorted(pallets):
+        r = cli("qa", "unpack", pallet, "--user", "qa1", env=QA)
+        assert r.rc == 0, r.err
     r = cli("qa", "unpack", cases[-1], "--user", "qa1", env=QA)
     assert r.rc == 0, r.err
     last = cases.pop()

@@ -70,6 +70,11 @@ def test_decisions_on_postgresql(station_dir, cli, pg_url) -> None:
     r = store.as_("qa1", "qa", "destroy", "O9", "--reason", "a very long reason " * 5)
     assert r.rc == 0, r.err
     assert store.row("O9").reason.startswith("destroyed:")
+    r = store.as_("qa1", "qa", "unpack", "P1", "--cascade", "--preview", "--json")
+    assert r.rc == 0 and r.json["counts"] == {"case": 1, "outer": 4}, r.err
+    r = store.as_("qa1", "qa", "unpack", "P1", "--cascade")
+    assert r.rc == 0, r.err
+    assert store.row("C1").state == "decommissioned" and store.row("O1").parent_id is None
     check_invariants(store.engine, CAP)
     r = store.as_("qa1", "audit", "verify", "--json")
     assert r.rc == 0 and r.json["ok"]

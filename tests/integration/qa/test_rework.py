@@ -51,7 +51,12 @@ def test_unpack_retires_or_reuses_the_container(store) -> None:
     assert c2.state == "decommissioned" and c2.reason == "unpacked" and c2.child_count == 0
     for c in ("O5", "O6", "O7"):
         assert store.row(c).state == "verified" and _links_of(store, c) == ["add", "delete"]
-    # C1 sits on pallet P1: reused, it leaves the pallet, empty and open
+    # C1 sits on the sealed pallet P1: undone from the top, P1 first (reused), then C1
+    r = store.as_("qa1", "qa", "unpack", "C1", "--reuse")
+    assert r.rc == 2 and "undo from the top" in r.err and "P1" in r.err
+    assert store.row("O1").parent_id == store.row("C1").id
+    r = store.as_("qa1", "qa", "unpack", "P1", "--reuse")
+    assert r.rc == 0, r.err
     r = store.as_("qa1", "qa", "unpack", "C1", "--reuse")
     assert r.rc == 0, r.err
     c1, p1 = store.row("C1"), store.row("P1")
@@ -71,7 +76,7 @@ def test_unpack_retires_or_reuses_the_container(store) -> None:
     check_invariants(store.engine, CAP)
     with store.engine.connect() as conn:
         acts = [a for (a,) in conn.execute(select(_audit.c.action).where(_audit.c.user == "qa1"))]
-    assert acts.count("qa.unpack") == 2 and acts.count("link.delete") == 3 + 4 + 1
+    assert acts.count("qa.unpack") == 3 and acts.count("link.delete") == 3 + 1 + 4
 
 
 def test_aggregate_applies_the_line_rules(store) -> None:
