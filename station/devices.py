@@ -431,6 +431,8 @@ class Role:
     required: bool = False
     in_line: bool = True
     """False for devices beside the line loop (ticket printer, hand scanner)."""
+    aliases: tuple[str, ...] = ()
+    """Other names the line's alarms use for this device (Alarm.device), for its status light."""
 
     def url(self, cfg: Any) -> str:
         """The device's address in config (`url`, or a camera's `source`)."""
@@ -449,9 +451,10 @@ ROLES: tuple[Role, ...] = (
     Role("plc", PlcSettings, "PLC", "PLC", _open_plc, _sim_plc, _plc_sim_scheme,
          ("plc_fault", "triggers_lost", "reject_not_delivered"), required=True),
     Role("inkjet", InkjetSettings, "喷码机", "Inkjet printer", _open_inkjet, _sim_inkjet,
-         alarms=("printer_fault", "printer_reconnect_failed", "printer_starved")),
+         alarms=("printer_fault", "printer_reconnect_failed", "printer_starved"),
+         aliases=("printer",)),
     Role("verify_camera", CameraSettings, "校验相机", "Verify camera", None,
-         _sim_camera("verify_camera"), alarms=("camera_fault",)),
+         _sim_camera("verify_camera"), alarms=("camera_fault",), aliases=("camera", "decoder")),
     Role("case_camera", CameraSettings, "箱码相机", "Case camera", None,
          _sim_camera("case_camera"), alarms=("case_camera_fault",)),
     Role("case_labeler", LabelerSettings, "箱标打印机", "Case labeler",
@@ -461,7 +464,7 @@ ROLES: tuple[Role, ...] = (
     Role("ticket", TicketSettings, "小票打印机", "Ticket printer", _open_ticket, _sim_ticket,
          in_line=False),
     Role("reader", ReaderSettings, "垛码读码器", "Pallet reader", _open_reader, _sim_reader, "tcp",
-         ("reader_fault",)),
+         ("reader_fault",), aliases=("pallet_reader",)),
     Role("checkweigher", CheckweigherSettings, "检重秤", "Checkweigher", _open_checkweigher,
          _sim_checkweigher, alarms=("checkweigher_fault",)),
     Role("scanner", ScannerSettings, "手持扫码枪", "Hand scanner", _open_scanner, _sim_scanner,

@@ -6,21 +6,14 @@ import threading
 
 from psygnal import Signal
 
+from station.devices import ROLES
 from station.events import Alarm, FrameView, LineStatus, RunState
 from station.store import audit
 from ui.viewmodels import Runner, run_now
 from ui.viewmodels.reads import ReadLog
 
 # Device lights on the status bar, keyed like Alarm.device; `line` covers the runner itself.
-DEVICE_KEYS: dict[str, tuple[str, ...]] = {
-    "plc": ("plc",),
-    "inkjet": ("inkjet", "printer"),
-    "verify_camera": ("verify_camera", "camera", "decoder"),
-    "case_camera": ("case_camera",),
-    "case_labeler": ("case_labeler",),
-    "pallet_labeler": ("pallet_labeler",),
-    "reader": ("reader", "pallet_reader"),
-}
+DEVICE_KEYS: dict[str, tuple[str, ...]] = {r.key: (r.key, *r.aliases) for r in ROLES if r.in_line}
 ACTIVE = (RunState.STARTING, RunState.RUNNING, RunState.PAUSED, RunState.FAULTED)
 
 
