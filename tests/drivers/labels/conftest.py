@@ -13,7 +13,7 @@ from drivers.labels.zebra import ZplPrinter
 TIMEOUT_S = 0.4
 
 
-def _wait_until(condition: Callable[[], object], timeout_s: float = 2.0) -> None:
+def _wait_until(condition: Callable[[], object], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
@@ -23,7 +23,7 @@ def _wait_until(condition: Callable[[], object], timeout_s: float = 2.0) -> None
 
 @pytest.fixture
 def wait_until() -> Callable[..., None]:
-    """wait_until(condition, timeout_s=2.0): poll until truthy, fail at the deadline."""
+    """wait_until(condition, timeout_s=10.0): poll until truthy, fail at the deadline."""
     return _wait_until
 
 

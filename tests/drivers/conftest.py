@@ -1,4 +1,4 @@
-"""Fixtures for scanner tests: a wait helper (the leak guard is in tests/conftest.py)."""
+"""Fixtures shared by the driver tests (the leak guard is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 
-def _wait_until(predicate: Callable[[], bool], timeout_s: float = 2.0) -> bool:
+def _wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    # A generous deadline: a busy machine may take seconds where an idle one takes milliseconds.
     deadline = time.monotonic() + timeout_s
     while not predicate():
         if time.monotonic() >= deadline:
