@@ -243,6 +243,12 @@ class PlcCore:
         self._hb_running = running
 
     @property
+    def station_heartbeat(self) -> int:
+        """The station's heartbeat word as it last wrote it (a restarted station counts from 1)."""
+        with self.lock:
+            return self.store.get(self.layout.station_heartbeat)
+
+    @property
     def station_alive(self) -> bool:
         """True when the station's heartbeat word was written within station_timeout_ms."""
         at = self._station_hb_at
@@ -327,6 +333,11 @@ class CoreFacade:
     def cases_placed(self) -> int:
         """The station's cases-placed counter."""
         return self.core.cases_placed
+
+    @property
+    def station_heartbeat(self) -> int:
+        """The station's heartbeat word as it last wrote it."""
+        return self.core.station_heartbeat
 
     @property
     def station_alive(self) -> bool:

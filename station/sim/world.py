@@ -209,7 +209,7 @@ class World:
         camera again, since a frame sent to a dead station is lost."""
         plc = self.sims.plc
         alive = plc.station_alive
-        hb = plc.register(plc.map.station_heartbeat)
+        hb = plc.station_heartbeat  # any protocol's simulator (Modbus, S7, MC)
         restarted = self._hb_last is not None and hb < self._hb_last and self._hb_last < 65000
         if self._hb_seen and alive and (restarted or self._halted_for == "heartbeat"):
             self._reshow_case("station back")
