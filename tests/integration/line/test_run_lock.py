@@ -66,6 +66,8 @@ def test_a_second_demo_on_the_same_folder_is_refused_naming_the_first(station_di
     finally:
         first.send_signal(signal.SIGKILL)  # a crash: the lock row stays behind
         first.wait(30)
+        if first.stderr is not None:
+            first.stderr.close()
     assert json.loads(_lock_row(cfg) or "{}").get("pid") == first.pid
     # A restart on the same host sees the process is gone and takes the lock over, with a note.
     again = _station(cfg, "demo", "--items", "5", "--batches", "2", "--json")
@@ -206,5 +208,8 @@ def test_take_lock_on_postgresql_ends_a_session_whose_host_vanished(pg_url: str)
             assert holder_of(conn, "LINE-9").backend != json.loads(ghost._value)["backend"]
         taker.release()
     finally:
+        if ghost._pg is not None:  # its session was ended by the taker: close the dead socket
+            ghost._pg.invalidate()
+            ghost._pg.close()
         engine.dispose()
         held.dispose()
