@@ -230,8 +230,9 @@ class RunLock:
                         _meta.c.key == _key(self.station_id), _meta.c.value == self._value
                     )
                 )
-                audit.record(conn, "system", [audit.Change("run.unlock", self.station_id, None,
-                                                            str(self.me.pid), None)])  # fmt: skip
+                # No audit entry for the release: `run.lock` marks where a run begins, which is all
+                # `station check` needs, and an entry written after a plant link's last report
+                # would leave the line with something unreported.
         finally:
             if self._pg is not None:
                 try:
