@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from station.devices import DevicesSettings, refuse_quoted_number
+from station.devices import DevicesSettings, FrozenSettings
 from station.errors import ConfigError
 from station.ship.settings import ShipSettings, WebSettings
 
@@ -29,15 +26,8 @@ LEVEL_ORDER = ("inner", "outer", "box", "case", "pallet")
 AMBIGUOUS = set("0O1Il")
 
 
-class _Frozen(BaseModel):
-    """Base of every config section: unknown keys rejected, values frozen after load."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _numbers(cls, v: Any, info: ValidationInfo) -> Any:
-        return refuse_quoted_number(cls, info.field_name, v)
+_Frozen = FrozenSettings
+"""The base of every section here (station.devices defines it for the device tables too)."""
 
 
 class StationSettings(_Frozen):

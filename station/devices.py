@@ -69,8 +69,8 @@ def refuse_quoted_number(model: type[BaseModel], field: str | None, value: Any) 
     return value
 
 
-class DeviceSettings(BaseModel):
-    """Base of a device's config table: unknown keys rejected, URLs checked, frozen after load."""
+class FrozenSettings(BaseModel):
+    """Base of every config table: unknown keys rejected, numbers never read from text, frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,6 +78,10 @@ class DeviceSettings(BaseModel):
     @classmethod
     def _numbers(cls, v: Any, info: ValidationInfo) -> Any:
         return refuse_quoted_number(cls, info.field_name, v)
+
+
+class DeviceSettings(FrozenSettings):
+    """Base of a device's config table: FrozenSettings, and its URL's port checked."""
 
     @field_validator("url", "source", check_fields=False)
     @classmethod
@@ -472,6 +476,8 @@ ROLES: tuple[Role, ...] = (
 )  # fmt: skip
 ROLE: dict[str, Role] = {r.key: r for r in ROLES}
 """Roles by key."""
+ROLE_BY_NAME: dict[str, Role] = {n: r for r in ROLES for n in (*r.aliases, r.key)}
+"""Roles by key or by any other name their alarms use (Alarm.device)."""
 
 
 class _Devices(DeviceSettings):

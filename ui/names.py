@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from station.devices import ROLE
+from station.devices import ROLE_BY_NAME
 
 NAMES: dict[str, str] = {
     # run states
@@ -115,7 +115,7 @@ def name(value: str | None) -> str:
     """The translated display name of a stored value; unknown values come back as they are."""
     if value is None:
         return "–"
-    role = ROLE.get("reader" if value == "pallet_reader" else value)
+    role = ROLE_BY_NAME.get(value)
     if role is not None:  # devices are named once, in the registry, in both languages
         from ui.i18n import Language
 

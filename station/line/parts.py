@@ -119,8 +119,3 @@ class LatencyHistogram:
             "p99": round(self.percentile(0.99), 1),
             "max": round(self.max_ms, 1),
         }
-
-
-def latency_summary(latencies: LatencyHistogram) -> dict:
-    """p50, p99 and max of trigger → decision times, in ms, rounded to 0.1 ({} when none)."""
-    return latencies.summary()

@@ -167,7 +167,6 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
             if store_failure(exc, engine.url.render_as_string(hide_password=True)) is None:
                 raise  # which `station run` resumes just the same
     st = runner.status()
-    from station.line.parts import latency_summary
 
     summary = {
         "batch": b.id,
@@ -180,7 +179,7 @@ def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, id
         "cases": st.cases,
         "pallets": st.pallets,
         "late": st.late,
-        "latency_ms": latency_summary(runner.snapshot_latencies()),
+        "latency_ms": runner.snapshot_latencies().summary(),
         "seconds": round(elapsed, 1),
         "closed": closed is not None,
         "finish": str(runner.finish_reason or "stopped"),

@@ -269,6 +269,8 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation):
         for dev in (d.case_labeler, d.pallet_labeler):
             if dev is not None:
                 dev.connect()
+        if d.checkweigher is not None:
+            d.checkweigher.connect()
         if d.pallet_reader is not None:
             d.pallet_reader.connect()
             threading.Thread(target=self._reader_loop, name="pallet-reader", daemon=True).start()

@@ -39,12 +39,8 @@ def case_refused(runner: Any, slot: Any, label: str, items: list[str]) -> bool:
     if scale is None or lv is None:
         return False
     try:
-        if not getattr(scale, "_station_connected", False):
-            scale.connect()
-            scale._station_connected = True
-        weight = scale.weigh()
+        weight = scale.weigh()  # connected with the line's devices; the driver reconnects itself
     except DriverError as exc:
-        scale._station_connected = False
         runner._fault(
             "checkweigher", str(exc), "check the checkweigher (power, cable, platform), then clear",
             "checkweigher_fault", (("detail", str(exc)),),

@@ -19,7 +19,6 @@ from station.codes import pools
 from station.config import Settings
 from station.errors import StationError
 from station.events import LineSignals, said
-from station.line.parts import latency_summary
 from station.line.runner import LineDevices, LineRunner
 from station.line.store import LineStore
 from station.plant import blocks as plant
@@ -191,7 +190,7 @@ def run_batch(
     closing.close_batch(engine, settings, batch_id, user=user)
     summary = summarize(engine, batch_id, journal)
     summary["seconds"] = round(elapsed, 1)
-    summary["latency_ms"] = latency_summary(runner.snapshot_latencies())
+    summary["latency_ms"] = runner.snapshot_latencies().summary()
     summary["late"] = runner.stats.late
     summary["faults_cleared"] = len(faults)
     if plantlink.plant_url(settings) is not None:  # report back now; a lost plant is a note

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import sys
 
-from station.line.parts import LatencyHistogram, latency_summary
+from station.line.parts import LatencyHistogram
 
 
 def test_percentiles_match_the_exact_ones_within_a_bin() -> None:
@@ -18,9 +18,9 @@ def test_percentiles_match_the_exact_ones_within_a_bin() -> None:
     exact = sorted(values)
     assert abs(h.percentile(0.5) - exact[len(exact) // 2 - 1]) <= h.BIN_MS * 2
     assert abs(h.percentile(0.99) - exact[int(len(exact) * 0.99) - 1]) <= h.BIN_MS * 2
-    got = latency_summary(h)
+    got = h.summary()
     assert got["max"] == 2500.0 and len(h) == len(values)
-    assert latency_summary(LatencyHistogram()) == {}
+    assert LatencyHistogram().summary() == {}
 
 
 def test_memory_does_not_grow_with_items() -> None:
