@@ -31,6 +31,7 @@ from station.events import (
 from station.line.cases import CaseStation, Pending
 from station.line.feed import PrinterFeed
 from station.line.items import ItemStation
+from station.line.pallets import PalletStation
 from station.line.parts import FrameSource, Item, LatencyHistogram, LineDevices, RunStats
 from station.line.store import CodeRow, LineStore
 from station.store.db import store_failure
@@ -40,7 +41,7 @@ log = logging.getLogger("station.line.runner")
 GRADES = "ABCDF"
 
 
-class LineRunner(PrinterFeed, ItemStation, CaseStation):
+class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
     """Runs one batch on one line; commands in (start/pause/resume/stop/finish), events out."""
 
     LABELS_AHEAD = 2
@@ -182,15 +183,7 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation):
             elif row.level == self.pallet_level:
                 st.move(row, State.VERIFIED, "restart: pallet label printed")
         st.flush()
-        if self.pallet_level and self.case_level:
-            h = Hierarchy.of(self.case_level, (self.pallet_level, self.s.level("pallet").capacity))
-            self.pallet_packer = Packer(h, self._next_pallet_code, self.store.batch_id)
-            for row in st.open_containers():
-                if row.level == self.pallet_level:
-                    kids = st.children_of(row)
-                    self._open_pallet = row
-                    self._open_pallet_children = list(st.find_many(kids).values())
-                    self.pallet_packer.restore({self.pallet_level: (row.code, kids)})
+        self._restore_pallets()
 
     # -- the loop --------------------------------------------------------------------------------
     def _run(self) -> None:
