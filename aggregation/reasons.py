@@ -34,6 +34,11 @@ class RejectReason(StrEnum):
     MIXED_NOT_ALLOWED = "mixed_not_allowed"
     MISSING_LABEL = "missing_label"
     WEIGHT = "weight"
+    NOT_IN_PACK = "not_in_pack"
+    WRONG_LENGTH = "wrong_length"
+    TOO_MANY = "too_many"
+    TOO_FEW = "too_few"
+    CONTAINER_CHECK = "container_check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,11 @@ REASON_TEXT: dict[RejectReason, tuple[str, str]] = {
     RejectReason.MIXED_NOT_ALLOWED: ("Mixed container not allowed", "不允许拼箱"),
     RejectReason.MISSING_LABEL: ("Case label missing", "缺少箱标"),
     RejectReason.WEIGHT: ("Weight out of tolerance", "重量超差"),
+    RejectReason.NOT_IN_PACK: ("Not in any imported pack", "不在码包"),
+    RejectReason.WRONG_LENGTH: ("Wrong code length", "码长错误"),
+    RejectReason.TOO_MANY: ("Too many children", "超码"),
+    RejectReason.TOO_FEW: ("Too few children", "缺码"),
+    RejectReason.CONTAINER_CHECK: ("Container check failed", "盒箱校验不通过"),
 }
 
 
