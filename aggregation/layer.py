@@ -35,13 +35,16 @@ def check_layer(
     allow_partial: bool = False,
     hierarchy: Hierarchy | None = None,
     has_pair: HasPair | None = None,
+    preprinted: bool = False,
 ) -> LayerResult:
     """Check every rule for one frame; each broken rule is one Violation naming its code.
 
     The count is of codes read, duplicates included (two items with one code are two items).
     allow_partial accepts fewer than expected (last case of a batch, 零箱), never more. With a
     hierarchy, each child's level must be the one directly below case_level. With has_pair, an
-    outer code without its inner code (paired lines) is MISSING_PAIR.
+    outer code without its inner code (paired lines) is MISSING_PAIR. With preprinted, the
+    container's code arrived printed: it must be in an imported pack (NOT_IN_PACK) and unused.
+    More codes than expected is TOO_MANY (超码), fewer TOO_FEW (缺码).
     """
     out: list[Violation] = []
     v = out.append
@@ -57,14 +60,24 @@ def check_layer(
     else:
         info = lookup(label)
         if info is None:
-            v(Violation(R.UNKNOWN_CODE, label, "case label code unknown"))
+            if preprinted:
+                v(Violation(R.NOT_IN_PACK, label, f"{case_level} code {label} is in no pack"))
+            else:
+                v(Violation(R.UNKNOWN_CODE, label, "case label code unknown"))
+        elif preprinted and info.level == case_level and info.state != CodeState.AVAILABLE:
+            reason = DEAD_STATES.get(info.state) or (
+                R.WRONG_BATCH
+                if info.batch_id not in (None, batch_id)
+                else R.DUPLICATE  # used already: on another container
+            )
+            v(Violation(reason, label, f"{case_level} code {label} is {info.state}"))
         else:
             if info.level != case_level:
                 v(Violation(R.WRONG_LEVEL, label, f"label {label} is a {info.level} code"))
             dead = DEAD_STATES.get(info.state)
             if dead is not None:
                 v(Violation(dead, label, f"label {label} is {info.state}"))
-            elif info.state not in PARENT_STATES:
+            elif info.state not in PARENT_STATES and not preprinted:
                 v(Violation(R.NOT_VERIFIED, label, f"label {label} has state {info.state!r}"))
             elif info.parent is not None:
                 v(Violation(R.ALREADY_LINKED, label, f"case {label} is already in {info.parent}"))
@@ -75,8 +88,10 @@ def check_layer(
 
     # The count.
     n = len(codes)
-    if n > expected or (n < expected and not (allow_partial and n > 0)):
-        v(Violation(R.COUNT_MISMATCH, label or "", f"{n} codes read, {expected} expected"))
+    if n > expected:
+        v(Violation(R.TOO_MANY, label or "", f"{n} codes read, {expected} expected"))
+    elif n < expected and not (allow_partial and n > 0):
+        v(Violation(R.TOO_FEW, label or "", f"{n} codes read, {expected} expected"))
 
     # Each code.
     seen: set[str] = set()

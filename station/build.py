@@ -72,7 +72,10 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
     return sims
 
 
-SAMPLE_PORTS = ("19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19502")
+SAMPLE_PORTS = (
+    "19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19109", "19110",
+    "19111", "19502",
+)  # fmt: skip
 """The loopback ports of the sample config.toml's devices."""
 
 

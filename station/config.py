@@ -17,6 +17,7 @@ from pydantic import (
 
 from station.devices import DevicesSettings, FrozenSettings
 from station.errors import ConfigError
+from station.shape import LineStationSettings, Shape, shape_of
 from station.ship.settings import ShipSettings, WebSettings
 
 DEFAULT_CONFIG = "config.toml"
@@ -143,6 +144,9 @@ class LevelSettings(_Frozen):
     label_zh: str
     label_en: str
     capacity: int = Field(1, ge=1, le=100000)
+    code_length: int | None = Field(
+        None, ge=1, le=2000, description="Codes of this level have this length (none: any)"
+    )
 
 
 Scheme = Literal["random", "sequential", "sgtin", "sscc", "imported"]
@@ -286,6 +290,9 @@ class Settings(_Frozen):
     ship: ShipSettings = ShipSettings()
     web: WebSettings = WebSettings()
     opcua: OpcUaSettings = OpcUaSettings()
+    stations: tuple[LineStationSettings, ...] = Field(
+        (), description="The line's stations in order (station/shape.py); none: derived from [line]"
+    )
     alerts: Any = Field(
         None,
         description="station.alerts.AlertsConfig from an [alerts] section, or None; built only "
@@ -322,7 +329,17 @@ class Settings(_Frozen):
             raise ValueError(f"levels: list them child first, in the order {order}")
         if "outer" not in names:
             raise ValueError("levels: the sellable item level 'outer' is required")
+        shape = shape_of(self)
+        if self.stations:
+            for cam in shape.cameras:
+                if getattr(self.devices, cam, None) is None:
+                    raise ValueError(f"stations: camera {cam!r} has no [devices.{cam}] section")
         return self
+
+    @property
+    def shape(self) -> Shape:
+        """The line's stations as the runner builds them (station/shape.py)."""
+        return shape_of(self)
 
     def level(self, name: str) -> LevelSettings:
         """The settings of level `name`; ConfigError if the line does not use it."""

@@ -1,7 +1,14 @@
-"""The case and pallet stations of the runner: case labels, case-layer checks, stacking.
+"""An aggregate station of the runner: N children into a box or a case, checked from one frame.
 
-A mixin of LineRunner (station/line/runner.py), split off to keep each file readable; it shares the
-runner's state (store, devices, signals, stats) and runs in the runner's thread.
+One ContainerStation per camera-checked level of the line's shape (station/shape.py): a camera
+sees the container's children and its code in one frame (a case top, an open box); the frame is
+decoded in the runner's decoder pool, checked by aggregation/layer.py's pure rules, and the
+verdict goes to the container gate through the PLC (pass on, or off to rework). The parent code is
+either a label this station printed ahead (reserved from the pool, printed, then seen on the
+container) or printed by the packaging supplier (read, and checked against its imported pack).
+
+Composed into LineRunner (station/line/runner.py): `self.r` is the runner, whose store (the one
+writer), devices, signals, counters and alarms it uses; it runs in the runner's thread.
 """
 
 from __future__ import annotations
@@ -12,42 +19,76 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregation.layer import check_layer
-from aggregation.packer import ContainerClosed
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED, CASE_REJECTED
 from station.events import MOVING
 from station.line import weigh
 from station.line.store import CodeRow
+from station.shape import ContainerStep
 from station.store.lifecycle import State
+
+COUNT_REASONS = frozenset({R.TOO_MANY.value, R.TOO_FEW.value, R.COUNT_MISMATCH.value})
+"""Reasons about the count, not about the container's code: the container comes back refilled."""
 
 
 @dataclass
 class Pending:
-    """A case frame being decoded."""
+    """A container frame being decoded."""
 
     slot: Any
     final: bool
     future: Future
 
 
-class CaseStation:
-    """Cases (label ahead, layer check, case gate) and pallets (stacking, closing, labels)."""
+class ContainerStation:
+    """Boxes or cases at one level: labels ahead (or pre-printed codes), frame check, gate."""
 
-    # -- cases -----------------------------------------------------------------------------------
-    def _cases_tick(self) -> None:
-        if self.case_level is None or self.dev.case_frames is None:
+    LABELS_AHEAD = 2
+
+    def __init__(self, runner: Any, step: ContainerStep) -> None:
+        self.r = runner
+        self.step = step
+        self.level = step.level
+        self.child = step.child
+        self.capacity = step.capacity
+        self.frames = runner.dev.frames_of(step.camera)
+        self.labeler = runner.dev.labeler_of(step.labeler)
+        self.camera = step.camera
+        self.pending: deque[Pending] = deque()
+        self.labels: deque[CodeRow] = deque()  # printed labels not yet seen on a container
+        self.gated: dict[int, int] = {}  # container number → verdict (recent ones)
+
+    @property
+    def idle(self) -> bool:
+        """No frame of this station is being decoded."""
+        return not self.pending
+
+    def restore(self) -> None:
+        """After a crash: labels printed and never applied are void."""
+        st = self.r.store
+        if self.step.preprinted:
+            return
+        for row in st.in_state(self.level, State.PRINTED):
+            if not st.children_of(row):
+                st.move(row, State.VOID, "restart: label printed, never applied")
+
+    # -- the tick --------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Print labels ahead, take frames, decide the containers whose frames are decoded."""
+        if self.frames is None:
             return
         self._keep_labels()
+        r = self.r
         while True:
             try:
-                got = self.dev.case_frames.get(0.0)
+                got = self.frames.get(0.0)
             except DriverError as exc:
-                self._fault(
-                    "case_camera",
+                r._fault(
+                    self.camera,
                     str(exc),
-                    "check the case camera and its light",
-                    "case_camera_fault",
+                    f"check the {self.level} camera and its light",
+                    f"{self.level}_camera_fault",
                     (("detail", str(exc)),),
                 )
                 break
@@ -55,165 +96,149 @@ class CaseStation:
                 break
             slot, frame = got
             final = bool(isinstance(slot, tuple) and slot[1])
-            fut = self._pool.submit(self.dev.decoder.decode, frame, self.case_cap + 1)
-            self._cases.append(Pending(slot, final, fut))
-        while self._cases and self._cases[0].future.done():
-            p = self._cases.popleft()
-            self._check_case(p, [d.text for d in p.future.result()])
+            fut = r._pool.submit(r.dev.decoder.decode, frame, self.capacity + 1)
+            self.pending.append(Pending(slot, final, fut))
+        while self.pending and self.pending[0].future.done():
+            p = self.pending.popleft()
+            self._check(p, [d.text for d in p.future.result()])
 
     def _keep_labels(self) -> None:
-        lab = self.dev.case_labeler
-        if lab is None or self._finish_requested or self.state not in MOVING:
+        r = self.r
+        lab = self.labeler
+        if lab is None or r._finish_requested or r.state not in MOVING:
             return
         from drivers.labels.templates import case_label
 
-        while len(self._labels) < self.LABELS_AHEAD:
-            (row,) = self.store.reserve(self.case_level, 1)
-            b = self.store
+        cfg = getattr(r.s.devices, self.step.labeler)
+        while len(self.labels) < self.LABELS_AHEAD:
+            (row,) = r.store.reserve(self.level, 1)
             zpl = case_label(
-                row.code,
-                product=b.product,
-                lot=self.lot,
-                count=self.case_cap,
-                symbology=self.s.devices.case_labeler.symbology,
-            )
+                row.code, product=r.store.product, lot=r.lot, count=self.capacity,
+                symbology=cfg.symbology,
+            )  # fmt: skip
             try:
                 lab.print_label(zpl)
             except DriverError as exc:
-                self.store.move(row, State.VOID, "label printer failed mid-label")
-                self.store.flush()
-                self._fault(
-                    "case_labeler",
-                    str(exc),
-                    "check labels and ribbon, then clear",
-                    "case_labeler_fault",
-                    (("detail", str(exc)),),
-                )
+                r.store.move(row, State.VOID, "label printer failed mid-label")
+                r.store.flush()
+                r._fault(
+                    self.step.labeler, str(exc), "check labels and ribbon, then clear",
+                    f"{self.level}_labeler_fault", (("detail", str(exc)),),
+                )  # fmt: skip
                 return
-            self.store.move(row, State.PRINTED)
-            self._labels.append(row)
-
-    lot = ""
+            r.store.move(row, State.PRINTED)
+            self.labels.append(row)
 
     def _drop_label(self, row: CodeRow) -> None:
-        """A label the case station refused: it leaves the line (QA), a new one is printed."""
-        if all(r.code != row.code for r in self._labels):
+        """A label the station refused: it leaves the line (QA), a new one is printed."""
+        if all(r.code != row.code for r in self.labels):
             return
-        self._labels = deque(r for r in self._labels if r.code != row.code)
+        self.labels = deque(r for r in self.labels if r.code != row.code)
         if row.state == State.PRINTED.value:
-            self.store.move(row, State.REJECTED, "label refused at the case station")
+            self.r.store.move(row, State.REJECTED, f"label refused at the {self.level} station")
 
-    def _check_case(self, p: Pending, texts: list[str]) -> None:
+    def _check(self, p: Pending, texts: list[str]) -> None:
+        r = self.r
+        store = r.store
         no = p.slot[0] if isinstance(p.slot, tuple) else p.slot
-        gated = self.__dict__.setdefault("_gated_cases", {})
-        if isinstance(no, int) and no in gated:
-            # The same case shown again (the PLC re-fires the camera on a case still at the gate
-            # when it missed our verdict): repeat the verdict, record nothing twice.
-            self._gate(p.slot, gated[no])
+        if isinstance(no, int) and no in self.gated:
+            # The same container shown again (the PLC re-fires the camera on a container still
+            # at the gate when it missed our verdict): repeat the verdict, record nothing twice.
+            self._gate(p.slot, self.gated[no])
             return
-        rows = self.store.find_many(texts)
-        labels = [t for t in texts if t in rows and rows[t].level == self.case_level]
-        label = labels[0] if len(labels) == 1 else None
-        items = [t for t in texts if t not in labels]
+        rows = store.find_many(texts)
+        parents = [t for t in texts if t in rows and rows[t].level == self.level]
+        if self.step.preprinted and not parents:
+            # A pre-printed code in no pack is still the container's code when it is the one
+            # read that is not a child's (children are known: they passed the stations before).
+            parents = [t for t in texts if t not in rows]
+        label = parents[0] if len(parents) == 1 else None
+        items = [t for t in texts if t not in parents]
         label_row = rows.get(label) if label else None
         if label_row is not None and label_row.state in (State.VERIFIED, State.LINKED):
-            kids = set(self.store.children_of(label_row))
+            kids = set(store.children_of(label_row))
             if kids and kids == set(items):  # seen again after a restart: already closed
                 self._gate(p.slot, CASE_ACCEPTED)
-                self.signals.case_accepted.emit(p.slot, label)
+                r.signals.case_accepted.emit(p.slot, label)
                 return
-        # The case packer's infeed count, when it sends one: an item without a readable code is
-        # still an item, so a last (partial) case must hold as many codes as items counted.
+        # The packer's infeed count, when it sends one: an item without a readable code is
+        # still an item, so a last (partial) container must hold as many codes as items counted.
         counted = p.slot[2] if isinstance(p.slot, tuple) and len(p.slot) > 2 else None
         res = check_layer(
             items,
             label,
-            expected=counted if counted else self.case_cap,
-            case_level=self.case_level,
-            batch_id=self.store.batch_id,
-            product=self.store.product,
-            lookup=lambda c: self.store.info(rows.get(c)),
+            expected=counted if counted else self.capacity,
+            case_level=self.level,
+            batch_id=store.batch_id,
+            product=store.product,
+            lookup=lambda c: store.info(rows.get(c)),
             allow_partial=p.final and not counted,
+            preprinted=self.step.preprinted,
         )
         if not res.ok:
-            out = []
-            for v in res.violations:
-                reason = v.reason
-                if reason == R.UNKNOWN_CODE and v.code != label:
-                    reason = R.FOREIGN_ITEM  # an item that never passed our camera
-                out.append((reason.value, v.code))
-                self.store.reject(
-                    reason.value,
-                    row=None,
-                    read=v.code or None,
-                    seq=None,
-                    detail=f"case {label}: {v.detail}",
-                )
-                self.stats.reasons[reason.value] += 1
-            refused = label_row is not None and any(
-                code == label and why != R.COUNT_MISMATCH.value for why, code in out
-            )
-            if refused:
-                self._drop_label(label_row)
-            self._gate(p.slot, CASE_LABEL_REFUSED if refused else CASE_REJECTED)
-            self.signals.case_rejected.emit(p.slot, label, tuple(out))
+            self._refuse(p, label, label_row, res.violations)
             return
         case = label_row
-        if weigh.case_refused(self, p.slot, label, items):  # the checkweigher, when configured
+        if self.level == "case" and weigh.case_refused(self, p.slot, label, items):
             return
-        if case.state == State.PRINTED.value:
-            self.store.move(case, State.VERIFIED)
-        self._labels = deque(r for r in self._labels if r.code != case.code)
+        if case.state in (State.PRINTED.value, State.AVAILABLE.value):
+            if case.state == State.AVAILABLE.value:  # pre-printed: now this batch's
+                store.set_fields(case, batch_id=store.batch_id)
+            store.move(case, State.VERIFIED)
+        self.labels = deque(x for x in self.labels if x.code != case.code)
         for t in items:
-            self.store.link(case, rows[t])
-        partial = len(items) < self.case_cap
-        self.store.container(case, "partial" if partial else "normal", len(items))
-        self.store.flush()  # the case exists before anyone is told so
-        self.stats.cases += 1
-        self.signals.container_closed.emit(self.case_level, case.code, len(items), partial)
+            store.link(case, rows[t])
+        partial = len(items) < self.capacity
+        store.container(case, "partial" if partial else "normal", len(items))
+        store.flush()  # the container exists before anyone is told so
+        if self.level == r.case_level:
+            r.stats.cases += 1
+        r.signals.container_closed.emit(self.level, case.code, len(items), partial)
         self._gate(p.slot, CASE_ACCEPTED)
-        self.signals.case_accepted.emit(p.slot, case.code)
+        r.signals.case_accepted.emit(p.slot, case.code)
+
+    def _refuse(self, p: Pending, label: str | None, label_row, violations) -> None:
+        r = self.r
+        out = []
+        for v in violations:
+            reason = v.reason
+            if reason == R.UNKNOWN_CODE and v.code != label:
+                reason = R.FOREIGN_ITEM  # an item that never passed our camera
+            out.append((reason.value, v.code))
+            r.store.reject(
+                reason.value, row=None, read=v.code or None, seq=None,
+                detail=f"{self.level} {label}: {v.detail}",
+            )  # fmt: skip
+            r.stats.reasons[reason.value] += 1
+        code_refused = label is not None and any(
+            code == label and why not in COUNT_REASONS for why, code in out
+        )
+        if code_refused and label_row is not None:
+            self._drop_label(label_row)
+        self._gate(p.slot, CASE_LABEL_REFUSED if code_refused else CASE_REJECTED)
+        r.signals.case_rejected.emit(p.slot, label, tuple(out))
 
     def _gate(self, slot: Any, verdict: int) -> None:
-        """Open the case gate (pass on, or off to rework) for the case its frame numbered."""
+        """Open the gate (pass on, or off to rework) for the container its frame numbered."""
         no = slot[0] if isinstance(slot, tuple) else slot
         if not isinstance(no, int):
             return
-        gated = self.__dict__.setdefault("_gated_cases", {})
-        gated[no] = verdict
-        if len(gated) > 256:  # only recent cases can come back to the gate
-            del gated[next(iter(gated))]
+        self.gated[no] = verdict
+        if len(self.gated) > 256:  # only recent containers can come back to the gate
+            del self.gated[next(iter(self.gated))]
         try:
-            self.dev.plc.report_case(no, verdict)
+            self.r.dev.plc.report_case(no, verdict)
         except DriverError as exc:
-            self._fault(
+            self.r._fault(
                 "plc",
-                f"case {no}: verdict not delivered: {exc}",
+                f"{self.level} {no}: verdict not delivered: {exc}",
                 "check the PLC",
                 "case_verdict_not_delivered",
                 (("case", str(no)), ("detail", str(exc))),
             )
 
-    def _placed(self) -> None:
-        """The palletizer may place the case: its link is stored."""
-        try:
-            self.dev.plc.case_placed()
-        except DriverError as exc:
-            self._fault(
-                "plc",
-                f"case placement not signalled: {exc}",
-                "check the PLC",
-                "case_placement_not_signalled",
-                (("detail", str(exc)),),
-            )
-
-    def _close_partial(self) -> None:
-        if self.pallet_packer is not None and self._open_pallet is not None:
-            for ev in self.pallet_packer.close_partial():
-                if isinstance(ev, ContainerClosed):
-                    self._close_pallet(self._open_pallet, True)
-        # Labels printed ahead and never used: printed, never applied to a case.
-        for row in self._labels:
-            self.store.move(row, State.VOID, "label printed ahead, batch ended")
-        self._labels.clear()
-        self.store.flush()
+    def finish(self) -> None:
+        """Batch end: labels printed ahead and never used were never applied to a container."""
+        for row in self.labels:
+            self.r.store.move(row, State.VOID, "label printed ahead, batch ended")
+        self.labels.clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+from aggregation.item import Read, judge_item, merge_reads
 from aggregation.reasons import RejectReason as R
 from drivers.errors import DriverError
 from station.codes.masking import mask
@@ -26,7 +27,11 @@ class ItemStation:
     """The verify side of LineRunner (mixin)."""
 
     def _take_frames(self, now: float) -> None:
-        src = self.dev.verify_frames
+        for k, src in enumerate(self.item_frames):
+            self._take_from(k, src, now)
+
+    def _take_from(self, k: int, src, now: float) -> None:
+        """Frames of item camera `k`; each goes to the decoder pool tagged with its item."""
         while True:
             try:
                 got = src.get(0.0)
@@ -43,25 +48,26 @@ class ItemStation:
                 return
             seq, frame = got
             if seq is None:  # an untagged camera: frames come in trigger order
-                item = next((i for i in self._items if i.future is None), None)
+                item = next((i for i in self._items if k not in i.futures), None)
             else:
                 item = next((i for i in self._items if i.seq == seq), None)
-            if item is None:
+            if item is None or k in item.futures:
                 continue  # frame of an item already decided late
             n = 2 if self.pair_level else 1
-            item.frame = frame
-            item.t0 = now  # latency counts from the camera's frame to the decision
-            item.future = self._pool.submit(self.dev.decoder.decode, frame, n)
+            if k == 0:
+                item.frame = frame
+                item.t0 = now  # latency counts from the camera's frame to the decision
+            item.futures[k] = self._pool.submit(self.dev.decoder.decode, frame, n)
 
     def _decide(self, now: float) -> None:
         while self._items:
             item = self._items[0]
-            if item.future is not None and item.future.done():
+            if len(item.futures) == self.n_cameras and all(f.done() for f in item.futures.values()):
                 self._items.popleft()
                 if time.monotonic() > item.deadline:
                     self._late(item)
                 else:
-                    self._verdict(item, item.future.result())
+                    self._verdict(item, [item.futures[k].result() for k in sorted(item.futures)])
                 continue
             if now > item.deadline or self.state not in MOVING:
                 self._items.popleft()
@@ -84,72 +90,55 @@ class ItemStation:
             )
         )
 
-    def _verdict(self, item: Item, decoded: list) -> None:
+    def _verdict(self, item: Item, per_camera: list[list]) -> None:
         seq = item.seq
-        texts = [d.text for d in decoded]
-        outer = next((t for t in texts if t in self._inflight), None)
-        known = (
-            self.store.find_many([t for t in texts if t != outer])
-            if len(texts) > (1 if outer else 0)
-            else {}
+        decoded = [d for found in per_camera for d in found]
+        reads = merge_reads(
+            [[Read(d.text, d.grade or "") for d in found] for found in per_camera],
+            self.separator,
         )
-        inner_row = next((r for r in known.values() if r.level == self.pair_level), None)
-        if outer is None:
-            other = next(
-                (known[t] for t in texts if t in known and known[t].level == self.item_level), None
-            )
-            if not texts or (self.pair_level and len(texts) == 1 and inner_row):
-                reason = R.NO_READ
-            elif other is not None:
-                reason = self._why_not(other)
-            else:
-                reason = R.MISPRINT if self.dev.inkjet is not None else R.UNKNOWN_CODE
-            read = next(
-                (t for t in texts if t not in known or known[t].level != self.pair_level), None
-            )
-            self._reject(seq, None, reason, read)
+        marking = self.item_kind == "mark"
+        rows = self.store.find_many(
+            [r.text for r in reads if not (marking and r.text in self._inflight)]
+        )
+        v = judge_item(
+            reads,
+            {t: self.store.info(r) for t, r in rows.items()},
+            kind=self.item_kind,
+            item_level=self.item_level,
+            pair_level=self.pair_level,
+            batch_id=self.store.batch_id,
+            min_grade=self.min_grade,
+            sent=self._inflight.__contains__,
+            marking=self.dev.inkjet is not None,
+            length_ok=self._length_ok,
+        )
+        row: CodeRow | None = None
+        if v.code is not None and marking:
+            row = self._inflight.pop(v.code)
+            self._resolve_before(row)
+        elif v.code is not None and rows[v.code].state == State.AVAILABLE.value:
+            row = rows[v.code]  # a pre-printed code, unused: its item's fate is its fate
+            self.store.set_fields(row, batch_id=self.store.batch_id)
+        if not v.ok:
+            self._reject(seq, row, v.reason, v.read)
             self._view(item, decoded, False)
             return
-        row = self._inflight.pop(outer)
-        self._resolve_before(row)
-        grade = next((d.grade for d in decoded if d.text == outer), "") or "A"
-        if GRADES.index(grade) > GRADES.index(self.min_grade):
-            self._reject(seq, row, R.LOW_GRADE, outer)
-            self._view(item, decoded, False)
-            return
-        if self.pair_level:
-            if inner_row is None:
-                self._reject(seq, row, R.MISSING_PAIR, outer)
-                self._view(item, decoded, False)
-                return
-            if inner_row.state != State.AVAILABLE.value or inner_row.batch_id not in (
-                None,
-                self.store.batch_id,
-            ):
-                self._reject(
-                    seq,
-                    row,
-                    R.DUPLICATE
-                    if inner_row.state in (State.VERIFIED, State.LINKED)
-                    else self._why_not(inner_row),
-                    outer,
-                )
-                self._view(item, decoded, False)
-                return
         if row.state == State.RESERVED.value:  # confirmation not in yet: the read proves the print
             self._sent_remove(row)
             self.store.move(row, State.PRINTED)
             self.stats.printed += 1
         self.store.move(row, State.VERIFIED)
-        self.store.set_fields(row, seq=seq, grade=grade)
-        if inner_row is not None:
+        self.store.set_fields(row, seq=seq, grade=v.grade)
+        if v.inner is not None:
+            inner_row = rows[v.inner]
             self.store.move(inner_row, State.VERIFIED)
             self.store.set_fields(inner_row, batch_id=self.store.batch_id, pair_id=row.id)
             self.store.set_fields(row, pair_id=inner_row.id)
         self.stats.verified += 1
         self._rate_window.append(time.monotonic())
         self.stats.latencies_ms.append((time.monotonic() - item.t0) * 1000)
-        self.signals.item_verified.emit(seq, outer)
+        self.signals.item_verified.emit(seq, v.code)
         self._view(item, decoded, True)
 
     def _sent_remove(self, row: CodeRow) -> None:
@@ -161,19 +150,6 @@ class ItemStation:
             self._printed.remove(row)
         except ValueError:
             pass
-
-    def _why_not(self, other: CodeRow) -> R:
-        if other.state == State.VOID.value:
-            return R.VOID_CODE
-        if other.batch_id not in (None, self.store.batch_id):
-            return R.WRONG_BATCH
-        if other.state in (State.VERIFIED.value, State.LINKED.value, State.REJECTED.value):
-            return R.DUPLICATE
-        if other.state == State.DECOMMISSIONED.value:
-            return R.DECOMMISSIONED
-        if other.state in (State.RESERVED.value, State.PRINTED.value):
-            return R.DUPLICATE  # issued to another item already on its way
-        return R.UNKNOWN_CODE  # in the pool but never issued: not printed by this line
 
     def _resolve_before(self, row: CodeRow | None) -> None:
         """Codes printed before `row` (None: all) but never read belong to the items rejected

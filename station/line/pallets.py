@@ -34,6 +34,19 @@ class PalletStation:
                 self._open_pallet_children = list(st.find_many(kids).values())
                 self.pallet_packer.restore({self.pallet_level: (row.code, kids)})
 
+    def _placed(self) -> None:
+        """The palletizer may place the case: its link is stored."""
+        try:
+            self.dev.plc.case_placed()
+        except DriverError as exc:
+            self._fault(
+                "plc",
+                f"case placement not signalled: {exc}",
+                "check the PLC",
+                "case_placement_not_signalled",
+                (("detail", str(exc)),),
+            )
+
     def _next_pallet_code(self, level: str) -> str:
         (row,) = self.store.reserve(level, 1)
         self.store.move(row, State.PRINTED)  # label is printed at close; code committed now
@@ -148,3 +161,10 @@ class PalletStation:
         self._open_pallet = None
         self._open_pallet_children = []
         self.signals.container_closed.emit(self.pallet_level, pallet.code, n, partial)
+
+    def _close_partial(self) -> None:
+        """Batch end: the open pallet closes as partial."""
+        if self.pallet_packer is not None and self._open_pallet is not None:
+            for ev in self.pallet_packer.close_partial():
+                if isinstance(ev, ContainerClosed):
+                    self._close_pallet(self._open_pallet, True)

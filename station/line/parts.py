@@ -30,14 +30,40 @@ class LineDevices:
     decoder: Decoder
     verify_frames: FrameSource
     case_frames: FrameSource | None = None
+    frames: dict[str, FrameSource] = field(default_factory=dict)
+    """Frames of the shape's other cameras, by role (verify_camera_2, box_camera, …)."""
+    labelers: dict[str, LabelPrinter] = field(default_factory=dict)
+    """The shape's other label printers, by role (box_labeler)."""
     case_labeler: LabelPrinter | None = None
     pallet_labeler: LabelPrinter | None = None
     pallet_reader: CodeReader | None = None
     checkweigher: Checkweigher | None = None
 
+    def frames_of(self, role: str) -> FrameSource | None:
+        """The frame source of a camera role."""
+        if role == "verify_camera":
+            return self.verify_frames
+        if role == "case_camera":
+            return self.case_frames
+        return self.frames.get(role)
+
+    def labeler_of(self, role: str | None) -> LabelPrinter | None:
+        """The label printer of a role (None: none)."""
+        if role is None:
+            return None
+        if role in ("case_labeler", "pallet_labeler"):
+            return getattr(self, role)
+        return self.labelers.get(role)
+
     @classmethod
-    def of(cls, devs: dict[str, Any], verify: FrameSource, case: FrameSource | None) -> LineDevices:
-        """From build.open_devices' dict and the two cameras' frame sources."""
+    def of(
+        cls,
+        devs: dict[str, Any],
+        verify: FrameSource,
+        case: FrameSource | None,
+        frames: dict[str, FrameSource] | None = None,
+    ) -> LineDevices:
+        """From build.open_devices' dict and the cameras' frame sources."""
         return cls(
             plc=devs["plc"],
             inkjet=devs.get("inkjet"),
@@ -48,6 +74,8 @@ class LineDevices:
             pallet_labeler=devs.get("pallet_labeler"),
             pallet_reader=devs.get("reader"),
             checkweigher=devs.get("checkweigher"),
+            frames=dict(frames or {}),
+            labelers={k: devs[k] for k in ("box_labeler",) if devs.get(k) is not None},
         )
 
 
@@ -58,7 +86,7 @@ class Item:
     seq: int
     deadline: float
     t0: float
-    future: Future | None = None
+    futures: dict[int, Future] = field(default_factory=dict)  # by item camera
     frame: Any = None
 
 

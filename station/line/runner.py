@@ -28,7 +28,7 @@ from station.events import (
     LineStatus,
     RunState,
 )
-from station.line.cases import CaseStation, Pending
+from station.line.cases import ContainerStation
 from station.line.feed import PrinterFeed
 from station.line.items import ItemStation
 from station.line.pallets import PalletStation
@@ -41,10 +41,8 @@ log = logging.getLogger("station.line.runner")
 GRADES = "ABCDF"
 
 
-class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
+class LineRunner(PrinterFeed, ItemStation, PalletStation):
     """Runs one batch on one line; commands in (start/pause/resume/stop/finish), events out."""
-
-    LABELS_AHEAD = 2
 
     def __init__(
         self,
@@ -63,12 +61,19 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
         self.state = RunState.IDLE
         self.stats = RunStats()
         self.hierarchy = Hierarchy.from_settings(settings.levels)
-        names = settings.level_names
-        self.item_level = settings.line.printed_level
-        self.pair_level = "inner" if "inner" in names and self.item_level == "outer" else None
-        self.case_level = "case" if "case" in names else None
-        self.pallet_level = "pallet" if "pallet" in names else None
-        self.case_cap = settings.level("case").capacity if self.case_level else 0
+        shape = settings.shape
+        self.shape = shape
+        self.item_level = shape.item.level
+        self.item_kind = shape.item.kind
+        self.pair_level = shape.item.pair_level if self.item_level == "outer" else None
+        self.separator = shape.item.separator
+        found = (devices.frames_of(role) for role in shape.item.cameras)
+        self.item_frames = [src for src in found if src is not None]
+        self.n_cameras = len(self.item_frames)
+        self.pallet_level = shape.pallet_level
+        # The pallet's children: the level the last container station closes.
+        self.case_level = shape.containers[-1].level if shape.containers else None
+        self.case_cap = settings.level(self.case_level).capacity if self.case_level else 0
         self.min_grade = (
             settings.devices.verify_camera.min_grade if settings.devices.verify_camera else "F"
         )
@@ -83,8 +88,7 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
         self._printed: deque[CodeRow] = deque()  # confirmed printed, not yet resolved by a read
         self._codeless: deque[tuple[int, str]] = deque()  # rejected items whose code is unknown
         self._items: deque[Item] = deque()
-        self._cases: deque[Pending] = deque()
-        self._labels: deque[CodeRow] = deque()  # printed case labels not yet seen on a case
+        self.containers = [ContainerStation(self, step) for step in shape.containers]
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
         self._cmd: queue.Queue[str] = queue.Queue()
         self._reads: queue.Queue[str] = queue.Queue()
@@ -174,10 +178,10 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
         st = self.store
         for row in st.in_state(None, State.RESERVED):
             st.move(row, State.VOID, "restart: sent, never acknowledged")
+        for c in self.containers:
+            c.restore()
         for row in st.in_state(None, State.PRINTED):
-            if row.level == self.case_level and not st.children_of(row):
-                st.move(row, State.VOID, "restart: label printed, never applied")
-            elif row.level == self.item_level:
+            if row.level == self.item_level:
                 st.move(row, State.REJECTED, "not_verified")
                 st.set_fields(row, reason="not_verified")
             elif row.level == self.pallet_level:
@@ -200,6 +204,9 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
                 if self._finish_requested and self._drained():
                     self._resolve_before(None)  # the last codes printed and never read
                     self._close_partial()
+                    for c in self.containers:
+                        c.finish()
+                    self.store.flush()
                     self.finish_reason = FinishReason.COMPLETED
                     break
         except Exception as exc:  # the line must stop safely whatever happened
@@ -259,7 +266,7 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
         if d.inkjet is not None:
             d.inkjet.connect()
             d.inkjet.select_job(self.s.devices.inkjet.job)
-        for dev in (d.case_labeler, d.pallet_labeler):
+        for dev in (d.case_labeler, d.pallet_labeler, *d.labelers.values()):
             if dev is not None:
                 dev.connect()
         if d.checkweigher is not None:
@@ -321,7 +328,8 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
         self._feed_printer()
         self._take_frames(now)
         self._decide(now)
-        self._cases_tick()
+        for c in self.containers:
+            c.tick()
         self._pallet_tick()
         if now - self._last_flush > 0.02 or self.store.pending > 500:
             self.store.flush()
@@ -347,7 +355,7 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
             time.sleep(spare)
 
     def _drained(self) -> bool:
-        return not self._items and not self._cases and self._reads.empty()
+        return all(c.idle for c in self.containers) and not self._items and self._reads.empty()
 
     # -- items -----------------------------------------------------------------------------------
     def _poll_triggers(self, now: float) -> None:
@@ -422,6 +430,12 @@ class LineRunner(PrinterFeed, ItemStation, CaseStation, PalletStation):
     def snapshot_latencies(self) -> LatencyHistogram:
         """Trigger → decision latencies (ms) of verified items, as a fixed-size histogram."""
         return self.stats.latencies_ms
+
+    def _length_ok(self, level: str, code: str) -> bool:
+        n = getattr(self.s.level(level), "code_length", None)
+        return n is None or len(code) == n
+
+    lot = ""
 
     def with_lot(self, lot: str) -> LineRunner:
         """Set the lot printed on labels."""

@@ -1,6 +1,6 @@
 """The checkweigher at the case station: each closed case weighed against tare + n × nominal.
 
-`case_refused` is called from the case station (CaseStation._check_case) once a case's layer is
+`case_refused` is called from the case station (ContainerStation._check) once a case's layer is
 good and before its links are stored. A case outside the band of `[devices.checkweigher.levels.
 <case level>]` (aggregation/weight.py: under T2 or over the upper limit) is rejected with reason
 `weight` and the case gate sends it to rework, as a layer that fails (its label stays on it); a
@@ -31,11 +31,12 @@ def case_weight_g(settings: Any, level: str, children: int) -> float | None:
     return None if lv is None else lv.tare_g + children * lv.nominal_g
 
 
-def case_refused(runner: Any, slot: Any, label: str, items: list[str]) -> bool:
+def case_refused(station: Any, slot: Any, label: str, items: list[str]) -> bool:
     """Weigh the case on the scale; True when it was refused (reject stored, gate told)."""
+    runner = station.r
     scale = getattr(runner.dev, "checkweigher", None)
     cfg = runner.s.devices.checkweigher
-    lv = cfg.levels.get(runner.case_level) if cfg is not None else None
+    lv = cfg.levels.get(station.level) if cfg is not None else None
     if scale is None or lv is None:
         return False
     try:
@@ -45,19 +46,20 @@ def case_refused(runner: Any, slot: Any, label: str, items: list[str]) -> bool:
             "checkweigher", str(exc), "check the checkweigher (power, cable, platform), then clear",
             "checkweigher_fault", (("detail", str(exc)),),
         )  # fmt: skip
-        return _refuse(runner, slot, label, f"not weighed: {exc}")
+        return _refuse(station, slot, label, f"not weighed: {exc}")
     verdict = lv.spec().check(weight.grams, len(items))
     if verdict.passed:
         if verdict.decision.value == "warn":
             log.warning("case %s: %s", label, verdict.describe())
         return False
-    return _refuse(runner, slot, label, verdict.describe())
+    return _refuse(station, slot, label, verdict.describe())
 
 
-def _refuse(runner: Any, slot: Any, label: str, detail: str) -> bool:
+def _refuse(station: Any, slot: Any, label: str, detail: str) -> bool:
+    runner = station.r
     runner.store.reject(R.WEIGHT.value, row=None, read=label, seq=None,
                         detail=f"case {label}: {detail}")  # fmt: skip
     runner.stats.reasons[R.WEIGHT.value] += 1
-    runner._gate(slot, CASE_REJECTED)
+    station._gate(slot, CASE_REJECTED)
     runner.signals.case_rejected.emit(slot, label, ((R.WEIGHT.value, label),))
     return True

@@ -75,6 +75,31 @@ def _caps(engine: Engine, n: int, holder: str | None = None) -> list[str]:
         return list(conn.execute(stmt.order_by(_codes.c.id).limit(n)).scalars())
 
 
+def preprinted_codes(engine: Engine, settings: Settings, items: int) -> dict[str, list[str]]:
+    """The codes the packaging supplier printed on this batch's items and containers.
+
+    For each level the line reads pre-printed (station/shape.py), that level's available codes
+    (its imported packs), enough for `items` items with rework and defects to spare.
+    """
+    shape = settings.shape
+    need: dict[str, int] = {}
+    if shape.item.kind == "read":
+        need[shape.item.level] = items + 100
+    per = 1
+    for step in shape.containers:
+        per *= step.capacity
+        if step.preprinted:
+            need[step.level] = items // per + 20
+    out = {}
+    with engine.connect() as conn:
+        for level, n in need.items():
+            stmt = select(_codes.c.code).where(
+                _codes.c.level == level, _codes.c.state == "available"
+            )
+            out[level] = list(conn.execute(stmt.order_by(_codes.c.id).limit(n)).scalars())
+    return out
+
+
 def run_batch(
     engine: Engine,
     settings: Settings,
@@ -122,12 +147,13 @@ def run_batch(
         else [],
         decoder=devs["decoder"],
         prerender=prerender,
+        preprinted=preprinted_codes(engine, settings, plan.items),
     )
     world.connect(signals)
     runner = LineRunner(
         settings,
         store,
-        LineDevices.of(devs, world.verify, world.case_frames),
+        LineDevices.of(devs, world.verify, world.case_frames, world.frames),
         planned=plan.items,
         signals=signals,
     ).with_lot(b.lot)
@@ -270,6 +296,7 @@ def pool_needs(items: int, n_batches: int, levels: tuple[str, ...], per_case: in
     need = {
         "outer": n * (items + 50) + 150,
         "inner": n * (items + 100) + 100,  # each batch picks items + 100 caps for its world
+        "box": n * (items // 3 + 10) + 40,
         "case": n * (items // max(per_case // 2, 1) + 10) + 40,
         "pallet": n * (items // 50 + 3) + 7,
     }

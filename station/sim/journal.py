@@ -14,15 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ITEM_DEFECTS = ("smudge", "missing", "wrong", "duplicate", "nocap")
-CASE_DEFECTS = ("foreign", "short")
+READ_DEFECTS = ("smudge", "missing", "notinpack", "duplicate", "nocap")
+"""A read (pre-printed) line's item defects: the supplier's codes, not our printer's."""
 DEFECT_REASONS = {
     "smudge": "no_read",
     "missing": "no_read",
     "wrong": "misprint",
     "duplicate": "duplicate",
     "nocap": "missing_pair",
-    "case_foreign": "foreign_item",
-    "case_short": "count_mismatch",
+    "notinpack": "not_in_pack",
+    **{
+        f"{lv}_{kind}": reason
+        for lv in ("box", "case")
+        for kind, reason in (
+            ("foreign", "foreign_item"),
+            ("short", "too_few"),
+            ("notinpack", "not_in_pack"),
+            ("dupcode", "duplicate"),
+        )
+    },
 }
 """The reject reason the station must give each defect the world injects (as journalled)."""
 
@@ -36,7 +46,10 @@ class Physical:
     pallet_open: list[str] = field(default_factory=list)
     printed: Counter = field(default_factory=Counter)
     items: int = 0
-    pending_case: tuple[str, list[str]] | None = None
+    pending: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    """Containers at a gate by level (code, children): formed, not yet passed or refused."""
+    used: set[str] = field(default_factory=set)
+    """Pre-printed codes already on an item or a container."""
     entry: list[str] = field(default_factory=list)
     defects: Counter = field(default_factory=Counter)
     caps_used: set[str] = field(default_factory=set)
@@ -80,21 +93,26 @@ class Journal:
                 ph.items += 1
                 if e.get("p"):
                     ph.printed[e["p"]] += 1
+                if e.get("m"):
+                    ph.used.add(e["m"])
                 if e.get("d"):
                     ph.defects[e["d"]] += 1
                 if e.get("c"):
                     ph.caps_used.add(e["c"])
             elif t == "case_formed":
-                ph.pending_case = (e["label"], e["items"])
+                lv = e.get("lv", "case")
+                ph.pending[lv] = (e["label"], e["items"])
+                ph.used.add(e["label"])
                 if e.get("d"):
-                    ph.defects["case_" + e["d"]] += 1
+                    ph.defects[f"{lv}_{e['d']}"] += 1
             elif t == "case_closed":
                 for code in e["items"]:
                     ph.item_case[code] = e["label"]
-                ph.pending_case = None
-                ph.entry.append(e["label"])
+                ph.pending.pop(e.get("lv", "case"), None)
+                if e.get("last", True):
+                    ph.entry.append(e["label"])
             elif t == "case_rejected":
-                ph.pending_case = None
+                ph.pending.pop(e.get("lv", "case"), None)
             elif t == "palletized":
                 ph.pallet_open.append(e["case"])
                 if e["case"] in ph.entry:
@@ -104,9 +122,7 @@ class Journal:
                     ph.case_pallet[c] = e["label"]
                 ph.pallet_open = []
             elif t == "restart":
-                ph.pending_case = (
-                    ph.pending_case if ph.pending_case and ph.pending_case[0] else None
-                )
+                ph.pending = {lv: p for lv, p in ph.pending.items() if p[0]}
         return ph
 
 

@@ -24,19 +24,18 @@ from pathlib import Path
 import numpy as np
 
 from drivers.camera.sim import render_code, render_layer
-from station.line.weigh import case_weight_g
 from station.sim.journal import (  # noqa: F401  (re-exported: the world's names, one place)
-    CASE_DEFECTS,
     DEFECT_REASONS,
     ITEM_DEFECTS,
+    READ_DEFECTS,
     Journal,
     Physical,
     cap_key,
     physical_duplicates,
     world_mismatches,
 )
+from station.sim.packers import ContainerPacker
 
-LAYER_PX = 3
 GATE_RETRIGGER_S = 5.0
 """A case at the gate without a verdict this long (station alive) is shown to the camera again:
 its frame may have gone to a station that died (the camera stream hands a frame to whichever
@@ -79,6 +78,7 @@ class World:
         decoder,
         prerender: dict | None = None,
         remote: bool = False,
+        preprinted: dict[str, list[str]] | None = None,
     ) -> None:
         self.s = settings
         # remote: the station is another process, heard only through the devices (the PLC's
@@ -89,44 +89,59 @@ class World:
         self.interval = 60.0 / rate_per_min
         self.defect_rate = defects
         self.rng = random.Random(seed)
-        # The case packer draws from its own stream: when a case is formed depends on timing,
+        # Each packer draws from its own stream: when a container is formed depends on timing,
         # and sharing one stream made the items' defects differ from run to run.
-        self.case_rng = random.Random(seed + 1)
         line = settings.line
         mm_s = line.speed_m_per_s * 1000
         self.to_camera = line.trigger_to_camera_mm / mm_s
         self.to_kicker = (line.trigger_to_camera_mm + line.camera_to_kicker_mm) / mm_s
-        self.case_cap = settings.level("case").capacity
-        self.pallet_cap = settings.level("pallet").capacity
-        self.verify = sims.verify_camera if remote else FrameQueue()
-        self.case_frames = sims.case_camera if remote else FrameQueue()
-        if remote and (self.verify is None or self.case_frames is None):
-            raise ValueError("a remote world needs verify_camera and case_camera frame streams")
+        shape = settings.shape
+        self.pallet_cap = settings.level("pallet").capacity if shape.pallet_level else 0
+        cams = shape.item.cameras
+        self.item_cams = [getattr(sims, c) if remote else FrameQueue() for c in cams]
+        self.verify = self.item_cams[0]
+        if remote and any(c is None for c in self.item_cams):
+            raise ValueError(f"a remote world needs frame streams for {', '.join(cams)}")
         self._gate_seen = sims.plc.case_result
         self._placed_seen = sims.plc.cases_placed
-        self._returned: set[str] = set()
         self.decoder = decoder
         self.prerender = prerender or {}
         self.ph = Journal.replay(journal)
         self.journal = Journal(journal)
         self.caps = deque(c for c in caps if cap_key(c) not in self.ph.caps_used)
         self.pair = bool(caps)
+        pre = {lv: deque(c for c in codes if c not in self.ph.used)
+               for lv, codes in (preprinted or {}).items()}  # fmt: skip
+        self.item_codes = pre.get(shape.item.level) if shape.item.kind == "read" else None
+        self.packers: list[ContainerPacker] = []
+        for i, step in enumerate(shape.containers):
+            frames = getattr(sims, step.camera) if remote else FrameQueue()
+            if frames is None:
+                raise ValueError(f"a remote world needs the {step.camera} frame stream")
+            p = ContainerPacker(
+                self, level=step.level, capacity=step.capacity, frames=frames,
+                labeler=getattr(sims, step.labeler) if step.labeler else None,
+                codes=pre.get(step.level, deque()) if step.preprinted else None,
+                rng=random.Random(seed + 1 + i), last=i == len(shape.containers) - 1,
+            )  # fmt: skip
+            if self.packers:
+                p.upstream, self.packers[-1].next = self.packers[-1], p
+            self.packers.append(p)
+        self.case_frames = self.packers[-1].frames if self.packers else None
+        steps = zip(shape.containers, self.packers, strict=True)
+        self.frames = {step.camera: p.frames for step, p in steps}
+        self.frames.update(zip(cams, self.item_cams, strict=True))
         self._events: queue.Queue = queue.Queue()
         self._heap: list = []
         self._n = 0
-        self._acc: deque[tuple[str, str]] = deque()  # (outer code on item, its mark) waiting
-        self._inspect: tuple | None = None
-        self._inspect_shot: tuple | None = None  # (tag, frame, when) of the case at the gate
         self._hb_seen = False  # the station's heartbeat was seen once: its watchdog is armed
         self._hb_last: int | None = None
         self._halted_for: str | None = None
-        self._labels: deque[str] = deque()
         self._last_good: str | None = None
         self._kicked: set[int] = set()
         self._slot = 0
         self.done = threading.Event()
         self.error: BaseException | None = None
-        self._case_defect: str | None = None
         self.stop_flag = threading.Event()
         self._started = False
         self.produced = self.ph.items
@@ -174,9 +189,10 @@ class World:
             time.sleep(0.3)
         start = time.monotonic()
         next_item = start
-        pending = self.ph.pending_case
-        if pending is not None and pending[0]:
-            self._present_case(pending[0], list(pending[1]), final=False, resumed=True)
+        for p in self.packers:  # containers at a gate when the world was killed, shown again
+            pending = self.ph.pending.get(p.level)
+            if pending is not None and pending[0]:
+                p.present(pending[0], list(pending[1]), final=False, resumed=True)
         while not self.stop_flag.is_set():
             now = time.monotonic()
             self._kicked.update(self.sims.plc.rejects())
@@ -194,7 +210,8 @@ class World:
             if self.remote:
                 self._hear_devices()
             self._station_events()
-            self._case_packer()
+            for p in self.packers:
+                p.step()
             self._pallet_entry()
             if self.produced >= self.total and not self._heap and self._idle():
                 break
@@ -221,34 +238,32 @@ class World:
         if why != self._halted_for:
             self.journal.write(t="conveyor", on=why is None, why=why, items=self.produced)
             self._halted_for = why
-        shot = self._inspect_shot
-        if why is None and shot is not None and now - shot[2] > GATE_RETRIGGER_S:
-            self._reshow_case("no verdict")
+        for p in self.packers:
+            if why is None and p.shot is not None and now - p.shot[2] > GATE_RETRIGGER_S:
+                p.reshow("no verdict")
         return why is not None
 
     def _reshow_case(self, why: str) -> None:
-        """Fire the case camera again on the case waiting at the gate (same case number)."""
-        if self._inspect is None or self._inspect_shot is None:
-            return
-        tag, frame, _ = self._inspect_shot
-        self._inspect_shot = (tag, frame, time.monotonic())
-        self.journal.write(t="case_reshown", label=self._inspect[1], why=why)
-        self.case_frames.put(tag, frame)
+        """Fire the cameras again on the containers waiting at their gates (same numbers)."""
+        for p in self.packers:
+            p.reshow(why)
 
     def _hear_devices(self) -> None:
         """Remote: what the station said through the PLC and the pallet labeler."""
         from drivers.plc.base import CASE_ACCEPTED, CASE_LABEL_REFUSED
 
         gate = self.sims.plc.case_result
-        if gate is not None and gate != self._gate_seen and self._inspect is not None:
+        if gate is not None and gate != self._gate_seen:
             no, verdict = gate
-            if no == self._inspect[0] % 65536:
+            for p in self.packers:  # container numbers are unique across the packers
+                if p.inspect is None or no != p.inspect[0] % 65536:
+                    continue
                 self._gate_seen = gate
-                slot = (self._inspect[0],)
+                slot = (p.inspect[0],)
                 if verdict == CASE_ACCEPTED:
-                    self._events.put(("accepted", slot, self._inspect[1]))
+                    self._events.put(("accepted", slot, p.inspect[1]))
                 else:
-                    label = self._inspect[1]
+                    label = p.inspect[1]
                     why = [("label_refused", label)] if verdict == CASE_LABEL_REFUSED else []
                     self._events.put(("rejected", slot, label, why))
         placed = self.sims.plc.cases_placed
@@ -261,12 +276,7 @@ class World:
             self._pallet_labelled(zpl, None)
 
     def _idle(self) -> bool:
-        return (
-            self._inspect is None
-            and not self._entry
-            and self._entry_busy is None
-            and (not self._acc)
-        )
+        return all(p.idle for p in self.packers) and not self._entry and self._entry_busy is None
 
     def _at(self, t: float, fn, *args) -> None:
         self._n += 1
@@ -277,12 +287,19 @@ class World:
         seq = self.sims.plc.trigger()
         printed = self.sims.inkjet.trigger() if self.sims.inkjet else None
         defect = None
+        kinds = ITEM_DEFECTS if self.item_codes is None else READ_DEFECTS
         if self.rng.random() < self.defect_rate:
-            defect = self.rng.choice(ITEM_DEFECTS if self.pair else ITEM_DEFECTS[:4])
+            defect = self.rng.choice(kinds if self.pair else kinds[:4])
         mark = printed
+        if self.item_codes is not None:  # pre-printed by the supplier: the next bottle's code
+            mark = self.item_codes.popleft() if self.item_codes else None
+            if mark and defect in ("missing", "notinpack", "duplicate"):
+                self.item_codes.appendleft(mark)  # that bottle comes later
         smudge = 0.0
         if defect == "missing":
             mark = None
+        elif defect == "notinpack" and mark:
+            mark = "".join(self.rng.choice("ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(len(mark)))
         elif defect == "smudge":
             smudge = 1.0
         elif defect == "wrong" and mark:
@@ -312,67 +329,17 @@ class World:
             frame = render_code(texts[0], module_px=3, size=(200, 320), smudge=smudge, seed=seq)
         else:
             frame = render_layer(texts, rows=1, cols=2, module_px=3, smudge=smudge, seed=seq)
-        self.verify.put(seq, frame)
+        for cam in self.item_cams:  # two cameras see the same item from two sides
+            cam.put(seq, frame)
 
     def _kicker(self, seq: int, mark: str | None, defect: str | None) -> None:
         if seq in self._kicked:
             self._kicked.discard(seq)
             return  # into the reject bin
-        self._acc.append((mark or "", defect or ""))
+        if self.packers:
+            self.packers[0].acc.append((mark or "", defect or ""))
 
     # -- cases -------------------------------------------------------------------------------------
-    def _take_label(self) -> str | None:
-        zpl = self.sims.case_labeler.pop_label()
-        if zpl is None:
-            return None
-        img = self.sims.case_labeler.render(zpl)
-        found = self.decoder.decode(img, 1)
-        return found[0].text if found else None
-
-    def _case_packer(self) -> None:
-        if self._inspect is not None:
-            return
-        final = self.produced >= self.total and not self._heap
-        if len(self._acc) < self.case_cap and not (final and self._acc):
-            return
-        label = self._labels.popleft() if self._labels else self._take_label()
-        if label is None:
-            return  # the case erector waits for a label
-        n = min(self.case_cap, len(self._acc))
-        take = [self._acc.popleft() for _ in range(n)]
-        items = [m for m, _ in take]
-        if self.case_rng.random() < self.defect_rate * 3 and n == self.case_cap and not final:
-            kind = self.case_rng.choice(CASE_DEFECTS)
-            self._case_defect = kind
-            if kind == "foreign":
-                items[self.case_rng.randrange(n)] = "FOREIGN-" + "".join(
-                    self.case_rng.choice("ABCDEFGHJK23456789") for _ in range(12)
-                )
-            else:
-                self._acc.appendleft(take.pop())
-                items.pop()
-        self._present_case(label, items, final and len(self._acc) == 0)
-
-    def _present_case(
-        self, label: str, items: list[str], final: bool, resumed: bool = False
-    ) -> None:
-        self._slot += 1
-        if not resumed:
-            self.journal.write(t="case_formed", label=label, items=items, d=self._case_defect)
-            self._case_defect = None
-        self._inspect = (self._slot, label, items, final)
-        cols = 5
-        slots: list[str | None] = [m or None for m in items] + [label]
-        rows = (len(slots) + cols - 1) // cols
-        slots += [None] * (rows * cols - len(slots))
-        frame = render_layer(slots, rows=rows, cols=cols, module_px=LAYER_PX, seed=self._slot)
-        if self.sims.checkweigher is not None:  # the case stops on the scale: n bottles' weight
-            self.sims.checkweigher.place(case_weight_g(self.s, "case", len(items)) or 0.0)
-        # The last case: the packer's infeed count (a blank item counts) is what it must hold.
-        tag = (self._slot, final, len(items) if final else None)
-        self._inspect_shot = (tag, frame, time.monotonic())
-        self.case_frames.put(tag, frame)
-
     def _station_events(self) -> None:
         while True:
             try:
@@ -380,29 +347,12 @@ class World:
             except queue.Empty:
                 return
             kind = ev[0]
-            if kind == "accepted" and self._inspect and ev[1][0] == self._inspect[0]:
-                _, label, items, _ = self._inspect
-                self.journal.write(t="case_closed", label=label, items=items)
-                self._entry.append(label)
-                self._inspect = self._inspect_shot = None
-            elif kind == "rejected" and self._inspect and ev[1][0] == self._inspect[0]:
-                _, label, items, _ = self._inspect
-                bad = {code for why, code in ev[3] if why != "count_mismatch"}
-                self.journal.write(t="case_rejected", label=label, bad=sorted(bad))
-                # The operator takes out what the station named, unreadable and foreign items.
-                keep = [m for m in items if m and m not in bad and not m.startswith("FOREIGN-")]
-                # No list on a PLC gate: the same case refused twice goes to QA (a refused label
-                # only says the label was bad: the case is relabelled and shown again).
-                if self.remote and label not in bad:
-                    again = set(keep) == self._returned
-                    self._returned = set(keep)
-                    if again:
-                        keep = []
-                for m in reversed(keep):  # good items go back to the head of the packer
-                    self._acc.appendleft((m, ""))
-                if label not in bad:
-                    self._labels.appendleft(label)
-                self._inspect = self._inspect_shot = None
+            if kind in ("accepted", "rejected"):
+                p = next((p for p in self.packers if p.inspect and ev[1][0] == p.inspect[0]), None)
+                if p is not None and kind == "accepted":
+                    p.accepted()
+                elif p is not None:
+                    p.rejected(list(ev[3]))
             elif kind == "palletized" and ev[1] == self._entry_busy:
                 self.journal.write(t="palletized", case=ev[1], pallet=ev[2])
                 self._entry_busy = None

@@ -55,19 +55,19 @@ def test_missing_label(store: CodeStore) -> None:
 
 def test_too_few_codes(store: CodeStore) -> None:
     r = frame(store, ["O0", "O1", "O2"])
-    assert found(r) == {(R.COUNT_MISMATCH, "CASE1")}
+    assert found(r) == {(R.TOO_FEW, "CASE1")}
     assert "3 codes read, 4 expected" in r.violations[0].detail
 
 
 def test_too_few_accepted_at_batch_end(store: CodeStore) -> None:
     r = frame(store, ["O0", "O1", "O2"], allow_partial=True)
     assert r.ok and r.children == ("O0", "O1", "O2")
-    assert found(frame(store, [], allow_partial=True)) == {(R.COUNT_MISMATCH, "CASE1")}
+    assert found(frame(store, [], allow_partial=True)) == {(R.TOO_FEW, "CASE1")}
 
 
 def test_too_many_codes_even_when_partial_allowed(store: CodeStore) -> None:
     r = frame(store, ["O0", "O1", "O2", "O3", "O4"], allow_partial=True)
-    assert found(r) == {(R.COUNT_MISMATCH, "CASE1")}
+    assert found(r) == {(R.TOO_MANY, "CASE1")}
 
 
 def test_unknown_code(store: CodeStore) -> None:
@@ -169,7 +169,7 @@ def test_every_problem_in_one_frame_is_reported(store: CodeStore) -> None:
     r = frame(store, ["O0", "O0", "V1", "X1", "O4"], None)
     assert found(r) == {
         (R.MISSING_LABEL, ""),
-        (R.COUNT_MISMATCH, ""),
+        (R.TOO_MANY, ""),
         (R.DUPLICATE, "O0"),
         (R.VOID_CODE, "V1"),
         (R.UNKNOWN_CODE, "X1"),
