@@ -13,14 +13,11 @@ item level marked (or read when `line.preprinted_caps`), cases aggregated under 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from station.device_models import FrozenSettings
-
-if TYPE_CHECKING:
-    from station.config import Settings
 
 StationKind = Literal["mark", "read", "aggregate"]
 CONTAINER_LEVELS = ("box", "case")
@@ -96,8 +93,11 @@ class Shape:
         return self.item.cameras + tuple(c.camera for c in self.containers)
 
 
-def shape_of(settings: Settings) -> Shape:
-    """The configured stations, or today's line derived from `[line]`; ValueError if unusable."""
+def shape_of(settings: Any) -> Shape:
+    """The configured stations, or today's line derived from `[line]`; ValueError if unusable.
+
+    `settings` is station.config.Settings (which imports this module: typed Any, no cycle).
+    """
     names = settings.level_names
     pair = "inner" if "inner" in names else None
     if settings.stations:
@@ -116,7 +116,7 @@ def shape_of(settings: Settings) -> Shape:
     return Shape(item, tuple(containers), "pallet" if "pallet" in names else None)
 
 
-def _configured(settings: Settings, pair: str | None) -> Shape:
+def _configured(settings: Any, pair: str | None) -> Shape:
     names = settings.level_names
     steps = settings.stations
     items = [s for s in steps if s.kind in ("mark", "read")]

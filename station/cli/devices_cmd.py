@@ -133,6 +133,7 @@ def _ports_free(settings) -> None:
 def _world(app, args, sims, caps: list[str]):
     """The simulated world in this process, heard by the station only through its devices."""
     from drivers.camera.decode import make_decoder
+    from station.sim.demo import preprinted_codes
     from station.sim.world import World
 
     s = app.settings
@@ -150,6 +151,7 @@ def _world(app, args, sims, caps: list[str]):
         caps=caps,
         decoder=make_decoder(),
         remote=True,
+        preprinted=preprinted_codes(app.engine, s, args.world),
     )
     threading.Thread(target=world.run, name="world", daemon=True).start()
     app.out(f"world          {args.world} items at {args.rate}/min, journal {journal}")
@@ -187,7 +189,7 @@ def check(app, args) -> int:
 
     app.require("devices")
     devs = open_devices(app.settings)
-    for name in ("verify_camera", "case_camera"):
+    for name in dict.fromkeys(("verify_camera", "case_camera", *app.settings.shape.cameras)):
         cam = getattr(app.settings.devices, name)
         if cam is not None and cam.source != "sim":  # 'sim': the demo's in-process world
             devs[name] = open_frame_source(name, cam.source)

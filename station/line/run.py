@@ -86,29 +86,29 @@ def run_production(
     try:
         devs = open_devices(settings)
         opened += list(devs.values())
-        verify = open_frame_source("verify_camera", d.verify_camera.source)
-        opened.append(verify)
-        case = None
-        if d.case_camera is not None and "case" in settings.level_names:
-            case = open_frame_source("case_camera", d.case_camera.source)
-            opened.append(case)
-        for src in (verify, case):
-            if src is not None:
-                src.connect()  # a camera that is not there fails here, before anything prints
-        return _run(engine, settings, b, devs, verify, case, user, signals, on_progress,
-                    finish_idle_s, stop, on_start, stop_on_fault)  # fmt: skip
+        frames = {}
+        for role in dict.fromkeys(("verify_camera", *settings.shape.cameras)):
+            cam = getattr(d, role, None)
+            if cam is not None:  # every camera of the line's shape (station/shape.py)
+                frames[role] = open_frame_source(role, cam.source)
+                opened.append(frames[role])
+        for src in frames.values():
+            src.connect()  # a camera that is not there fails here, before anything prints
+        verify, case = frames["verify_camera"], frames.pop("case_camera", None)
+        return _run(engine, settings, b, devs, (verify, case, frames), user, signals,
+                    on_progress, finish_idle_s, stop, on_start, stop_on_fault)  # fmt: skip
     finally:
         _close_all(opened)
 
 
-def _run(engine, settings, b, devs, verify, case, user, signals, on_progress, idle_s, stop,
+def _run(engine, settings, b, devs, cams, user, signals, on_progress, idle_s, stop,
          on_start, stop_on_fault) -> dict:  # fmt: skip
     signals = signals or LineSignals()
     store = LineStore(engine, b.id, b.product_sku, user)
     runner = LineRunner(
         settings,
         store,
-        LineDevices.of(devs, verify, case),
+        LineDevices.of(devs, *cams),
         planned=b.quantity,
         signals=signals,
     ).with_lot(b.lot)
