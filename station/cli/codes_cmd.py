@@ -227,7 +227,15 @@ def list_packs(app, args) -> int:
 def withdraw_pack(app, args) -> int:
     """Void a pack none of whose codes is used; exit 1 naming how many are used otherwise."""
     user = app.require("codes.manage")
-    done = packs.withdraw(app.engine, args.name, user=user, reason=args.reason)
+    with app.progress(0, "withdraw") as bar:
+        task = bar.add_task(f"withdrawing {args.name}", total=None)
+        done = packs.withdraw(
+            app.engine,
+            args.name,
+            user=user,
+            reason=args.reason,
+            progress=lambda k: bar.advance(task, k),
+        )
     if args.json:
         app.json(done)
     else:

@@ -257,7 +257,14 @@ def table(rows: list[dict]) -> list[str]:
     return out
 
 
-def withdraw(engine: Engine, name: str, *, user: str, reason: str) -> dict:
+def withdraw(
+    engine: Engine,
+    name: str,
+    *,
+    user: str,
+    reason: str,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Withdraw pack `name`: every code available → void (one audit entry each, reason
     `pack withdrawn: …`), the pack marked withdrawn and audited, in one transaction.
 
@@ -273,9 +280,9 @@ def withdraw(engine: Engine, name: str, *, user: str, reason: str) -> dict:
         if p is None:
             raise NotFound(f"no pack named {name!r}; `station codes packs` lists the packs")
         if p.withdrawn_at is not None:
-            when = p.withdrawn_at.isoformat(timespec="seconds")
+            at = p.withdrawn_at.isoformat(timespec="seconds")
             raise CheckFailed(
-                f"pack {name} was withdrawn already, {when} by {p.withdrawn_by} "
+                f"pack {name} was withdrawn already, {at} by {p.withdrawn_by} "
                 f"({p.withdraw_reason}); nothing was changed"
             )
         in_pack = _codes.c.pack_id == p.id
@@ -299,15 +306,19 @@ def withdraw(engine: Engine, name: str, *, user: str, reason: str) -> dict:
             select(_codes.c.id, _codes.c.code).where(in_pack).order_by(_codes.c.id)
         ).all()
         why = f"pack withdrawn: {reason}"
-        lifecycle.move(
-            conn,
-            [r.id for r in rows],
-            State.VOID,
-            user=user,
-            reason=why,
-            expect=State.AVAILABLE,
-            labels=[r.code for r in rows],
-        )
+        for i in range(0, len(rows), pools.CHUNK):
+            part = rows[i : i + pools.CHUNK]
+            lifecycle.move(
+                conn,
+                [r.id for r in part],
+                State.VOID,
+                user=user,
+                reason=why,
+                expect=State.AVAILABLE,
+                labels=[r.code for r in part],
+            )
+            if progress:
+                progress(len(part))
         conn.execute(
             update(_packs)
             .where(_packs.c.id == p.id)
