@@ -123,6 +123,7 @@ def import_(app, args) -> int:
         raise InputError("codes import: give --level (one of the levels in config.toml)")
     else:
         packs.level_settings(app.settings, level)
+    packs.check_options(args.pack, args.source, pairs=args.pairs)  # before reading the file
     t0 = time.perf_counter()
     parsed = codefile.parse(
         args.file,

@@ -115,6 +115,20 @@ def _valid_name(name: str) -> str:
     return name
 
 
+def check_options(pack: str | None, source: str | None, *, pairs: bool) -> str | None:
+    """The pack's name as stored (stripped), or None; InputError for options that do not go
+    together (a pairing file as a pack, a supplier without a pack) or a bad name."""
+    if pack is None:
+        if source is not None:
+            raise InputError("--source names a pack's supplier: give --pack NAME too")
+        return None
+    if pairs:
+        raise InputError(
+            "--pack with --pairs: a pack is one level's codes; import a pairing file without --pack"
+        )
+    return _valid_name(pack)
+
+
 def _describe(p: Any) -> str:
     when = p.imported_at.isoformat(timespec="seconds")
     gone = f", withdrawn {p.withdrawn_at.isoformat(timespec='seconds')}" if p.withdrawn_at else ""
@@ -156,19 +170,13 @@ def import_codes(
     (nothing stored): a code of the wrong length, a pack name in use, content that is a pack
     already, a code held already (each line named).
     """
+    name = check_options(pack, source, pairs=parsed.pairs is not None)
     check_lengths(settings, parsed, level, pair_levels)
     values = None
-    if pack is not None:
-        if parsed.pairs is not None:
-            raise InputError(
-                "--pack with --pairs: a pack is one level's codes; import a pairing file without "
-                "--pack"
-            )
-        values = {"name": _valid_name(pack), "source": source, "sha256": content_sha256(parsed)}
+    if name is not None:
+        values = {"name": name, "source": source, "sha256": content_sha256(parsed)}
         with engine.connect() as conn:
-            _refuse_pack(conn, values["name"], values["sha256"], parsed.path)
-    elif source is not None:
-        raise InputError("--source names a pack's supplier: give --pack NAME too")
+            _refuse_pack(conn, name, values["sha256"], parsed.path)
     try:
         n = pools.import_file(
             engine,
