@@ -145,7 +145,12 @@ class LevelSettings(_Frozen):
     label_en: str
     capacity: int = Field(1, ge=1, le=100000)
     code_length: int | None = Field(
-        None, ge=1, le=2000, description="Codes of this level have this length (none: any)"
+        None,
+        ge=1,
+        le=2000,
+        description="Every code of this level has exactly this many characters (a supplier's "
+        "pack, 码长); an import of another length is refused and a read of one is a reject. "
+        "Off (any length up to codes.max_length) when not set",
     )
 
 

@@ -1,4 +1,4 @@
-"""`station codes generate|import|stats|export`."""
+"""`station codes generate|import|stats|export|packs|withdraw-pack`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 from station.codes import files as codefile
-from station.codes import pools
+from station.codes import packs, pools
 from station.errors import InputError
 
 
 def register(subs, add) -> None:
     """Add the codes group."""
-    g = add(subs, "codes", help="code pools: generate, import, count, export")
+    g = add(subs, "codes", help="code pools and packs: generate, import, count, export")
     s = g.add_subparsers(dest="cmd", required=True)
     p = add(s, "generate", help="generate new codes for a level")
     p.add_argument("--level", required=True)
@@ -31,6 +31,11 @@ def register(subs, add) -> None:
     )  # fmt: skip
     p.add_argument("--pairs", action="store_true", help="lines are inner,outer pairs")
     p.add_argument("--encoding", help="force the file's encoding (default: detect)")
+    p.add_argument(
+        "--pack", metavar="NAME", help="import the file as the code pack (码包) NAME; without it "
+        "the codes are a plain pool, in no pack"
+    )  # fmt: skip
+    p.add_argument("--source", help="the pack's supplier (with --pack)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=import_)
     p = add(s, "stats", help="counts by level and state")
@@ -42,6 +47,15 @@ def register(subs, add) -> None:
     p.add_argument("--state")
     p.add_argument("--out", required=True)
     p.set_defaults(func=export)
+    p = add(s, "packs", help="code packs (码包): counts of used, available and withdrawn codes")
+    p.add_argument("--level")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=list_packs)
+    p = add(s, "withdraw-pack", help="void every code of a pack none of whose codes is used yet")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--reason", required=True, help="why (goes into the audit trail)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=withdraw_pack)
 
 
 def _scheme(app, level: str, product: str | None) -> tuple[str, str | None]:
@@ -64,7 +78,7 @@ def generate(app, args) -> int:
             "store); run the command again for more"
         )
     user = app.require("codes.manage")
-    app.settings.level(args.level)
+    packs.level_settings(app.settings, args.level)
     default_scheme, gtin = _scheme(app, args.level, args.product)
     scheme = args.scheme or ("sscc" if args.level == "pallet" else default_scheme)
     if scheme == "imported":
@@ -108,7 +122,8 @@ def import_(app, args) -> int:
     elif level is None:
         raise InputError("codes import: give --level (one of the levels in config.toml)")
     else:
-        app.settings.level(level)
+        packs.level_settings(app.settings, level)
+    packs.check_options(args.pack, args.source, pairs=args.pairs)  # before reading the file
     t0 = time.perf_counter()
     parsed = codefile.parse(
         args.file,
@@ -120,8 +135,15 @@ def import_(app, args) -> int:
     total = len(parsed.codes)
     with app.progress(total, "import") as bar:
         task = bar.add_task(f"importing {Path(args.file).name}", total=total)
-        n = pools.import_file(
-            app.engine, parsed, level, user=user, progress=lambda k: bar.advance(task, k)
+        n, pack = packs.import_codes(
+            app.engine,
+            app.settings,
+            parsed,
+            level,
+            user=user,
+            pack=args.pack,
+            source=args.source,
+            progress=lambda k: bar.advance(task, k),
         )
     dt = time.perf_counter() - t0
     if args.json:
@@ -131,12 +153,15 @@ def import_(app, args) -> int:
                 "imported": n,
                 "encoding": parsed.encoding,
                 "pairs": bool(args.pairs),
+                "level": level,
+                "pack": pack,
                 "seconds": round(dt, 3),
             }
         )
     else:
         kind = f"{n // 2} pairs" if args.pairs else f"{n} codes"
-        app.out(f"imported {kind} from {args.file} ({parsed.encoding}) in {dt:.1f} s")
+        into = f" as pack {pack['name']} (sha256 {pack['sha256'][:12]})" if pack else ""
+        app.out(f"imported {kind} from {args.file} ({parsed.encoding}){into} in {dt:.1f} s")
     return 0
 
 
@@ -144,7 +169,7 @@ def stats(app, args) -> int:
     """Counts by level and state."""
     app.require("view")
     if args.level:
-        app.settings.level(args.level)
+        packs.level_settings(app.settings, args.level)
     with app.engine.connect() as conn:
         counts = pools.stats(conn, args.level)
     if args.json:
@@ -163,7 +188,7 @@ def export(app, args) -> int:
     from station.store.lifecycle import State
 
     app.require("codes.manage")
-    app.settings.level(args.level)
+    packs.level_settings(app.settings, args.level)
     if args.state and args.state not in set(State):
         raise InputError(
             f"--state {args.state!r} is not a code state; use one of {', '.join(State)}"
@@ -179,4 +204,41 @@ def export(app, args) -> int:
         os.fsync(fh.fileno())
     os.replace(tmp, out)
     app.out(f"exported {n} lines to {out}")
+    return 0
+
+
+def list_packs(app, args) -> int:
+    """The code packs, oldest first."""
+    app.require("view")
+    if args.level:
+        packs.level_settings(app.settings, args.level)
+    with app.engine.connect() as conn:
+        rows = packs.list_packs(conn, args.level)
+    if args.json:
+        app.json({"packs": rows, "total": len(rows)})
+        return 0
+    if not rows:
+        app.out("no packs" + (f" of level {args.level}" if args.level else ""))
+        return 0
+    for line in packs.table(rows):
+        app.out(line)
+    return 0
+
+
+def withdraw_pack(app, args) -> int:
+    """Void a pack none of whose codes is used; exit 1 naming how many are used otherwise."""
+    user = app.require("codes.manage")
+    with app.progress(0, "withdraw") as bar:
+        task = bar.add_task(f"withdrawing {args.name}", total=None)
+        done = packs.withdraw(
+            app.engine,
+            args.name,
+            user=user,
+            reason=args.reason,
+            progress=lambda k: bar.advance(task, k),
+        )
+    if args.json:
+        app.json(done)
+    else:
+        app.out(f"withdrew pack {done['name']}: {done['voided']} {done['level']} codes are void")
     return 0

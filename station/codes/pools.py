@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from itertools import repeat
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -19,10 +18,11 @@ from station.config import Settings
 from station.errors import ImportRejected, InputError
 from station.store import audit
 from station.store.lifecycle import State
-from station.store.models import Code, Pool
+from station.store.models import Code, Pack, Pool
 
 _codes = Code.__table__
 _pools = Pool.__table__
+_packs = Pack.__table__
 CHUNK = 50_000
 IMPORT_CACHE_KIB = 262_144  # page cache while a big pool goes in (grows only as used)
 Progress = Callable[[int], None]
@@ -39,6 +39,7 @@ def _insert_codes(
     pool_id: int,
     when: datetime,
     progress: Progress | None,
+    pack_id: int | None = None,
 ) -> None:
     state = State.AVAILABLE.value
     name = conn.dialect.name
@@ -50,36 +51,45 @@ def _insert_codes(
         bulk = _bulk_core
     for i in range(0, len(items), CHUNK):
         part = items[i : i + CHUNK]
-        bulk(conn, part, level, state, pool_id, when)
+        bulk(conn, part, level, state, pool_id, when, pack_id)
         if progress:
             progress(len(part))
 
 
 def _bulk_core(
-    conn: Connection, part: list[str], level: str, state: str, pool_id: int, when: datetime
+    conn: Connection,
+    part: list[str],
+    level: str,
+    state: str,
+    pool_id: int,
+    when: datetime,
+    pack_id: int | None,
 ) -> None:
-    conn.execute(
-        insert(_codes),
-        [
-            {"code": c, "level": level, "state": state, "pool_id": pool_id, "updated_at": when}
-            for c in part
-        ],
-    )
+    fixed = {"level": level, "state": state, "pool_id": pool_id, "updated_at": when}
+    conn.execute(insert(_codes), [{"code": c, **fixed, "pack_id": pack_id} for c in part])
 
 
-_INSERT_SQL = "INSERT INTO codes (code, level, state, pool_id, updated_at) VALUES (?, ?, ?, ?, ?)"
+_INSERT_SQL = (
+    "INSERT INTO codes (code, level, state, pool_id, updated_at, pack_id) VALUES (?, ?, ?, ?, ?, ?)"
+)
 # One statement per chunk: SQLite unpacks the JSON array in C, in array order (key = index), so no
 # per-row parameter binding in Python (1M codes: ~0.8 s less CPU than executemany of tuples).
 _INSERT_JSON_SQL = (
-    "INSERT INTO codes (code, level, state, pool_id, updated_at) "
-    "SELECT value, ?, ?, ?, ? FROM json_each(?) ORDER BY key"
+    "INSERT INTO codes (code, level, state, pool_id, updated_at, pack_id) "
+    "SELECT value, ?, ?, ?, ?, ? FROM json_each(?) ORDER BY key"
 )
 _JSON_SQLITE = sqlite3.sqlite_version_info >= (3, 38, 0)  # JSON functions built in
-_COPY_SQL = "COPY codes (code, level, state, pool_id, updated_at) FROM STDIN"
+_COPY_SQL = "COPY codes (code, level, state, pool_id, updated_at, pack_id) FROM STDIN"
 
 
 def _bulk_sqlite(
-    conn: Connection, part: list[str], level: str, state: str, pool_id: int, when: datetime
+    conn: Connection,
+    part: list[str],
+    level: str,
+    state: str,
+    pool_id: int,
+    when: datetime,
+    pack_id: int | None,
 ) -> None:
     # Straight to sqlite3 inside the caller's transaction: SQLAlchemy's per-row dict handling cost
     # ~8 s per million rows. The timestamp is rendered once by the column's own bind processor,
@@ -89,17 +99,22 @@ def _bulk_sqlite(
     raw = conn.connection.driver_connection
     try:
         if _JSON_SQLITE:
-            raw.execute(_INSERT_JSON_SQL, (level, state, pool_id, stamp, json.dumps(part)))
+            raw.execute(_INSERT_JSON_SQL, (level, state, pool_id, stamp, pack_id, json.dumps(part)))
         else:
-            raw.executemany(
-                _INSERT_SQL, zip(part, repeat(level), repeat(state), repeat(pool_id), repeat(stamp))
-            )
+            fixed = (level, state, pool_id, stamp, pack_id)
+            raw.executemany(_INSERT_SQL, ((c, *fixed) for c in part))
     except sqlite3.IntegrityError as exc:
         raise IntegrityError(_INSERT_JSON_SQL, None, exc) from None
 
 
 def _bulk_copy(
-    conn: Connection, part: list[str], level: str, state: str, pool_id: int, when: datetime
+    conn: Connection,
+    part: list[str],
+    level: str,
+    state: str,
+    pool_id: int,
+    when: datetime,
+    pack_id: int | None,
 ) -> None:
     # COPY is PostgreSQL's bulk path (several times executemany's rate); a duplicate code fails the
     # whole COPY, and the caller's transaction with it.
@@ -107,7 +122,7 @@ def _bulk_copy(
     try:
         with cur.copy(_COPY_SQL) as copy:
             for c in part:
-                copy.write_row((c, level, state, pool_id, when))
+                copy.write_row((c, level, state, pool_id, when, pack_id))
     except conn.dialect.loaded_dbapi.IntegrityError as exc:
         raise IntegrityError(_COPY_SQL, None, exc) from None
     finally:
@@ -157,8 +172,13 @@ def import_file(
     user: str,
     pair_levels: tuple[str, str] = ("inner", "outer"),
     progress: Progress | None = None,
+    pack: dict | None = None,
 ) -> int:
-    """Store every code of `parsed` as available, all or nothing; returns how many codes."""
+    """Store every code of `parsed` as available, all or nothing; returns how many codes.
+
+    `pack`: the values of a `packs` row (name, source, sha256) recorded with the pool in the same
+    transaction, each code carrying its id (station.codes.packs checks them first).
+    """
     fold = parsed.fold
     joined = "\n".join(parsed.codes) if fold is not None else ""
     if fold is not None and fold(joined) != joined:  # `caus8…` while the store holds `CAUS8…`
@@ -180,25 +200,34 @@ def import_file(
                 created_at=when,
                 created_by=user,
             )
+            pack_id = None
+            changes = []
+            if pack is not None:
+                row = dict(
+                    pack, level=level, count=len(parsed.codes), origin=parsed.path, pool_id=pool_id
+                )
+                pack_id = conn.execute(
+                    insert(_packs)
+                    .values(**row, imported_at=when, imported_by=user)
+                    .returning(_packs.c.id)
+                ).scalar_one()
+                info = f"level={level} source={pack.get('source') or '-'} sha256={pack['sha256']}"
+                changes.append(
+                    audit.Change("pack.import", pack["name"], None, str(len(parsed.codes)), info)
+                )
             with _bulk_mode(conn, len(parsed.codes)):
                 if parsed.pairs is None:
-                    _insert_codes(conn, parsed.codes, level, pool_id, when, progress)
+                    _insert_codes(conn, parsed.codes, level, pool_id, when, progress, pack_id)
                 else:
                     _insert_pairs(conn, parsed.pairs, pair_levels, pool_id, when, progress)
-            audit.record(
-                conn,
-                user,
-                [
-                    audit.Change(
-                        "pool.import",
-                        parsed.path,
-                        None,
-                        str(len(parsed.codes)),
-                        f"level={level} sha256={parsed.sha256}",
-                    )
-                ],
-                when,
+            pool_change = audit.Change(
+                "pool.import",
+                parsed.path,
+                None,
+                str(len(parsed.codes)),
+                f"level={level} sha256={parsed.sha256}",
             )
+            audit.record(conn, user, [pool_change, *changes], when)
     except IntegrityError:
         # Rare path: a code is already in the store. Find every such line for the report.
         _refuse_held(engine, parsed, {c: c for c in parsed.codes})
@@ -208,15 +237,17 @@ def import_file(
 
 def _refuse_held(engine: Engine, parsed: ParsedFile, keys: dict[str, str]) -> None:
     """ImportRejected naming each line whose code (`keys`: store spelling → file code) is held
-    already, with the level and pool that hold it; nothing when none is."""
+    already, with the level, pack and pool that hold it; nothing when none is."""
+    held_in = _codes.outerjoin(_pools, _pools.c.id == _codes.c.pool_id).outerjoin(
+        _packs, _packs.c.id == _codes.c.pack_id
+    )
+    cols = (_codes.c.code, _codes.c.level, _pools.c.id, _pools.c.origin, _packs.c.name)
     with engine.connect() as conn:
         held = {
             r.code: r
             for i in range(0, len(keys), 500)
             for r in conn.execute(
-                select(_codes.c.code, _codes.c.level, _pools.c.id, _pools.c.origin)
-                .select_from(_codes.outerjoin(_pools, _pools.c.id == _codes.c.pool_id))
-                .where(_codes.c.code.in_(list(keys)[i : i + 500]))
+                select(*cols).select_from(held_in).where(_codes.c.code.in_(list(keys)[i : i + 500]))
             )
         }
     if not held:
@@ -229,6 +260,8 @@ def _refuse_held(engine: Engine, parsed: ParsedFile, keys: dict[str, str]) -> No
         if r is not None:
             spelt = "" if r.code == c else f" as {r.code}"
             pool = f"pool {r.id}" + (f" from {r.origin}" if r.origin else "") if r.id else "no pool"
+            if r.name is not None:
+                pool = f"pack {r.name}, {pool}"
             why = f"already in the store{spelt} ({c}: level {r.level}, {pool})"
             problems.append((parsed.first_line + i // per_line, why))
     raise ImportRejected(parsed.path, problems, len(problems))

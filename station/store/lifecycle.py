@@ -4,7 +4,8 @@
 available → reserved → printed → verified → linked
    │           │          │          └──────→ rejected → (QA) verified | decommissioned
    │           └→ void    └→ rejected
-   └→ verified (pre-printed caps read on the line)
+   ├→ verified (pre-printed caps read on the line)
+   └→ void (a supplier's pack withdrawn before any of its codes was used)
 ```
 """
 
@@ -29,7 +30,7 @@ State = CodeState
 
 S = State
 ALLOWED: dict[State, frozenset[State]] = {
-    S.AVAILABLE: frozenset({S.RESERVED, S.VERIFIED, S.DECOMMISSIONED, S.REJECTED}),
+    S.AVAILABLE: frozenset({S.RESERVED, S.VERIFIED, S.DECOMMISSIONED, S.REJECTED, S.VOID}),
     S.RESERVED: frozenset({S.PRINTED, S.VOID, S.VERIFIED}),
     S.PRINTED: frozenset({S.VERIFIED, S.REJECTED, S.VOID}),
     S.VERIFIED: frozenset({S.LINKED, S.REJECTED, S.DECOMMISSIONED}),

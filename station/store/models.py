@@ -70,6 +70,25 @@ class Pool(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
 
+class Pack(Base):
+    """A supplier's code file (码包) imported as one unit for one level; withdrawn as one too."""
+
+    __tablename__ = "packs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    level: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(200))  # the supplier, as the user names it
+    origin: Mapped[str | None] = mapped_column(Text)  # the file it came from
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # of the normalised codes
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class Code(Base):
     """One printed identifier and its fate; parent_id = its container, pair_id = its partner."""
 
@@ -88,6 +107,7 @@ class Code(Base):
     child_count: Mapped[int | None] = mapped_column(Integer)
     container_status: Mapped[str | None] = mapped_column(String(16))  # open|normal|partial|mixed
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pack_id: Mapped[int | None] = mapped_column(ForeignKey("packs.id"))  # the 码包 it came in
 
     __table_args__ = (Index("ix_codes_level_state", "level", "state", "id"),)
 
