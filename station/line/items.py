@@ -1,14 +1,18 @@
-"""The item station of the runner: frames to the decoder pool, a verdict per item in sequence
-order before its deadline, rejects with their reason, the operator's camera view.
+"""The item station: frames from its cameras to the decoder pool, a verdict per item in sequence
+order before its deadline (aggregation/item.py), rejects with their reason, the camera view.
 
-A mixin of LineRunner (station/line/runner.py), split off to keep each file readable; it shares
-the runner's state (self._items, self._printed, self.store, self.dev, self.stats).
+A mark station resolves the codes its inkjet feed (station/line/feed.py) printed; a read station
+checks pre-printed codes against the packs. Composed into LineRunner (station/line/runner.py):
+`self.r` is the runner, whose store (the one writer), devices, signals and alarms it uses; it
+runs in the runner's thread.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from typing import Any
 
 from aggregation.item import Read, judge_item, merge_reads
 from aggregation.reasons import RejectReason as R
@@ -24,9 +28,41 @@ GRADES = "ABCDF"
 
 
 class ItemStation:
-    """The verify side of LineRunner (mixin)."""
+    """Items between the trigger and the kicker: read, decided in order, passed or kicked."""
 
-    def _take_frames(self, now: float) -> None:
+    def __init__(self, runner: Any) -> None:
+        self.r = runner
+        self.feed = runner.feed
+        step = runner.shape.item
+        self.item_level = step.level
+        self.item_kind = step.kind
+        self.pair_level = step.pair_level if step.level == "outer" else None
+        self.separator = step.separator
+        found = (runner.dev.frames_of(role) for role in step.cameras)
+        self.item_frames = [src for src in found if src is not None]
+        self.n_cameras = len(self.item_frames)
+        cam = runner.s.devices.verify_camera
+        self.min_grade = cam.min_grade if cam else "F"
+        self._items: deque[Item] = deque()
+        self._codeless: deque[tuple[int, str]] = deque()  # rejected items whose code is unknown
+
+    @property
+    def idle(self) -> bool:
+        """No item between the trigger and its decision."""
+        return not self._items
+
+    def triggered(self, seqs: list[int], now: float) -> None:
+        """Items passed the photocell: each must be decided before it reaches the kicker."""
+        r = self.r
+        for seq in seqs:
+            r.stats.triggered += 1
+            self._items.append(Item(seq, now + r.trigger_to_kicker_s - r.margin_s, now))
+
+    def finish(self) -> None:
+        """Batch end: the last codes printed and never read."""
+        self.feed.resolve_before(None, self._codeless)
+
+    def take_frames(self, now: float) -> None:
         for k, src in enumerate(self.item_frames):
             self._take_from(k, src, now)
 
@@ -36,7 +72,7 @@ class ItemStation:
             try:
                 got = src.get(0.0)
             except DriverError as exc:
-                self._fault(
+                self.r._fault(
                     "verify_camera",
                     str(exc),
                     "check the camera, its cable and light",
@@ -57,9 +93,9 @@ class ItemStation:
             if k == 0:
                 item.frame = frame
                 item.t0 = now  # latency counts from the camera's frame to the decision
-            item.futures[k] = self._pool.submit(self.dev.decoder.decode, frame, n)
+            item.futures[k] = self.r._pool.submit(self.r.dev.decoder.decode, frame, n)
 
-    def _decide(self, now: float) -> None:
+    def decide(self, now: float) -> None:
         while self._items:
             item = self._items[0]
             if len(item.futures) == self.n_cameras and all(f.done() for f in item.futures.values()):
@@ -69,16 +105,16 @@ class ItemStation:
                 else:
                     self._verdict(item, [item.futures[k].result() for k in sorted(item.futures)])
                 continue
-            if now > item.deadline or self.state not in MOVING:
+            if now > item.deadline or self.r.state not in MOVING:
                 self._items.popleft()
                 self._late(item)
                 continue
             return
 
     def _late(self, item: Item) -> None:
-        self.stats.late += 1
+        self.r.stats.late += 1
         self._reject(item.seq, None, R.LATE_DECISION, None)
-        self._alarm(
+        self.r._alarm(
             Alarm(
                 "late",
                 "line",
@@ -98,82 +134,55 @@ class ItemStation:
             self.separator,
         )
         marking = self.item_kind == "mark"
-        rows = self.store.find_many(
-            [r.text for r in reads if not (marking and r.text in self._inflight)]
+        rows = self.r.store.find_many(
+            [r.text for r in reads if not (marking and r.text in self.feed.inflight)]
         )
         v = judge_item(
             reads,
-            {t: self.store.info(r) for t, r in rows.items()},
+            {t: self.r.store.info(r) for t, r in rows.items()},
             kind=self.item_kind,
             item_level=self.item_level,
             pair_level=self.pair_level,
-            batch_id=self.store.batch_id,
+            batch_id=self.r.store.batch_id,
             min_grade=self.min_grade,
-            sent=self._inflight.__contains__,
-            marking=self.dev.inkjet is not None,
-            length_ok=self._length_ok,
+            sent=self.feed.inflight.__contains__,
+            marking=self.r.dev.inkjet is not None,
+            length_ok=self.r._length_ok,
         )
         row: CodeRow | None = None
         if v.code is not None and marking:
-            row = self._inflight.pop(v.code)
-            self._resolve_before(row)
+            row = self.feed.inflight.pop(v.code)
+            self.feed.resolve_before(row, self._codeless)
         elif v.code is not None and rows[v.code].state == State.AVAILABLE.value:
             row = rows[v.code]  # a pre-printed code, unused: its item's fate is its fate
-            self.store.set_fields(row, batch_id=self.store.batch_id)
+            self.r.store.set_fields(row, batch_id=self.r.store.batch_id)
         if not v.ok:
             self._reject(seq, row, v.reason, v.read)
             self._view(item, decoded, False)
             return
         if row.state == State.RESERVED.value:  # confirmation not in yet: the read proves the print
-            self._sent_remove(row)
-            self.store.move(row, State.PRINTED)
-            self.stats.printed += 1
-        self.store.move(row, State.VERIFIED)
-        self.store.set_fields(row, seq=seq, grade=v.grade)
+            self.feed.remove(row)
+            self.r.store.move(row, State.PRINTED)
+            self.r.stats.printed += 1
+        self.r.store.move(row, State.VERIFIED)
+        self.r.store.set_fields(row, seq=seq, grade=v.grade)
         if v.inner is not None:
             inner_row = rows[v.inner]
-            self.store.move(inner_row, State.VERIFIED)
-            self.store.set_fields(inner_row, batch_id=self.store.batch_id, pair_id=row.id)
-            self.store.set_fields(row, pair_id=inner_row.id)
-        self.stats.verified += 1
-        self._rate_window.append(time.monotonic())
-        self.stats.latencies_ms.append((time.monotonic() - item.t0) * 1000)
-        self.signals.item_verified.emit(seq, v.code)
+            self.r.store.move(inner_row, State.VERIFIED)
+            self.r.store.set_fields(inner_row, batch_id=self.r.store.batch_id, pair_id=row.id)
+            self.r.store.set_fields(row, pair_id=inner_row.id)
+        self.r.stats.verified += 1
+        self.r._rate_window.append(time.monotonic())
+        self.r.stats.latencies_ms.append((time.monotonic() - item.t0) * 1000)
+        self.r.signals.item_verified.emit(seq, v.code)
         self._view(item, decoded, True)
-
-    def _sent_remove(self, row: CodeRow) -> None:
-        try:
-            self._sent.remove(row)
-        except ValueError:
-            pass
-        try:
-            self._printed.remove(row)
-        except ValueError:
-            pass
-
-    def _resolve_before(self, row: CodeRow | None) -> None:
-        """Codes printed before `row` (None: all) but never read belong to the items rejected
-        without a code, in order."""
-        while self._printed and self._printed[0] is not row:
-            lost = self._printed.popleft()
-            if lost.state != State.PRINTED.value:
-                continue
-            self._inflight.pop(lost.code, None)
-            seq, reason = self._codeless.popleft() if self._codeless else (None, "not_verified")
-            self.store.move(lost, State.REJECTED, reason)
-            self.store.set_fields(lost, reason=reason, seq=seq)
-            if seq is not None:
-                self.store.attach(seq, lost)
-        if self._printed and self._printed[0] is row:
-            self._printed.popleft()
-        self._codeless.clear()
 
     def _reject(self, seq: int | None, row: CodeRow | None, reason: R, read: str | None) -> None:
         if seq is not None:
             try:
-                self.dev.plc.request_reject(seq)  # time-critical: before any bookkeeping
+                self.r.dev.plc.request_reject(seq)  # time-critical: before any bookkeeping
             except DriverError as exc:
-                self._fault(
+                self.r._fault(
                     "plc",
                     f"reject of item {seq} not delivered: {exc}",
                     "pull the item by hand and check the PLC",
@@ -181,29 +190,27 @@ class ItemStation:
                     (("seq", str(seq)), ("detail", str(exc))),
                 )
         if row is not None:
-            self._inflight.pop(row.code, None)
-            self._sent_remove(row)
+            self.feed.inflight.pop(row.code, None)
+            self.feed.remove(row)
             if row.state == State.RESERVED.value:
-                self.store.move(row, State.PRINTED)
-                self.stats.printed += 1
-        elif seq is not None:
+                self.r.store.move(row, State.PRINTED)
+                self.r.stats.printed += 1
+        elif seq is not None and self.item_kind == "mark":  # its code may be printed, unread
             self._codeless.append((seq, reason.value))
-        self.store.reject(reason.value, row=row, read=read, seq=seq)
-        self.stats.rejected += 1
-        self.stats.reasons[reason.value] += 1
-        self.signals.item_rejected.emit(
+        self.r.store.reject(reason.value, row=row, read=read, seq=seq)
+        self.r.stats.rejected += 1
+        self.r.stats.reasons[reason.value] += 1
+        self.r.signals.item_rejected.emit(
             seq, mask(read, self.item_level) if read else None, reason.value
         )
 
     def _view(self, item: Item, decoded: list, good: bool) -> None:
-        if len(self.signals.frame_decoded) == 0:  # nobody watching: skip the copy
+        if len(self.r.signals.frame_decoded) == 0:  # nobody watching: skip the copy
             return
-        self.signals.frame_decoded.emit(
+        self.r.signals.frame_decoded.emit(
             FrameView(
                 item.seq,
                 item.frame,
                 tuple((mask(d.text, self.item_level), d.corners, good) for d in decoded),
             )
         )
-
-    # -- alarms ----------------------------------------------------------------------------------

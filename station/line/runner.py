@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aggregation.levels import Hierarchy
 from aggregation.packer import Packer
 from drivers.errors import DriverError
+from station.codes.packs import length_ok
 from station.config import Settings
 from station.events import (
     Alarm,
@@ -29,10 +30,10 @@ from station.events import (
     RunState,
 )
 from station.line.cases import ContainerStation
-from station.line.feed import PrinterFeed
+from station.line.feed import InkjetFeed
 from station.line.items import ItemStation
 from station.line.pallets import PalletStation
-from station.line.parts import FrameSource, Item, LatencyHistogram, LineDevices, RunStats
+from station.line.parts import FrameSource, LatencyHistogram, LineDevices, RunStats
 from station.line.store import CodeRow, LineStore
 from station.store.db import store_failure
 from station.store.lifecycle import State
@@ -41,7 +42,7 @@ log = logging.getLogger("station.line.runner")
 GRADES = "ABCDF"
 
 
-class LineRunner(PrinterFeed, ItemStation, PalletStation):
+class LineRunner(PalletStation):
     """Runs one batch on one line; commands in (start/pause/resume/stop/finish), events out."""
 
     def __init__(
@@ -64,31 +65,15 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
         shape = settings.shape
         self.shape = shape
         self.item_level = shape.item.level
-        self.item_kind = shape.item.kind
-        self.pair_level = shape.item.pair_level if self.item_level == "outer" else None
-        self.separator = shape.item.separator
-        found = (devices.frames_of(role) for role in shape.item.cameras)
-        self.item_frames = [src for src in found if src is not None]
-        self.n_cameras = len(self.item_frames)
         self.pallet_level = shape.pallet_level
         # The pallet's children: the level the last container station closes.
         self.case_level = shape.containers[-1].level if shape.containers else None
         self.case_cap = settings.level(self.case_level).capacity if self.case_level else 0
-        self.min_grade = (
-            settings.devices.verify_camera.min_grade if settings.devices.verify_camera else "F"
-        )
         line = settings.line
         self.trigger_to_kicker_s = (line.trigger_to_camera_mm + line.camera_to_kicker_mm) / (
             line.speed_m_per_s * 1000
         )
         self.margin_s = line.decision_margin_ms / 1000
-        self.depth = settings.devices.inkjet.depth if settings.devices.inkjet else 0
-        self._inflight: dict[str, CodeRow] = {}  # reserved or printed item codes, by text
-        self._sent: deque[CodeRow] = deque()  # sent to the printer, not yet confirmed
-        self._printed: deque[CodeRow] = deque()  # confirmed printed, not yet resolved by a read
-        self._codeless: deque[tuple[int, str]] = deque()  # rejected items whose code is unknown
-        self._items: deque[Item] = deque()
-        self.containers = [ContainerStation(self, step) for step in shape.containers]
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
         self._cmd: queue.Queue[str] = queue.Queue()
         self._reads: queue.Queue[str] = queue.Queue()
@@ -98,13 +83,16 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
         self._last_flush = 0.0
         self._last_status = 0.0
         self._last_hb = 0.0
-        self._missed = 0
         self._rate_window: deque[float] = deque(maxlen=2000)
         self.pallet_packer: Packer | None = None
         self._open_pallet: CodeRow | None = None
         self._open_pallet_children: list[CodeRow] = []
         self.finish_reason: FinishReason | None = None
         self._finish_requested = False
+        # The stations, in the order the items meet them (station/shape.py).
+        self.feed = InkjetFeed(self)
+        self.items = ItemStation(self)
+        self.containers = [ContainerStation(self, step) for step in shape.containers]
 
     # -- commands --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -202,7 +190,7 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
                     break
                 self._tick()
                 if self._finish_requested and self._drained():
-                    self._resolve_before(None)  # the last codes printed and never read
+                    self.items.finish()  # the last codes printed and never read
                     self._close_partial()
                     for c in self.containers:
                         c.finish()
@@ -308,7 +296,7 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
                 self._alarms.clear()
                 if self.state == RunState.FAULTED:
                     self.state = RunState.STARTING
-                    self._recover_printer()
+                    self.feed.recover()
                     if self.state == RunState.FAULTED:
                         continue
                 self.state = RunState.RUNNING
@@ -324,10 +312,10 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
     def _tick(self) -> None:
         now = time.monotonic()
         self._poll_triggers(now)
-        self._poll_printer()
-        self._feed_printer()
-        self._take_frames(now)
-        self._decide(now)
+        self.feed.poll()
+        self.feed.fill()
+        self.items.take_frames(now)
+        self.items.decide(now)
         for c in self.containers:
             c.tick()
         self._pallet_tick()
@@ -355,7 +343,7 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
             time.sleep(spare)
 
     def _drained(self) -> bool:
-        return all(c.idle for c in self.containers) and not self._items and self._reads.empty()
+        return all(c.idle for c in self.containers) and self.items.idle and self._reads.empty()
 
     # -- items -----------------------------------------------------------------------------------
     def _poll_triggers(self, now: float) -> None:
@@ -371,9 +359,7 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
                 (("detail", str(exc)),),
             )
             triggers = lost or []
-        for t in triggers:
-            self.stats.triggered += 1
-            self._items.append(Item(t.seq, now + self.trigger_to_kicker_s - self.margin_s, now))
+        self.items.triggered([t.seq for t in triggers], now)
 
     def _alarm(self, alarm: Alarm) -> None:
         """Keep the alarm; tell the screens when it is new or its code now means something else.
@@ -432,8 +418,7 @@ class LineRunner(PrinterFeed, ItemStation, PalletStation):
         return self.stats.latencies_ms
 
     def _length_ok(self, level: str, code: str) -> bool:
-        n = getattr(self.s.level(level), "code_length", None)
-        return n is None or len(code) == n
+        return length_ok(self.s, level, code)
 
     lot = ""
 
