@@ -79,12 +79,15 @@ class Shape:
     item: ItemStep
     containers: tuple[ContainerStep, ...]
     pallet_level: str | None
+    pallet_capacity: int = 0
 
     def ratio(self) -> str:
         """The packing ratio as the line lead says it, e.g. `6 → box 4 → case 70 → pallet`."""
         parts = [self.item.level]
         for c in self.containers:
             parts.append(f"{c.capacity} → {c.level}")
+        if self.pallet_level:
+            parts.append(f"{self.pallet_capacity} → {self.pallet_level}")
         return " ".join(parts)
 
     @property
@@ -113,7 +116,10 @@ def shape_of(settings: Any) -> Shape:
             labeler = f"{lv}_labeler" if getattr(d, f"{lv}_labeler", None) is not None else None
             containers.append(ContainerStep(lv, child, settings.level(lv).capacity, cam, labeler))
             child = lv
-    return Shape(item, tuple(containers), "pallet" if "pallet" in names else None)
+    pallet = "pallet" if "pallet" in names else None
+    return Shape(
+        item, tuple(containers), pallet, settings.level("pallet").capacity if pallet else 0
+    )
 
 
 def _configured(settings: Any, pair: str | None) -> Shape:
@@ -156,4 +162,4 @@ def _configured(settings: Any, pair: str | None) -> Shape:
         child = st.level
     if names[-1] != child:
         raise ValueError(f"stations: no station closes level {names[-1]!r}; add one")
-    return Shape(item, tuple(containers), pallet)
+    return Shape(item, tuple(containers), pallet, settings.level(pallet).capacity if pallet else 0)
