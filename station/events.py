@@ -74,6 +74,7 @@ class LineStatus:
     rejected: int = 0
     cases: int = 0
     pallets: int = 0
+    boxes: int = 0
     rate_per_min: float = 0.0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     alarms: tuple[Alarm, ...] = ()

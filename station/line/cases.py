@@ -193,6 +193,8 @@ class ContainerStation:
         store.flush()  # the container exists before anyone is told so
         if self.level == r.case_level:
             r.stats.cases += 1
+        elif self.level == "box":
+            r.stats.boxes += 1
         r.signals.container_closed.emit(self.level, case.code, len(items), partial)
         self._gate(p.slot, CASE_ACCEPTED)
         r.signals.case_accepted.emit(p.slot, case.code)

@@ -100,6 +100,7 @@ class RunStats:
     rejected: int = 0
     cases: int = 0
     pallets: int = 0
+    boxes: int = 0
     late: int = 0
     reasons: Counter = field(default_factory=Counter)
     latencies_ms: LatencyHistogram = field(default_factory=lambda: LatencyHistogram())

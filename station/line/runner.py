@@ -154,6 +154,7 @@ class LineRunner(PalletStation):
             rejected=st.rejected,
             cases=st.cases,
             pallets=st.pallets,
+            boxes=st.boxes,
             rate_per_min=rate,
             rejects_by_reason=dict(st.reasons),
             alarms=tuple(self._alarms.values()),

@@ -784,6 +784,10 @@
         <translation>最近读码</translation>
     </message>
     <message>
+        <source>Boxes</source>
+        <translation>盒</translation>
+    </message>
+    <message>
         <source>Reason</source>
         <translation>原因</translation>
     </message>

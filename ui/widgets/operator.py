@@ -32,7 +32,17 @@ from ui.widgets.reads import ReadsTable
 
 FRAME_MS = 100  # the camera view repaints at most 10 times a second, whatever the line's rate
 FLASH_MS = 4000  # a reject's short alarm stays this long (a repeated one latches in the banner)
-COUNTERS = ("planned", "printed", "verified", "rejected", "cases", "pallets")
+COUNTERS = ("planned", "printed", "verified", "rejected", "boxes", "cases", "pallets")
+
+
+def counters_for(settings) -> tuple[str, ...]:
+    """The counters the line's shape has: nothing printed on a read line, boxes where packed."""
+    shape, names = settings.shape, settings.level_names
+    skip = {"printed"} if shape.item.kind == "read" else set()
+    for key, level in (("boxes", "box"), ("cases", "case"), ("pallets", "pallet")):
+        if level not in names:
+            skip.add(key)
+    return tuple(k for k in COUNTERS if k not in skip)
 
 
 class AlarmBanner(QFrame):
@@ -118,15 +128,16 @@ class OperatorScreen(QWidget):
         self.close_btn.clicked.connect(line.plan_close)
         grid = QGridLayout()
         grid.setSpacing(8)
-        self.counters = {k: Counter(px=56) for k in COUNTERS}
+        shown = counters_for(line.controller.settings)
+        self.counters = {k: Counter(px=56) for k in shown}
         self.rate = Counter(px=56)
-        for i, k in enumerate(COUNTERS):
+        for i, k in enumerate(shown):
             grid.addWidget(self.counters[k], i // 3, i % 3)
-        grid.addWidget(self.rate, 2, 0, 1, 2)
+        grid.addWidget(self.rate, (len(shown) + 2) // 3, 0, 1, 2)
         self.reset_btn = button()
         self.reset_btn.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.reset_btn.clicked.connect(self._reset_rejects)
-        grid.addWidget(self.reset_btn, 2, 2)
+        grid.addWidget(self.reset_btn, (len(shown) + 2) // 3, 2)
         left.addLayout(grid)
         self.message = MessageLine()
         left.addWidget(self.message)
@@ -189,6 +200,7 @@ class OperatorScreen(QWidget):
             "printed": self.tr("Printed"),
             "verified": self.tr("Verified"),
             "rejected": self.tr("Rejected"),
+            "boxes": self.tr("Boxes"),
             "cases": self.tr("Cases"),
             "pallets": self.tr("Pallets"),
         }
