@@ -1,4 +1,4 @@
-"""The operator screen follows the line's shape: a pre-printed liquor line shows boxes, not prints."""
+"""The operator screen follows the line's shape: a pre-printed liquor line counts boxes."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def liquor(station_dir: Path):
 def test_liquor_line_counts_boxes_and_no_prints(qtbot, liquor) -> None:
     from ui.app import make_app, make_window
 
-    settings, engine, ctl, batch = liquor
+    _settings, _engine, ctl, batch = liquor
     make_app()
     w = make_window(ctl, language="zh", size=(1280, 800))
     qtbot.addWidget(w)
