@@ -74,7 +74,7 @@ def start_simulators(settings: Settings, *, fixed_ports: bool = False) -> Simula
 
 SAMPLE_PORTS = (
     "19101", "19102", "19103", "19104", "19105", "19106", "19107", "19108", "19109", "19110",
-    "19111", "19502",
+    "19111", "19112", "19502",
 )  # fmt: skip
 """The loopback ports of the sample config.toml's devices."""
 

@@ -120,13 +120,17 @@ def _sim_labeler(cfg: LabelerSettings, host: str, port: int) -> Any:
     return sim
 
 
-def _open_reader(cfg: ReaderSettings, url: str) -> Any:
+def _open_reader(cfg: ReaderSettings, url: str, name: str = "reader") -> Any:
     from drivers.reader.factory import open_reader
 
     return open_reader(
-        url, prefix=cfg.prefix, suffix=cfg.suffix, separator=cfg.separator,
+        url, name=name, prefix=cfg.prefix, suffix=cfg.suffix, separator=cfg.separator,
         noread=cfg.noread, dialect=cfg.dialect,
     )  # fmt: skip
+
+
+def _open_item_reader(cfg: ReaderSettings, url: str) -> Any:
+    return _open_reader(cfg, url, "item_reader")
 
 
 def _sim_reader(cfg: ReaderSettings, host: str, port: int) -> Any:
@@ -244,6 +248,8 @@ ROLES: tuple[Role, ...] = (
          _open_labeler("pallet_labeler"), _sim_labeler, "tcp", ("labeler_fault",)),
     Role("ticket", TicketSettings, "小票打印机", "Ticket printer", _open_ticket, _sim_ticket,
          in_line=False),
+    Role("item_reader", ReaderSettings, "瓶码读码器", "Item reader", _open_item_reader,
+         _sim_reader, "tcp", ("reader_fault",)),
     Role("reader", ReaderSettings, "垛码读码器", "Pallet reader", _open_reader, _sim_reader, "tcp",
          ("reader_fault",), aliases=("pallet_reader",)),
     Role("checkweigher", CheckweigherSettings, "检重秤", "Checkweigher", _open_checkweigher,

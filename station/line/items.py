@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from concurrent.futures import Future
 from typing import Any
 
 from aggregation.item import Read, judge_item, merge_reads
@@ -38,8 +39,9 @@ class ItemStation:
         self.item_kind = step.kind
         self.pair_level = step.pair_level if step.level == "outer" else None
         self.separator = step.separator
-        found = (runner.dev.frames_of(role) for role in step.cameras)
-        self.item_frames = [src for src in found if src is not None]
+        found = [(role, runner.dev.frames_of(role)) for role in step.cameras]
+        self.item_roles = [role for role, src in found if src is not None]
+        self.item_frames = [src for _role, src in found if src is not None]
         self.n_cameras = len(self.item_frames)
         cam = runner.s.devices.verify_camera
         self.min_grade = cam.min_grade if cam else "F"
@@ -73,9 +75,9 @@ class ItemStation:
                 got = src.get(0.0)
             except DriverError as exc:
                 self.r._fault(
-                    "verify_camera",
+                    self.item_roles[k],
                     str(exc),
-                    "check the camera, its cable and light",
+                    "check the camera (or reader), its cable and light",
                     "camera_fault",
                     (("detail", str(exc)),),
                 )
@@ -91,8 +93,14 @@ class ItemStation:
                 continue  # frame of an item already decided late
             n = 2 if self.pair_level else 1
             if k == 0:
-                item.frame = frame
-                item.t0 = now  # latency counts from the camera's frame to the decision
+                item.t0 = now  # latency counts from the first camera's frame to the decision
+            if item.frame is None and not isinstance(frame, tuple):
+                item.frame = frame  # the picture the operator sees
+            if isinstance(frame, tuple):  # a reader's message: decoded on the device already
+                done: Future = Future()
+                done.set_result(list(frame))
+                item.futures[k] = done
+                continue
             item.futures[k] = self.r._pool.submit(self.r.dev.decoder.decode, frame, n)
 
     def decide(self, now: float) -> None:
@@ -205,7 +213,7 @@ class ItemStation:
         )
 
     def _view(self, item: Item, decoded: list, good: bool) -> None:
-        if len(self.r.signals.frame_decoded) == 0:  # nobody watching: skip the copy
+        if item.frame is None or len(self.r.signals.frame_decoded) == 0:  # nobody watching
             return
         self.r.signals.frame_decoded.emit(
             FrameView(

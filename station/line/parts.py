@@ -63,7 +63,11 @@ class LineDevices:
         case: FrameSource | None,
         frames: dict[str, FrameSource] | None = None,
     ) -> LineDevices:
-        """From build.open_devices' dict and the cameras' frame sources."""
+        """From build.open_devices' dict and the cameras' frame sources (an item reader's messages
+        become a ReaderSource)."""
+        frames = dict(frames or {})
+        if devs.get("item_reader") is not None and "item_reader" not in frames:
+            frames["item_reader"] = ReaderSource(devs["item_reader"])
         return cls(
             plc=devs["plc"],
             inkjet=devs.get("inkjet"),
@@ -74,9 +78,82 @@ class LineDevices:
             pallet_labeler=devs.get("pallet_labeler"),
             pallet_reader=devs.get("reader"),
             checkweigher=devs.get("checkweigher"),
-            frames=dict(frames or {}),
+            frames=frames,
             labelers={k: devs[k] for k in ("box_labeler",) if devs.get(k) is not None},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TextRead:
+    """A code a smart reader decoded itself: no picture, no grade, no corners."""
+
+    text: str
+    grade: str = ""
+    corners: tuple = ()
+
+
+class ReaderSource:
+    """A fixed code reader at the item station as a FrameSource: one message per item, in
+    trigger order (untagged), each message's codes already decoded (split by the reader's
+    separator, `码1//码2`). A thread reads the socket so the line's tick never blocks on it.
+    """
+
+    def __init__(self, reader: CodeReader) -> None:
+        import queue
+        import threading
+
+        self.reader = reader
+        self.name = reader.name
+        self.url = reader.url
+        self._q: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: Exception | None = None
+
+    def connect(self) -> None:
+        """Connect the reader and start taking its messages."""
+        import threading
+
+        if self._thread is not None:
+            return
+        self.reader.connect()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"{self.name}-reads", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        from drivers.errors import DriverError, DriverTimeout
+
+        while not self._stop.is_set():
+            try:
+                res = self.reader.read(timeout_s=0.1)
+            except DriverTimeout:
+                continue
+            except DriverError as exc:
+                self._error = exc
+                self._stop.wait(0.2)
+                continue
+            self._q.put((None, tuple(TextRead(c) for c in res.codes)))
+
+    def get(self, timeout_s: float) -> tuple[Any, Any] | None:
+        """The next message as (None, its reads), or None; a reader fault is raised once."""
+        import queue
+
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        try:
+            return self._q.get(timeout=timeout_s) if timeout_s else self._q.get_nowait()
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        """Stop taking messages and close the reader."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
+        self.reader.close()
 
 
 @dataclass

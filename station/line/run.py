@@ -89,7 +89,8 @@ def run_production(
         frames = {}
         for role in dict.fromkeys(("verify_camera", *settings.shape.cameras)):
             cam = getattr(d, role, None)
-            if cam is not None:  # every camera of the line's shape (station/shape.py)
+            if cam is not None and hasattr(cam, "source"):  # every camera of the line's shape
+                # (an item reader is a device opened with the others: LineDevices wraps it)
                 frames[role] = open_frame_source(role, cam.source)
                 opened.append(frames[role])
         for src in frames.values():

@@ -33,7 +33,7 @@ from station.line.cases import ContainerStation
 from station.line.feed import InkjetFeed
 from station.line.items import ItemStation
 from station.line.pallets import PalletStation
-from station.line.parts import FrameSource, LatencyHistogram, LineDevices, RunStats
+from station.line.parts import FrameSource, LatencyHistogram, LineDevices, ReaderSource, RunStats
 from station.line.store import CodeRow, LineStore
 from station.store.db import store_failure
 from station.store.lifecycle import State
@@ -213,6 +213,9 @@ class LineRunner(PalletStation):
                 )
             finally:
                 self.store.close_reader()
+                for src in self.items.item_frames:
+                    if isinstance(src, ReaderSource):
+                        src.close()
                 self.state = RunState.IDLE
                 gc.unfreeze()  # back to normal collection once the line is still
                 self._pool.shutdown(wait=False, cancel_futures=True)
@@ -260,6 +263,9 @@ class LineRunner(PalletStation):
                 dev.connect()
         if d.checkweigher is not None:
             d.checkweigher.connect()
+        for src in self.items.item_frames:
+            if isinstance(src, ReaderSource):
+                src.connect()  # an item reader's messages are read by its own thread
         if d.pallet_reader is not None:
             d.pallet_reader.connect()
             threading.Thread(target=self._reader_loop, name="pallet-reader", daemon=True).start()

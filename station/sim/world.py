@@ -98,7 +98,11 @@ class World:
         shape = settings.shape
         self.pallet_cap = settings.level("pallet").capacity if shape.pallet_level else 0
         cams = shape.item.cameras
-        self.item_cams = [getattr(sims, c) if remote else FrameQueue() for c in cams]
+        # A camera gets frames; an item reader (a smart camera decoding on the device) is told
+        # the codes it reads: its simulator sends them as a message over its socket.
+        self.item_cams = [
+            getattr(sims, c) if remote or c == "item_reader" else FrameQueue() for c in cams
+        ]
         self.verify = self.item_cams[0]
         if remote and any(c is None for c in self.item_cams):
             raise ValueError(f"a remote world needs frame streams for {', '.join(cams)}")
@@ -130,7 +134,8 @@ class World:
         self.case_frames = self.packers[-1].frames if self.packers else None
         steps = zip(shape.containers, self.packers, strict=True)
         self.frames = {step.camera: p.frames for step, p in steps}
-        self.frames.update(zip(cams, self.item_cams, strict=True))
+        self.frames.update((c, q) for c, q in zip(cams, self.item_cams, strict=True)
+                           if c != "item_reader")  # fmt: skip
         self._events: queue.Queue = queue.Queue()
         self._heap: list = []
         self._n = 0
@@ -330,7 +335,10 @@ class World:
         else:
             frame = render_layer(texts, rows=1, cols=2, module_px=3, smudge=smudge, seed=seq)
         for cam in self.item_cams:  # two cameras see the same item from two sides
-            cam.put(seq, frame)
+            if hasattr(cam, "put"):
+                cam.put(seq, frame)
+            else:  # a reader: what it decodes, one message per item (none when smudged)
+                cam.read([] if smudge else texts)
 
     def _kicker(self, seq: int, mark: str | None, defect: str | None) -> None:
         if seq in self._kicked:

@@ -212,3 +212,22 @@ def test_a_bottle_code_in_no_pack_is_refused_until_imported(
         assert s["world_mismatches"] == 0, s["mismatch_examples"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_camera_and_a_smart_reader_read_the_same_items(cli, station_dir: Path) -> None:
+    """Dairy caps read by the camera and by a reader whose message is `inner//outer`."""
+    cfg = use_example(station_dir, "dairy.toml")
+    text = cfg.read_text(encoding="utf-8").replace(
+        'cameras = ["verify_camera"]', 'cameras = ["verify_camera", "item_reader"]'
+    )
+    text += '\n[devices.item_reader]\nurl = "socket://127.0.0.1:19112"\nseparator = "//"\n'
+    cfg.write_text(text, encoding="utf-8")
+    r = cli("demo", "--items", "360", "--defects", "0.03", "--seed", "4", "--json")
+    assert r.rc == 0, r.out[-3000:] + r.err[-2000:]
+    s = r.json
+    assert s["world_mismatches"] == 0, s["mismatch_examples"]
+    assert s["duplicates"] == 0
+    assert_defects_rejected(s)
+    assert s["verified"] >= 300
+    assert cli("check", "--json").json["ok"]
