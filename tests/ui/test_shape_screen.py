@@ -8,13 +8,11 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def liquor(station_dir: Path):
     """The pre-printed liquor example in this test's folder, an admin, a released batch."""
-    import re
+    from example_configs import example_text
 
     from station.config import load_settings
     from station.line.controller import LineController
@@ -22,10 +20,7 @@ def liquor(station_dir: Path):
     from station.store import batches
     from station.store.db import make_engine
 
-    text = (ROOT / "examples" / "preprinted-liquor.toml").read_text(encoding="utf-8")
-    text = re.sub(r'"sqlite:///\.\./var/liquor/station\.db"', '"sqlite:///var/station.db"', text)
-    text = text.replace('data_dir = "../var/liquor"', 'data_dir = "var"')
-    (station_dir / "config.toml").write_text(text, encoding="utf-8")
+    (station_dir / "config.toml").write_text(example_text("preprinted-liquor.toml"), "utf-8")
     settings = load_settings(station_dir / "config.toml")
     engine = make_engine(settings.database_url)
     plan = demo.DemoPlan(96, 1, 1200, 0.0, 1, "BAIJIU-500")

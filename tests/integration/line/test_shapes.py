@@ -4,7 +4,6 @@ changed capacities, a bottle code in no pack, and the links each shape must leav
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import threading
@@ -12,27 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from example_configs import use_example
 from sqlalchemy import select
 
 from station.sim.world import DEFECT_REASONS
 
-ROOT = Path(__file__).resolve().parents[3]
 STATION = str(Path(sys.executable).with_name("station"))
-
-
-def use_example(station_dir: Path, name: str, capacities: dict[str, int] | None = None) -> Path:
-    """Make the station's config.toml the example `name`, its data kept in this test's folder."""
-    text = (ROOT / "examples" / name).read_text(encoding="utf-8")
-    text = re.sub(r'"sqlite:///\.\./var/[a-z]+/station\.db"', '"sqlite:///var/station.db"', text)
-    text = re.sub(r'data_dir = "\.\./var/[a-z]+"', 'data_dir = "var"', text)
-    for level, cap in (capacities or {}).items():
-        text, n = re.subn(
-            rf'(name = "{level}"\n(?:[^\[]*\n)*?capacity = )\d+', rf"\g<1>{cap}", text, count=1
-        )
-        assert n == 1, level
-    cfg = station_dir / "config.toml"
-    cfg.write_text(text, encoding="utf-8")
-    return cfg
 
 
 def links_by_level(station_dir: Path) -> dict[tuple[str, str], int]:

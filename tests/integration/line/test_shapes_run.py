@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from example_configs import use_example
 
 from station.build import on_free_ports
 from station.config import load_settings
@@ -18,7 +19,7 @@ from station.sim.demo import summarize
 from station.sim.world import DEFECT_REASONS
 from station.store.db import make_engine
 
-from .test_shapes import links_by_level, use_example
+from .test_shapes import links_by_level
 
 STATION = str(Path(sys.executable).with_name("station"))
 
