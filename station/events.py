@@ -97,8 +97,9 @@ class LineSignals:
     item_verified = Signal(int, str)  # seq, code
     item_rejected = Signal(object, object, str)  # seq | None, code | None, reason
     container_closed = Signal(str, str, int, bool)  # level, code, children, partial
+    # A box or case at its gate: slot = (container number, level), then its code / what was wrong.
     case_rejected = Signal(object, object, object)  # slot, label, ((reason, code), ...)
-    case_accepted = Signal(object, str)  # slot, case code
+    case_accepted = Signal(object, str)  # slot, container code
     case_palletized = Signal(str, str)  # case code, pallet code
     alarm_raised = Signal(object)  # Alarm
     alarm_cleared = Signal(str)  # alarm code

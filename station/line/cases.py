@@ -159,7 +159,7 @@ class ContainerStation:
             kids = set(store.children_of(label_row))
             if kids and kids == set(items):  # seen again after a restart: already closed
                 self._gate(p.slot, CASE_ACCEPTED)
-                r.signals.case_accepted.emit(p.slot, label)
+                r.signals.case_accepted.emit(self.told(p.slot), label)
                 return
         # The packer's infeed count, when it sends one: an item without a readable code is
         # still an item, so a last (partial) container must hold as many codes as items counted.
@@ -197,7 +197,7 @@ class ContainerStation:
             r.stats.boxes += 1
         r.signals.container_closed.emit(self.level, case.code, len(items), partial)
         self._gate(p.slot, CASE_ACCEPTED)
-        r.signals.case_accepted.emit(p.slot, case.code)
+        r.signals.case_accepted.emit(self.told(p.slot), case.code)
 
     def _refuse(self, p: Pending, label: str | None, label_row, violations) -> None:
         r = self.r
@@ -218,7 +218,11 @@ class ContainerStation:
         if code_refused and label_row is not None:
             self._drop_label(label_row)
         self._gate(p.slot, CASE_LABEL_REFUSED if code_refused else CASE_REJECTED)
-        r.signals.case_rejected.emit(p.slot, label, tuple(out))
+        r.signals.case_rejected.emit(self.told(p.slot), label, tuple(out))
+
+    def told(self, slot: Any) -> tuple[Any, str]:
+        """What the signals carry of a container: its number (from the frame) and its level."""
+        return (slot[0] if isinstance(slot, tuple) else slot, self.level)
 
     def _gate(self, slot: Any, verdict: int) -> None:
         """Open the gate (pass on, or off to rework) for the container its frame numbered."""

@@ -61,5 +61,5 @@ def _refuse(station: Any, slot: Any, label: str, detail: str) -> bool:
                         detail=f"case {label}: {detail}")  # fmt: skip
     runner.stats.reasons[R.WEIGHT.value] += 1
     station._gate(slot, CASE_REJECTED)
-    runner.signals.case_rejected.emit(slot, label, ((R.WEIGHT.value, label),))
+    runner.signals.case_rejected.emit(station.told(slot), label, ((R.WEIGHT.value, label),))
     return True

@@ -91,3 +91,17 @@ def test_line_model_latches_resets_and_stops_safely(station) -> None:
     m.safe_stop()  # run_now: waits for the run to end
     assert stopped == [True] and not ctl.running
     assert station.batch_id in [b.id for b in ctl.released_batches()]
+
+
+def test_a_box_station_names_its_level_and_its_children() -> None:
+    from example_configs import ROOT
+
+    from station.config import load_settings
+
+    settings = load_settings(ROOT / "examples" / "preprinted-liquor.toml")
+    log = ReadLog(settings)
+    log.on_case_accepted((3, "box"), "BOX1")
+    log.on_case_rejected((4, "case"), "CASE1", (("too_few", "CASE1"), ("foreign_item", "B9")))
+    got = [(r.code, r.level, r.ok) for r in log.reads]
+    assert ("BOX1", "box", True) in got
+    assert ("CASE1", "case", False) in got and ("B9", "box", False) in got

@@ -60,6 +60,8 @@ class ReadLog:
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
         self.item_level, self.case_level = _levels(settings)
+        names = [lv.name for lv in settings.levels if lv.name != "inner"]
+        self.child_of = dict(zip(names[1:], names, strict=False))  # box → outer, case → box
         self.reads: deque[Read] = deque(maxlen=limit)
         self.escalate_after = escalate_after
         self.escalate_reasons = frozenset(escalate_reasons)
@@ -113,13 +115,21 @@ class ReadLog:
         lv = self.item_level
         self._add(Read(self.clock(), mask(code, lv) if code else "", lv, False, reason))
 
-    def on_case_accepted(self, _slot, code: str) -> None:
-        """A case closed from its frame."""
-        lv = self.case_level
+    def _level(self, slot) -> str:
+        """The container's level: the station names it in the slot (number, level)."""
+        if isinstance(slot, tuple) and len(slot) == 2 and isinstance(slot[1], str):
+            return slot[1]
+        return self.case_level
+
+    def on_case_accepted(self, slot, code: str) -> None:
+        """A box or case closed from its frame."""
+        lv = self._level(slot)
         self._add(Read(self.clock(), mask(code, lv), lv, True, where="case"))
 
-    def on_case_rejected(self, _slot, label, reasons) -> None:
-        """A case refused: one read per (reason, code) the case check named."""
+    def on_case_rejected(self, slot, label, reasons) -> None:
+        """A box or case refused: one read per (reason, code) its check named."""
+        level = self._level(slot)
+        below = self.child_of.get(level, self.item_level)
         for reason, code in reasons or (("unknown_code", label),):
-            lv = self.case_level if code == label else self.item_level
+            lv = level if code == label else below
             self._add(Read(self.clock(), mask(code, lv) if code else "", lv, False, reason, "case"))
