@@ -88,7 +88,8 @@ class LineController:
         with read_engine(self.engine).connect() as conn:
             rows = conn.execute(
                 select(_codes.c.level, _codes.c.code, _codes.c.child_count).where(
-                    _codes.c.batch_id == batch_id, _codes.c.container_status == "open"
+                    _codes.c.batch_id == batch_id,
+                    _codes.c.container_status.in_(("open", "held")),  # held pallets close too
                 )
             ).all()
         return [OpenContainer(r.level, r.code, r.child_count or 0) for r in rows]

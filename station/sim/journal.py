@@ -34,12 +34,43 @@ class Physical:
     item_case: dict[str, str] = field(default_factory=dict)
     case_pallet: dict[str, str] = field(default_factory=dict)
     pallet_open: list[str] = field(default_factory=list)
+    held: dict[str, list[str]] = field(default_factory=dict)  # pallets parked aside (暂存)
     printed: Counter = field(default_factory=Counter)
     items: int = 0
     pending_case: tuple[str, list[str]] | None = None
     entry: list[str] = field(default_factory=list)
     defects: Counter = field(default_factory=Counter)
     caps_used: set[str] = field(default_factory=set)
+
+    def pallet_moved(self, e: dict) -> None:
+        """A line lead's hand on the pallets: parked, brought back, cleared, merged."""
+        t = e["t"]
+        if t == "pallet_held":
+            self.held[e["pallet"]] = self.pallet_open
+            self.pallet_open = []
+        elif t == "pallet_resumed":
+            self.pallet_open = self.held.pop(e["pallet"], []) + self.pallet_open
+        elif t == "pallet_cleared":  # the cases go back onto the palletizer's infeed
+            gone = set(e["cases"])
+            self.pallet_open = [c for c in self.pallet_open if c not in gone]
+            for p in self.held:
+                self.held[p] = [c for c in self.held[p] if c not in gone]
+            self.entry.extend(e["cases"])
+        elif t == "pallet_merged":
+            into, was = e["into"], e["was"]
+            for c in e["cases"]:
+                self.case_pallet.pop(c, None)
+                if c in self.pallet_open:
+                    self.pallet_open.remove(c)
+                for p in self.held:
+                    if c in self.held[p]:
+                        self.held[p].remove(c)
+                if was[into] == "open":
+                    self.pallet_open.append(c)
+                elif was[into] == "held":
+                    self.held.setdefault(into, []).append(c)
+                else:
+                    self.case_pallet[c] = into
 
 
 def cap_key(cap: str | None) -> str | None:
@@ -100,9 +131,13 @@ class Journal:
                 if e["case"] in ph.entry:
                     ph.entry.remove(e["case"])
             elif t == "pallet_closed":
-                for c in ph.pallet_open:
+                stack = ph.held.pop(e["held"], []) if e.get("held") else ph.pallet_open
+                for c in stack:
                     ph.case_pallet[c] = e["label"]
-                ph.pallet_open = []
+                if not e.get("held"):
+                    ph.pallet_open = []
+            elif t.startswith("pallet_"):
+                ph.pallet_moved(e)
             elif t == "restart":
                 ph.pending_case = (
                     ph.pending_case if ph.pending_case and ph.pending_case[0] else None
