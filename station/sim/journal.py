@@ -154,7 +154,10 @@ def world_mismatches(journal: Path, links: list[tuple[str, str, str]]) -> tuple[
     for parent, child, level in links:
         if level == "case":
             seen_cases.add(child)
-            where = ph.case_pallet.get(child) or ("(open)" if child in ph.pallet_open else None)
+            # The world stops before the batch ends: the last open pallet, and pallets still
+            # held then, are closed by the station after it (their labels unseen here).
+            aside = child in ph.pallet_open or any(child in cs for cs in ph.held.values())
+            where = ph.case_pallet.get(child) or ("(open)" if aside else None)
             if where == "(open)":
                 continue
             if where != parent:
