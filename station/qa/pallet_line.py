@@ -2,10 +2,13 @@
 
 While a run is on (the station's run lock held by a live process), the runner is the one writer
 of the line's pallets: `perform` queues the operation (station/store/commands.py) and waits for
-the runner's outcome; a holder that takes nothing (a screen with no batch running, or a stuck
-process) is told, and nothing changes. Without a run, `perform` takes the run lock itself (a
-`station run` starting meanwhile waits its turn) and carries the operation out on the store,
-printing the label of a pallet it closed on the configured pallet labeler.
+the runner's outcome; a holder that takes nothing (another process's screen with no batch
+running, or a stuck process) is told so, and nothing changes. The process that holds the lock
+itself with no batch running (the touchscreen between batches) does it on the store. Without a
+holder, `perform` takes the run lock (a `station run` starting meanwhile is refused, exit 2) and
+carries the operation out on the store, printing the label of a pallet it closed on the
+configured pallet labeler. A screen whose line runs asks its runner directly
+(LineController.pallet).
 
 `apply` is the one switch from an operation's name and arguments to station/qa/pallets.py, used
 by both paths (the runner calls it in its own thread).
@@ -66,10 +69,12 @@ def line_holder(engine: Engine, station_id: str):
 
 def perform(engine: Engine, settings, op: str, args: dict, *, user: str) -> dict:
     """`op` through the running line, or on the store under the run lock (see the module)."""
-    from station.line.runlock import RunLock
+    from station.line import runlock
 
     station = settings.station.id
     holder = line_holder(engine, station)
+    if holder is not None and runlock.is_this_process(holder):  # a screen with no batch running
+        return {**direct(engine, settings, op, args, user=user), "via": "store"}
     if holder is not None:
         cid = commands.queue(engine, station, op, args, user)
         try:
@@ -80,7 +85,7 @@ def perform(engine: Engine, settings, op: str, args: dict, *, user: str) -> dict
                 "Nothing was changed: use that station's screen, or stop it and try again"
             ) from None
         return {**result, "via": "line"}
-    lock = RunLock(engine, station, command=f"station pallet {op}")
+    lock = runlock.RunLock(engine, station, command=f"station pallet {op}")
     lock.acquire()  # LineBusy (exit 2) if a run started just now
     try:
         return {**direct(engine, settings, op, args, user=user), "via": "store"}
