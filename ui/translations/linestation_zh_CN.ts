@@ -173,6 +173,14 @@
         <translation>箱 {code} 已属于 {pallet}，不能再上垛</translation>
     </message>
     <message>
+        <source>Case {code} belongs to held pallet {pallet}</source>
+        <translation>箱 {code} 属于暂存垛 {pallet}</translation>
+    </message>
+    <message>
+        <source>Take the case off, or resume that pallet and read the case again</source>
+        <translation>取下该箱，或先提取该暂存垛再重新读取该箱</translation>
+    </message>
+    <message>
         <source>{count} rejects in a row: {reason}; the last code {code}</source>
         <translation>连续 {count} 次剔除：{reason}；最后一个码 {code}</translation>
     </message>
