@@ -147,3 +147,48 @@ def test_pallet_panel_operations_roles_and_touch_size(qtbot, window, station) ->
     w.session.set_language("en")
     QApplication.processEvents()
     assert w.grab().save(str(SHOTS / "operator_pallets_en.png"))
+
+
+def test_on_a_running_line_the_runner_does_it(qtbot, window, station) -> None:
+    from station.store import batches
+
+    w = window
+    big = batches.create(
+        station.engine, station.settings, product=station.settings.products[0].sku,
+        lot="L-PAL", quantity=2000, user="ada", batch_id="PAL-0001",
+    )  # fmt: skip
+    login(qtbot, w, "olga")
+    w.show_screen("operator")
+    op = w.screens["operator"]
+    panel = op.pallets
+    w.line.refresh_batches()
+    qtbot.waitUntil(lambda: big.id in [b.id for b in w.line.batches], timeout=5000)
+    w.line.select(big.id)
+    op.start_btn.click()
+    qtbot.waitUntil(lambda: op.dialog is not None and op.dialog.isVisible(), timeout=5000)
+    op.dialog.ok.click()
+    done: list[dict] = []
+    panel.model.done.connect(lambda _op, r: done.append(r))
+    try:
+        # The panel follows the running line (about once a second).
+        qtbot.waitUntil(lambda: panel.model.open is not None, timeout=60000)
+        held = panel.model.open.code
+        panel.buttons["hold"].click()
+        _dialog(qtbot, panel).ok.click()
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=15000)
+        assert (done[0]["pallet"], done[0]["via"]) == (held, "line")  # the runner's thread
+        assert _status(station.engine, held)[1] == "held"
+        # The line opens a new pallet; tapping the held one resumes it (the new one is held).
+        m = panel.model
+        qtbot.waitUntil(
+            lambda: m.held and m.open is not None and m.open.code != held, timeout=60000
+        )
+        panel.buttons["resume"].click()
+        dlg = _dialog(qtbot, panel)
+        dlg.picks[0].click()
+        qtbot.waitUntil(lambda: len(done) == 2, timeout=15000)
+        assert (done[1]["pallet"], done[1]["via"], done[1]["status"]) == (held, "line", "open")
+        assert _status(station.engine, done[1]["held"])[1] == "held"
+    finally:
+        w.line.stop()
+        assert station.controller.wait(60)

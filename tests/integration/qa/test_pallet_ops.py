@@ -7,6 +7,7 @@ Pallets hold 5 cases here; the cases are linked through the runner's own LineSto
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,12 @@ CAP = 5
 
 
 @pytest.fixture
-def line(station_dir: Path, cli):
-    """A released batch, 40 case codes and SSCC pallets; returns (settings, engine, batch)."""
+def line(station_dir: Path, cli, db_url: str):
+    """A released batch, 40 case codes and SSCC pallets (on SQLite, and on PostgreSQL);
+    returns (settings, engine, batch)."""
     cfg = station_dir / "config.toml"
     text = cfg.read_text(encoding="utf-8").replace("capacity = 20", f"capacity = {CAP}")
+    text = re.sub(r'^database = ".*"$', f'database = "{db_url}"', text, flags=re.M)
     cfg.write_text(text, encoding="utf-8")
     s = load_settings(cfg)
     engine = make_engine(s.database_url)
