@@ -37,15 +37,17 @@ def apply(
     """
     reason = args.get("reason")
     why = {"reason": reason} if reason else {}
-    if op == "merge":
-        a, b = ops.pallet_of(conn, args["a"]), ops.pallet_of(conn, args["b"])
-        return ops.merge(conn, settings, a, b, user=user, **why)
     if op == "resume":
         if not args.get("code"):
             raise InputError("resume needs a code: scan any case on the held pallet, or its label")
         return ops.resume(
             conn, settings, ops.pallet_of(conn, args["code"]), user=user, batch_id=batch_id
         )
+    if op == "merge":
+        a, b = ops.pallet_of(conn, args["a"]), ops.pallet_of(conn, args["b"])
+        _running(a, batch_id)
+        _running(b, batch_id)
+        return ops.merge(conn, settings, a, b, user=user, **why)
     if op not in OPS:
         raise InputError(f"unknown pallet operation {op!r}; one of {', '.join(OPS)}")
     code = args.get("code")
@@ -54,8 +56,19 @@ def apply(
         if code
         else ops.the_open(conn, settings, batch_id or args.get("batch"))
     )
+    _running(row, batch_id)
     fn = {"close": ops.close, "hold": ops.hold, "clear": ops.clear}[op]
     return fn(conn, settings, row, user=user, **why)
+
+
+def _running(row, batch_id: str | None) -> None:
+    """While a batch runs, its runner acts on that batch's pallets only (their labels carry its
+    product and lot)."""
+    if batch_id is not None and row.batch_id != batch_id:
+        raise InputError(
+            f"pallet {row.code} belongs to batch {row.batch_id}, the line runs {batch_id}: do it "
+            f"while batch {row.batch_id} runs, or when no batch runs"
+        )
 
 
 def line_holder(engine: Engine, station_id: str):
