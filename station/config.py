@@ -188,6 +188,22 @@ class LineSettings(_Frozen):
     decision_margin_ms: float = Field(20, ge=0)
     rate_per_min: int = Field(600, ge=1, le=20000)
     status_interval_ms: int = Field(500, ge=50)
+    pallet_number: str | None = Field(
+        None,
+        description="Pallet numbers from a pattern instead of the pool's SSCCs, e.g. "
+        '"V{date:%Y%m%d}{seq:04d}{line}": {seq} the counter (once; it starts again at 1 when '
+        "the rest of the number changes, so daily with {date}), {date} with a strftime spec, "
+        "{line} station.line, {station} station.id (station/codes/pallet_number.py)",
+    )
+
+    @field_validator("pallet_number")
+    @classmethod
+    def _pallet_number(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from station.codes.pallet_number import check
+
+        return check(v)
 
     @property
     def deadline_ms(self) -> float:

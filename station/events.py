@@ -101,6 +101,7 @@ class LineSignals:
     case_rejected = Signal(object, object, object)  # slot, label, ((reason, code), ...)
     case_accepted = Signal(object, str)  # slot, container code
     case_palletized = Signal(str, str)  # case code, pallet code
+    pallet_changed = Signal(str, object)  # operation (close|hold|resume|clear|merge), result dict
     alarm_raised = Signal(object)  # Alarm
     alarm_cleared = Signal(str)  # alarm code
     status_changed = Signal(object)  # LineStatus

@@ -20,10 +20,22 @@ _users = User.__table__
 SETUP_USER = "setup"
 
 # Which roles may do what; config [users.roles] adds roles or replaces a role's list.
+# pallet.rework: clear and merge pallets (清空垛, 合垛), which take cases off a pallet; a plant may
+# give it to a line lead role (e.g. lead = ["view", "batch.run", "line.run", "pallet.rework"]).
 BASE_ROLES: dict[str, frozenset[str]] = {
     "operator": frozenset({"view", "batch.run", "line.run"}),
     "qa": frozenset(
-        {"view", "batch.run", "line.run", "qa.scan", "qa.decide", "qa.sign", "audit.view", "report"}
+        {
+            "view",
+            "batch.run",
+            "line.run",
+            "qa.scan",
+            "qa.decide",
+            "qa.sign",
+            "audit.view",
+            "report",
+            "pallet.rework",
+        }
     ),
     "it": frozenset(
         {

@@ -115,6 +115,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         QT_TRANSLATE_NOOP("Alarms", "Case {code} already belongs to {pallet}"),
         QT_TRANSLATE_NOOP("Alarms", "Take the case off for QA"),
     ),
+    "case_on_held_pallet": (
+        QT_TRANSLATE_NOOP("Alarms", "Case {code} belongs to held pallet {pallet}"),
+        QT_TRANSLATE_NOOP(
+            "Alarms", "Take the case off, or resume that pallet and read the case again"
+        ),
+    ),
     "repeated_reject": (  # raised by the operator screen (ui.viewmodels.reads), not the runner
         QT_TRANSLATE_NOOP("Alarms", "{count} rejects in a row: {reason}; the last code {code}"),
         QT_TRANSLATE_NOOP(

@@ -51,6 +51,7 @@ QPushButton:disabled {{ color: #8A8A8A; border-color: #B8B8B8; background: #CCCC
 QPushButton#nav {{ text-align: left; font-size: 20px; min-height: 64px; }}
 QPushButton#nav:checked {{ background: {BG}; border: 2px solid {TEXT}; font-weight: 700; }}
 QPushButton#key {{ font-size: 26px; min-width: 80px; min-height: 64px; }}
+QPushButton#pallet {{ font-size: 18px; min-width: 48px; padding: 0 8px; }}
 QLineEdit, QComboBox, QPlainTextEdit, QDateEdit {{
     background: white; border: 2px solid {BORDER}; min-height: 48px; font-size: 19px;
     padding: 0 8px;

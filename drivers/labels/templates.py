@@ -120,6 +120,37 @@ def pallet_label(
     return zpl
 
 
+def pallet_number_label(number: str, *, product: str, lot: str, cases: int, dpmm: int = 8) -> str:
+    """A 100×150 mm pallet label for a plant's own pallet number (not an SSCC): product, lot,
+    cases, the number as QR and as Code 128 (printable ASCII), and in plain text."""
+    if not number or not all(" " < ch <= "~" for ch in number):
+        raise ValueError(f"pallet number must be non-empty printable ASCII, got {number!r}")
+    label = Label(150, 100, dpmm)
+    label.change_international_font(UTF8)
+    _text(label, 6, 6, product, 5)
+    _text(label, 6, 16, f"LOT {lot}", 5)
+    _text(label, 6, 26, f"CASES {cases}", 5)
+    label.origin(6, 38)
+    label.zpl_raw(f"^FH{HEX_INDICATOR}")
+    label.barcode("Q", hex_escape(number), magnification=max(1, round(0.6 * dpmm)))
+    label.endorigin()
+    label.zpl_raw(f"^BY{max(2, round(0.5 * dpmm))},3,{round(25 * dpmm)}")
+    label.origin(6, 100)
+    label.zpl_raw(f"^FH{HEX_INDICATOR}")
+    label.barcode("C", hex_escape(number), height=round(25 * dpmm), print_interpretation_line="N")
+    label.endorigin()
+    _text(label, 6, 130, number, 5)
+    zpl: str = label.dumpZPL()
+    return zpl
+
+
+def any_pallet_label(code: str, *, product: str, lot: str, cases: int, dpmm: int = 8) -> str:
+    """The pallet label for `code`: GS1 (AI 00) for an 18-digit SSCC, else the plain number."""
+    if len(code) == 18 and code.isdigit():
+        return pallet_label(code, product=product, lot=lot, cases=cases, dpmm=dpmm)
+    return pallet_number_label(code, product=product, lot=lot, cases=cases, dpmm=dpmm)
+
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _FN = re.compile(r'\^FN(\d+)(?:"([^"]*)")?(\^FD.*?(?=\^FS|$))?', re.S)
 _FH = re.compile(r"\^FH([^\^~]?)")

@@ -74,8 +74,8 @@ def check_batch(conn, batch_id: str) -> list[str]:
     ):
         if (n or 0) != kids.get(cid, 0):
             problems.append(f"container {code}: count {n} but {kids.get(cid, 0)} children")
-        if status == "open" and state in ("completed", "aborted"):
-            problems.append(f"container {code} still open in a closed batch")
+        if status in ("open", "held") and state in ("completed", "aborted"):
+            problems.append(f"container {code} still {status} in a closed batch")
     # Pairs are mutual.
     pair = c.alias("pair")
     bad_pairs = conn.execute(

@@ -58,10 +58,14 @@ def close_batch(
             batch_id=batch_id,
             extra={"reason": "not_verified"},
         )
-        open_rows = conn.execute(
-            select(_codes.c.id, _codes.c.code, _codes.c.child_count, _codes.c.level).where(
-                _codes.c.batch_id == batch_id, _codes.c.container_status == "open"
-            )
+        open_rows = conn.execute(  # a held pallet (暂存) closes with the batch as well
+            select(
+                _codes.c.id,
+                _codes.c.code,
+                _codes.c.child_count,
+                _codes.c.level,
+                _codes.c.container_status,
+            ).where(_codes.c.batch_id == batch_id, _codes.c.container_status.in_(("open", "held")))
         ).all()
         for r in open_rows:
             conn.execute(
@@ -75,7 +79,7 @@ def close_batch(
                     audit.Change(
                         "container.close",
                         r.code,
-                        "open",
+                        r.container_status,
                         "partial",
                         f"{r.child_count or 0} children",
                         batch_id,

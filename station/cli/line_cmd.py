@@ -1,4 +1,5 @@
-"""`station demo`, `station run`, `station check`, `station decode`, `station collect`."""
+"""`station demo`, `station run`, `station check`, `station decode`, `station collect`, and
+`station pallet` (close now, hold, resume, clear, merge, list: station/qa/pallet_line.py)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,91 @@ def register(subs, add) -> None:
     p.add_argument("--partial", action="store_true", help="a container may close short (零箱)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=collect)
+    _register_pallet(subs, add)
+
+
+PALLET_HELP = {
+    "close": "强制满垛: close the open pallet now (partial if short) and print its label",
+    "hold": "暂存: park the open pallet (shift end); the line starts a new one",
+    "resume": "提取未成垛: reopen a held pallet by scanning any case on it (or its label)",
+    "clear": "清空垛: take every case off the open pallet, retire its code (e-signature)",
+    "merge": "合垛: move pallet B's cases onto A within A's capacity, retire B (e-signature)",
+}
+
+
+def _register_pallet(subs, add) -> None:
+    g = add(subs, "pallet", help="pallet operations: close now, hold, resume, clear, merge")
+    s = g.add_subparsers(dest="cmd", required=True)
+    p = add(s, "list", help="open and held pallets (of running and released batches)")
+    p.add_argument("--batch")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=pallet_list)
+    for op, text in PALLET_HELP.items():
+        p = add(s, op, help=text)
+        if op == "merge":
+            p.add_argument("a", help="the pallet that takes the cases (or a case on it)")
+            p.add_argument("b", help="the pallet that is emptied and retired (or a case on it)")
+        elif op == "resume":
+            p.add_argument("code", help="any case on the held pallet, or the pallet's code")
+        else:
+            p.add_argument("code", nargs="?", help="a pallet or a case on it (default: open one)")
+            p.add_argument("--batch", help="whose open pallet, when several batches have one")
+        p.add_argument("--reason")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=pallet_op, op=op)
+
+
+def pallet_list(app, args) -> int:
+    """Open and held pallets."""
+    from station.qa import pallets
+    from station.store.db import read_engine
+
+    app.require("view")
+    with read_engine(app.engine).connect() as conn:
+        rows = pallets.listing(conn, app.settings, batch_id=args.batch)
+    if args.json:
+        app.json({"pallets": [r.to_json() for r in rows]})
+    for r in rows if not args.json else ():
+        app.out(f"{r.code}  {r.status:<6} {r.cases}/{r.capacity} cases  batch {r.batch_id}")
+    if not rows and not args.json:
+        app.out("no open or held pallet")
+    return 0
+
+
+def pallet_op(app, args) -> int:
+    """One pallet operation: by the running line's runner, or on the store when none runs."""
+    from station import users
+    from station.qa import pallets
+    from station.qa.pallet_line import perform
+
+    if args.op in pallets.SIGNED:
+        app.require("pallet.rework")
+        user = users.sign(app)  # the e-signature: the PIN again
+    else:
+        user = app.require("line.run")
+    keys = ("code", "a", "b", "batch", "reason")
+    op_args = {k: getattr(args, k) for k in keys if getattr(args, k, None)}
+    r = perform(app.engine, app.settings, args.op, op_args, user=user)
+    if args.json:
+        app.json(r)
+        return 0
+    what = {
+        "close": lambda: f"pallet {r['pallet']} closed {r['status']} with {r['cases']} cases",
+        "hold": lambda: f"pallet {r['pallet']} held with {r['cases']} cases",
+        "resume": lambda: (
+            f"pallet {r['pallet']} open again with {r['cases']} cases"
+            + (f"; pallet {r['held']} held in its place" if r.get("held") else "")
+        ),
+        "clear": lambda: f"pallet {r['pallet']} cleared: {len(r['cases'])} cases off, code retired",
+        "merge": lambda: (
+            f"{len(r['moved'])} cases of pallet {r['from']} moved onto {r['into']} "
+            f"({r['cases']} now, {r['status']}); {r['from']} retired"
+        ),
+    }[args.op]()
+    app.out(f"{what} ({'by the running line' if r['via'] == 'line' else 'on the store'})")
+    if r.get("label_note") and not r.get("printed"):
+        app.console.print(f"[yellow]{r['label_note']}[/]")
+    return 0
 
 
 def demo(app, args) -> int:

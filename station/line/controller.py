@@ -88,10 +88,31 @@ class LineController:
         with read_engine(self.engine).connect() as conn:
             rows = conn.execute(
                 select(_codes.c.level, _codes.c.code, _codes.c.child_count).where(
-                    _codes.c.batch_id == batch_id, _codes.c.container_status == "open"
+                    _codes.c.batch_id == batch_id,
+                    _codes.c.container_status.in_(("open", "held")),  # held pallets close too
                 )
             ).all()
         return [OpenContainer(r.level, r.code, r.child_count or 0) for r in rows]
+
+    def pallets(self, batch_id: str | None) -> list:
+        """Open and held pallets of a batch (station.qa.pallets.PalletView), oldest first."""
+        from station.qa import pallets
+
+        if batch_id is None:
+            return []
+        with read_engine(self.engine).connect() as conn:
+            return pallets.listing(conn, self.settings, batch_id=batch_id)
+
+    def pallet(self, op: str, args: dict, user: str) -> dict:
+        """A pallet operation (close, hold, resume, clear, merge), blocking: call it off the UI
+        thread. The running line's runner carries it out in its own thread; with no batch
+        running, it is done on the store (station/qa/pallet_line.py)."""
+        from station.qa import pallet_line
+
+        r = self._runner
+        if r is not None and not r.wait(0):
+            return {**r.pallet_command(op, args, user).result(60), "via": "line"}
+        return pallet_line.perform(self.engine, self.settings, op, args, user=user)
 
     @property
     def running(self) -> bool:

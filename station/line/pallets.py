@@ -1,27 +1,52 @@
 """The pallet station of the runner: cases read at the palletizer are stacked on the open pallet,
-pallets close full (or partial at batch end) and get their label.
+pallets close full (or partial at batch end) and get their label; the pallet operations.
 
 A mixin of LineRunner (station/line/runner.py); it shares the runner's state (store, devices,
 signals, stats, self._reads, self.pallet_packer, self._open_pallet) and runs in the runner's thread.
+
+Pallet operations (close now, hold, resume, clear, merge: station/qa/pallets.py) on a running
+line are carried out here, by the runner's thread, the one writer: from a screen in this process
+(`pallet_command`, a Future) and from another process (a row in `line_commands`, polled every
+POLL_S). Each writes the runner's queued changes first, changes the store in one transaction,
+then the packer is rebuilt from the store and the label printed. Held pallets of the batch are
+closed as partial, with their labels, when the batch finishes.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
+import time
+from concurrent.futures import Future
 
 from aggregation.levels import Hierarchy
 from aggregation.packer import ContainerClosed, Linked, Packer
 from drivers.errors import DriverError
+from station.errors import InputError, StationError
 from station.events import Alarm
 from station.line.store import CodeRow
+from station.qa import pallet_line
+from station.qa import pallets as ops
+from station.store import commands
+from station.store.db import read_engine
 from station.store.lifecycle import State
+
+log = logging.getLogger("station.line.pallets")
+POLL_S = 0.5  # how often the runner looks for commands from other processes
 
 
 class PalletStation:
     """Pallets: stacking, closing, labels (mixin of LineRunner)."""
 
     def _restore_pallets(self) -> None:
-        """Reopen the batch's open pallet, as the store has it, after a restart."""
+        """Reopen the batch's open pallet, as the store has it, after a restart (or an operation).
+
+        Only an `open` pallet is reopened: a held one waits for `resume`.
+        """
+        self.__dict__.setdefault("_pallet_q", queue.Queue())
+        self.__dict__.setdefault("_pallet_polled", 0.0)
+        self.__dict__.setdefault("_held_closed", False)
+        self._open_pallet, self._open_pallet_children = None, []
         if not (self.pallet_level and self.case_level):
             return
         st = self.store
@@ -48,7 +73,16 @@ class PalletStation:
             )
 
     def _next_pallet_code(self, level: str) -> str:
-        (row,) = self.store.reserve(level, 1)
+        if self.s.line.pallet_number:  # the plant's own numbers: counter committed, then used
+            from station.codes.pallet_number import issue
+
+            self.store.flush()
+            code_id, number = issue(
+                self.store.engine, self.s, self.store.batch_id, user=self.store.user, level=level
+            )
+            row = CodeRow(code_id, number, level, State.RESERVED.value, self.store.batch_id)
+        else:
+            (row,) = self.store.reserve(level, 1)
         self.store.move(row, State.PRINTED)  # label is printed at close; code committed now
         self.store.move(row, State.VERIFIED)
         self.store.container(row, "open", 0)
@@ -82,6 +116,8 @@ class PalletStation:
                 self._placed()
                 self.signals.case_palletized.emit(code, row.parent)  # seen again after restart
                 continue
+            if row.parent is not None and self._on_held_pallet(row):
+                continue
             if row.parent is not None and self._reread_closed_pallet(row):
                 continue
             if row.parent is not None or row.state != State.VERIFIED.value:
@@ -100,6 +136,28 @@ class PalletStation:
                 continue
             self._stack(row, self.pallet_packer.add(code))
 
+    def _on_held_pallet(self, case: CodeRow) -> bool:
+        """A case of a held pallet read at the palletizer: it belongs on that pallet (alarm)."""
+        pallet = self.store.find(case.parent or "")
+        if pallet is None or pallet.level != self.pallet_level:
+            return False
+        with read_engine(self.store.engine).connect() as conn:
+            status = ops.pallet_of(conn, pallet.code).container_status
+        if status != ops.HELD:
+            return False
+        self._alarm(
+            Alarm(
+                "pallet_case",
+                "pallet_reader",
+                f"case {case.code} is on held pallet {pallet.code}",
+                "take the case off, or resume that pallet (提取未成垛) and read it again",
+                "warning",
+                key="case_on_held_pallet",
+                args=(("code", case.code), ("pallet", pallet.code)),
+            )
+        )
+        return True
+
     def _reread_closed_pallet(self, case: CodeRow) -> bool:
         """A case read again after a restart, whose pallet closed before the restart.
 
@@ -114,10 +172,12 @@ class PalletStation:
         self.signals.case_palletized.emit(case.code, pallet.code)
         lab = self.dev.pallet_labeler
         if lab is not None:
-            from drivers.labels.templates import pallet_label
+            from drivers.labels.templates import any_pallet_label
 
             lab.print_label(
-                pallet_label(pallet.code, product=self.store.product, lot=self.lot, cases=len(kids))
+                any_pallet_label(
+                    pallet.code, product=self.store.product, lot=self.lot, cases=len(kids)
+                )
             )
         full = len(kids) >= self.s.level(self.pallet_level).capacity
         self.signals.container_closed.emit(self.pallet_level, pallet.code, len(kids), not full)
@@ -142,22 +202,7 @@ class PalletStation:
         self.store.container(pallet, "partial" if partial else "normal", n)
         self.store.flush()
         self.stats.pallets += 1
-        lab = self.dev.pallet_labeler
-        if lab is not None:
-            from drivers.labels.templates import pallet_label
-
-            try:
-                lab.print_label(
-                    pallet_label(pallet.code, product=self.store.product, lot=self.lot, cases=n)
-                )
-            except DriverError as exc:
-                self._fault(
-                    "pallet_labeler",
-                    str(exc),
-                    "reprint with `station qa relabel`",
-                    "pallet_label_not_printed",
-                    (("pallet", pallet.code), ("detail", str(exc))),
-                )
+        self._print_pallet_label(pallet.code, n)
         self._open_pallet = None
         self._open_pallet_children = []
         self.signals.container_closed.emit(self.pallet_level, pallet.code, n, partial)
@@ -168,3 +213,119 @@ class PalletStation:
             for ev in self.pallet_packer.close_partial():
                 if isinstance(ev, ContainerClosed):
                     self._close_pallet(self._open_pallet, True)
+
+    def _print_pallet_label(self, code: str, cases: int) -> bool:
+        """Print a pallet's label (same code, always); a failure is a fault naming the fix."""
+        lab = self.dev.pallet_labeler
+        if lab is None:
+            return False
+        from drivers.labels.templates import any_pallet_label
+
+        try:
+            lab.print_label(
+                any_pallet_label(code, product=self.store.product, lot=self.lot, cases=cases)
+            )
+        except DriverError as exc:
+            self._fault(
+                "pallet_labeler",
+                str(exc),
+                "reprint with `station qa relabel`",
+                "pallet_label_not_printed",
+                (("pallet", code), ("detail", str(exc))),
+            )
+            return False
+        return True
+
+    # -- pallet operations -----------------------------------------------------------------------
+    def pallet_command(self, op: str, args: dict, user: str) -> Future:
+        """Carry out a pallet operation in the runner's thread (any thread may call); a Future of
+        its result dict (or the StationError that refused it)."""
+        fut: Future = Future()
+        self.__dict__.setdefault("_pallet_q", queue.Queue()).put((op, args, user, fut))
+        return fut
+
+    def _pallet_ops(self, now: float) -> None:
+        """The tick's hook: operations from screens at once, from other processes twice a second;
+        held pallets closed when the batch finishes."""
+        q: queue.Queue = self._pallet_q
+        while not q.empty():
+            op, args, user, fut = q.get_nowait()
+            try:
+                fut.set_result(self._pallet_op(op, args, user))
+            except Exception as exc:  # handed to the caller, who shows it
+                fut.set_exception(exc)
+        if now - self._pallet_polled >= POLL_S:
+            self._pallet_polled = now
+            self._pallet_commands()
+        if self._finish_requested and not self._held_closed:
+            self._held_closed = True
+            self._close_held()
+
+    def _pallet_commands(self) -> None:
+        station = self.s.station.id
+        if not commands.pending(read_engine(self.store.engine), station):
+            return
+        for cmd in commands.take(self.store.engine, station):
+            try:
+                result = self._pallet_op(cmd.command, cmd.args, cmd.user)
+            except StationError as exc:
+                commands.finish(
+                    self.store.engine,
+                    cmd.id,
+                    ok=False,
+                    result={"error": str(exc), "exit": exc.exit_code},
+                )
+                continue
+            except Exception as exc:  # the caller must hear of it; the line goes on
+                log.exception("pallet command %s failed", cmd.command)
+                commands.finish(
+                    self.store.engine,
+                    cmd.id,
+                    ok=False,
+                    result={"error": f"{type(exc).__name__}: {exc}"},
+                )
+                continue
+            commands.finish(self.store.engine, cmd.id, ok=True, result=result)
+
+    def _pallet_op(self, op: str, args: dict, user: str) -> dict:
+        """One operation: queued changes written, the store changed, the packer rebuilt."""
+        if self.pallet_packer is None:
+            raise InputError("this line stacks no pallets (no case and pallet levels)")
+        if op == "resume" and self._finish_requested:
+            raise InputError("the batch is finishing: its held pallets are being closed")
+        t0 = time.monotonic()
+        self.store.flush()
+        with self.store.engine.begin() as conn:
+            result = pallet_line.apply(
+                conn, self.s, op, args, user=user, batch_id=self.store.batch_id
+            )
+        self._restore_pallets()
+        self._after_pallet_op(op, result)
+        log.info("pallet %s by %s in %.0f ms: %s", op, user, (time.monotonic() - t0) * 1000, result)
+        return result
+
+    def _after_pallet_op(self, op: str, r: dict) -> None:
+        """Labels and signals: a pallet closed now gets its label, a merged-into sealed one a new
+        one (its count changed); the world and the screens hear `pallet_changed`."""
+        if op == "close":
+            self.stats.pallets += 1
+            r["printed"] = self._print_pallet_label(r["pallet"], r["cases"])
+            if r["was"] == ops.OPEN:  # the pallet on the palletizer: closed as at batch end
+                self.signals.container_closed.emit(
+                    self.pallet_level, r["pallet"], r["cases"], r["status"] == ops.PARTIAL
+                )
+        elif op == "merge" and r["label"]:
+            if r["status"] == ops.NORMAL and r["was"][r["into"]] in (ops.OPEN, ops.HELD):
+                self.stats.pallets += 1  # closed by the cases it took
+            r["printed"] = self._print_pallet_label(r["into"], r["cases"])
+        self.signals.pallet_changed.emit(op, r)
+
+    def _close_held(self) -> None:
+        """Batch end: every held pallet of the batch closes as it is, with its label."""
+        with read_engine(self.store.engine).connect() as conn:
+            held = ops.listing(conn, self.s, batch_id=self.store.batch_id, statuses=(ops.HELD,))
+        for p in held:
+            try:
+                self._pallet_op("close", {"code": p.code}, self.store.user)
+            except StationError as exc:
+                log.error("held pallet %s not closed at batch end: %s", p.code, exc)

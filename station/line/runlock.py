@@ -86,6 +86,12 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
+def is_this_process(h: Holder) -> bool:
+    """Does `h` name the calling process (this host, this pid, this process's start)?"""
+    me = this_process()
+    return (h.host, h.pid) == (me.host, me.pid) and abs(h.started - me.started) <= 1.0
+
+
 def this_process(command: str | None = None) -> Holder:
     """A Holder describing the calling process."""
     cmd = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])

@@ -326,6 +326,7 @@ class LineRunner(PalletStation):
         for c in self.containers:
             c.tick()
         self._pallet_tick()
+        self._pallet_ops(now)  # pallet operations: screens, other processes (line/pallets.py)
         if now - self._last_flush > 0.02 or self.store.pending > 500:
             self.store.flush()
             self._last_flush = now

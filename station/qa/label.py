@@ -22,7 +22,7 @@ def relabel(engine, settings, container: str, *, user: str, reveal: bool = False
     """Reprint a container's label with the SAME code; recorded only once the printer took it."""
     from drivers.errors import DriverError
     from drivers.labels.factory import open_label_printer
-    from drivers.labels.templates import case_label, pallet_label
+    from drivers.labels.templates import any_pallet_label, case_label
     from station.store import batches
 
     with read_engine(engine).connect() as conn:
@@ -42,7 +42,7 @@ def relabel(engine, settings, container: str, *, user: str, reveal: bool = False
     lot = b.lot if b else ""
     try:
         if device == "pallet_labeler":
-            zpl = pallet_label(row.code, product=product, lot=lot, cases=count)
+            zpl = any_pallet_label(row.code, product=product, lot=lot, cases=count)
         else:
             zpl = case_label(
                 row.code, product=product, lot=lot, count=count, symbology=cfg.symbology

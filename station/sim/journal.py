@@ -44,6 +44,7 @@ class Physical:
     item_case: dict[str, str] = field(default_factory=dict)
     case_pallet: dict[str, str] = field(default_factory=dict)
     pallet_open: list[str] = field(default_factory=list)
+    held: dict[str, list[str]] = field(default_factory=dict)  # pallets parked aside (暂存)
     printed: Counter = field(default_factory=Counter)
     items: int = 0
     pending: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
@@ -53,6 +54,36 @@ class Physical:
     entry: list[str] = field(default_factory=list)
     defects: Counter = field(default_factory=Counter)
     caps_used: set[str] = field(default_factory=set)
+
+    def pallet_moved(self, e: dict) -> None:
+        """A line lead's hand on the pallets: parked, brought back, cleared, merged."""
+        t = e["t"]
+        if t == "pallet_held":
+            self.held[e["pallet"]] = self.pallet_open
+            self.pallet_open = []
+        elif t == "pallet_resumed":
+            self.pallet_open = self.held.pop(e["pallet"], []) + self.pallet_open
+        elif t == "pallet_cleared":  # the cases go back onto the palletizer's infeed
+            gone = set(e["cases"])
+            self.pallet_open = [c for c in self.pallet_open if c not in gone]
+            for p in self.held:
+                self.held[p] = [c for c in self.held[p] if c not in gone]
+            self.entry.extend(e["cases"])
+        elif t == "pallet_merged":
+            into, was = e["into"], e["was"]
+            for c in e["cases"]:
+                self.case_pallet.pop(c, None)
+                if c in self.pallet_open:
+                    self.pallet_open.remove(c)
+                for p in self.held:
+                    if c in self.held[p]:
+                        self.held[p].remove(c)
+                if was[into] == "open":
+                    self.pallet_open.append(c)
+                elif was[into] == "held":
+                    self.held.setdefault(into, []).append(c)
+                else:
+                    self.case_pallet[c] = into
 
 
 def cap_key(cap: str | None) -> str | None:
@@ -118,9 +149,13 @@ class Journal:
                 if e["case"] in ph.entry:
                     ph.entry.remove(e["case"])
             elif t == "pallet_closed":
-                for c in ph.pallet_open:
+                stack = ph.held.pop(e["held"], []) if e.get("held") else ph.pallet_open
+                for c in stack:
                     ph.case_pallet[c] = e["label"]
-                ph.pallet_open = []
+                if not e.get("held"):
+                    ph.pallet_open = []
+            elif t.startswith("pallet_"):
+                ph.pallet_moved(e)
             elif t == "restart":
                 ph.pending = {lv: p for lv, p in ph.pending.items() if p[0]}
         return ph
@@ -135,7 +170,10 @@ def world_mismatches(journal: Path, links: list[tuple[str, str, str]]) -> tuple[
     for parent, child, level in links:
         if level == "case":
             seen_cases.add(child)
-            where = ph.case_pallet.get(child) or ("(open)" if child in ph.pallet_open else None)
+            # The world stops before the batch ends: the last open pallet, and pallets still
+            # held then, are closed by the station after it (their labels unseen here).
+            aside = child in ph.pallet_open or any(child in cs for cs in ph.held.values())
+            where = ph.case_pallet.get(child) or ("(open)" if aside else None)
             if where == "(open)":
                 continue
             if where != parent:

@@ -168,6 +168,7 @@ class World:
                 self._events.put(("closed", lv, code)) if lv == "pallet" else None
             )
         )
+        signals.pallet_changed.connect(lambda op, r: self._events.put(("pallet", op, dict(r))))
 
     # -- the world's clock -----------------------------------------------------------------------
     def run(self) -> None:
@@ -365,16 +366,49 @@ class World:
                 self.journal.write(t="palletized", case=ev[1], pallet=ev[2])
                 self._entry_busy = None
             elif kind == "closed":
-                zpl = None
-                for _ in range(200):
-                    zpl = self.sims.pallet_labeler.pop_label()
-                    if zpl is not None:
-                        break
-                    time.sleep(0.005)
-                self._pallet_labelled(zpl, ev[2])
+                self._pallet_labelled(self._pallet_label(), ev[2])
+            elif kind == "pallet":
+                self._pallet_op(ev[1], ev[2])
 
-    def _pallet_labelled(self, zpl: str | None, sscc: str | None) -> None:
-        """The labeler applied a pallet label: the cases stacked so far form that pallet."""
+    def _pallet_label(self) -> str | None:
+        zpl = None
+        for _ in range(200):
+            zpl = self.sims.pallet_labeler.pop_label()
+            if zpl is not None:
+                break
+            time.sleep(0.005)
+        return zpl
+
+    def _pallet_op(self, op: str, r: dict) -> None:
+        """What the line lead does by hand for a pallet operation of the station (issue 16)."""
+        if op == "hold":
+            self.journal.write(t="pallet_held", pallet=r["pallet"])
+        elif op == "resume" and r.get("changed"):
+            if r.get("held"):  # the pallet on the palletizer is swapped for the resumed one
+                self.journal.write(t="pallet_held", pallet=r["held"])
+            self.journal.write(t="pallet_resumed", pallet=r["pallet"])
+        elif op == "clear":
+            self.journal.write(t="pallet_cleared", pallet=r["pallet"], cases=r["cases"])
+            self._entry.extend(r["cases"])  # stacked again: back through the reader
+        elif op == "merge":
+            self.journal.write(t="pallet_merged", into=r["into"], was=r["was"], cases=r["moved"])
+        if not r.get("printed"):
+            return
+        if op == "close" and r["was"] == "held":  # closed where it stands, aside
+            self._pallet_labelled(self._pallet_label(), r["pallet"], held=r["pallet"])
+        elif op == "merge":
+            was = r["was"][r["into"]]
+            if r["status"] == "normal" and was in ("open", "held"):  # full now: closed
+                held = r["into"] if was == "held" else None
+                self._pallet_labelled(self._pallet_label(), r["into"], held=held)
+            else:  # a closed pallet with more cases: its label is printed again
+                self.journal.write(
+                    t="pallet_relabelled", pallet=r["into"], ok=self._pallet_label() is not None
+                )
+
+    def _pallet_labelled(self, zpl: str | None, sscc: str | None, held: str | None = None) -> None:
+        """The labeler applied a pallet label: the cases stacked so far (or those of the held
+        pallet `held`) form that pallet."""
         if zpl is not None:
             found = self.decoder.decode(self.sims.pallet_labeler.render(zpl), 2)
             texts = [f.text for f in sorted(found, key=lambda f: f.symbology == "QRCode")]
@@ -385,7 +419,12 @@ class World:
                 if len(digits) == 18 and digits.isdigit():
                     sscc = digits
                     break
-        self.journal.write(t="pallet_closed", label=sscc)
+            else:  # a plant's own pallet number (`[line] pallet_number`): the QR says it
+                sscc = texts[0] if texts else sscc
+        if held:
+            self.journal.write(t="pallet_closed", label=sscc, held=held)
+        else:
+            self.journal.write(t="pallet_closed", label=sscc)
 
     def _pallet_entry(self) -> None:
         if self._entry_busy is not None or not self._entry:

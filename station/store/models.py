@@ -105,7 +105,8 @@ class Code(Base):
     reason: Mapped[str | None] = mapped_column(String(32))
     grade: Mapped[str | None] = mapped_column(String(1))
     child_count: Mapped[int | None] = mapped_column(Integer)
-    container_status: Mapped[str | None] = mapped_column(String(16))  # open|normal|partial|mixed
+    # open | normal | partial | mixed; held (a pallet parked, 暂存), retired (emptied, code retired)
+    container_status: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     pack_id: Mapped[int | None] = mapped_column(ForeignKey("packs.id"))  # the 码包 it came in
 
@@ -234,3 +235,25 @@ class ShipmentCode(Base):
         UniqueConstraint("code_id", name="uq_shipment_codes_code"),
         Index("ix_shipment_codes_top", "shipment_id", "top_id"),
     )
+
+
+class LineCommand(Base):
+    """A command for the process that runs the line (`station pallet hold` while a run is on).
+
+    The CLI queues a row; the runner (the store's one writer while it runs) takes it, carries
+    it out in its own thread and writes the outcome back: queued → taken → done | failed, or
+    cancelled by the CLI that gave up waiting, or expired when nobody took it in time.
+    """
+
+    __tablename__ = "line_commands"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    command: Mapped[str] = mapped_column(String(32))
+    args: Mapped[str] = mapped_column(Text)  # JSON object
+    user: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(Text)  # JSON object
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_line_commands_station_state", "station_id", "state"),)

@@ -173,6 +173,14 @@
         <translation>箱 {code} 已属于 {pallet}，不能再上垛</translation>
     </message>
     <message>
+        <source>Case {code} belongs to held pallet {pallet}</source>
+        <translation>箱 {code} 属于暂存垛 {pallet}</translation>
+    </message>
+    <message>
+        <source>Take the case off, or resume that pallet and read the case again</source>
+        <translation>取下该箱，或先提取该暂存垛再重新读取该箱</translation>
+    </message>
+    <message>
         <source>{count} rejects in a row: {reason}; the last code {code}</source>
         <translation>连续 {count} 次剔除：{reason}；最后一个码 {code}</translation>
     </message>
@@ -916,6 +924,129 @@
     </message>
 </context>
 <context>
+    <name>PalletPanel</name>
+    <message>
+        <source>Close now</source>
+        <translation>强制满垛</translation>
+    </message>
+    <message>
+        <source>Hold</source>
+        <translation>暂存</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>提取未成垛</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空垛</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>合垛</translation>
+    </message>
+    <message>
+        <source>No pallet open</source>
+        <translation>当前无垛</translation>
+    </message>
+    <message>
+        <source>Open pallet %1: %2 of %3 cases</source>
+        <translation>当前垛 %1：%2/%3 箱</translation>
+    </message>
+    <message>
+        <source>Held: %1</source>
+        <translation>暂存：%1</translation>
+    </message>
+    <message>
+        <source>Close pallet %1 now with %2 of %3 cases? It closes short and its label prints.</source>
+        <translation>现在封垛 %1（%2/%3 箱）？按零垛封垛并打印垛标签。</translation>
+    </message>
+    <message>
+        <source>Close pallet now</source>
+        <translation>强制满垛</translation>
+    </message>
+    <message>
+        <source>Park pallet %1 with %2 cases? The line starts a new pallet; scan a case on it to resume it.</source>
+        <translation>暂存垛 %1（%2 箱）？产线开始新垛；扫描该垛上任一箱即可提取。</translation>
+    </message>
+    <message>
+        <source>Hold pallet</source>
+        <translation>暂存垛</translation>
+    </message>
+    <message>
+        <source>%1 · %2 cases</source>
+        <translation>%1 · %2 箱</translation>
+    </message>
+    <message>
+        <source>Resume a held pallet</source>
+        <translation>提取未成垛</translation>
+    </message>
+    <message>
+        <source>Scan any case on the held pallet (or its label), or tap the pallet below.</source>
+        <translation>扫描暂存垛上的任一箱（或垛标签），或点选下方的垛。</translation>
+    </message>
+    <message>
+        <source>Case or pallet code</source>
+        <translation>箱码或垛码</translation>
+    </message>
+    <message>
+        <source>Clear pallet %1: its %2 cases come off and the pallet code is retired. Enter your PIN to sign.</source>
+        <translation>清空垛 %1：卸下 %2 箱，垛码作废。请输入 PIN 签名。</translation>
+    </message>
+    <message>
+        <source>Clear pallet</source>
+        <translation>清空垛</translation>
+    </message>
+    <message>
+        <source>Merge pallets</source>
+        <translation>合垛</translation>
+    </message>
+    <message>
+        <source>Scan a case (or the label) of the pallet that takes the cases, then one of the pallet to empty. At most %1 cases fit on a pallet.</source>
+        <translation>先扫描接收垛上的一箱（或垛标签），再扫描要清空的垛上的一箱。每垛最多 %1 箱。</translation>
+    </message>
+    <message>
+        <source>Pallet that takes the cases (A)</source>
+        <translation>接收的垛（A）</translation>
+    </message>
+    <message>
+        <source>Pallet to empty (B)</source>
+        <translation>清空的垛（B）</translation>
+    </message>
+    <message>
+        <source>Merge pallet %1 onto %2; %1 is retired. Enter your PIN to sign.</source>
+        <translation>把垛 %1 合到垛 %2 上；垛 %1 作废。请输入 PIN 签名。</translation>
+    </message>
+    <message>
+        <source>Pallet %1 closed with %2 cases.</source>
+        <translation>垛 %1 已封垛，共 %2 箱。</translation>
+    </message>
+    <message>
+        <source>Pallet %1 held.</source>
+        <translation>垛 %1 已暂存。</translation>
+    </message>
+    <message>
+        <source>Pallet %1 is open again (%2 cases).</source>
+        <translation>垛 %1 已提取，继续码垛（%2 箱）。</translation>
+    </message>
+    <message>
+        <source>Pallet %1 cleared: %2 cases off.</source>
+        <translation>垛 %1 已清空：卸下 %2 箱。</translation>
+    </message>
+    <message>
+        <source>%1 cases moved onto pallet %2; pallet %3 retired.</source>
+        <translation>%1 箱已移到垛 %2；垛 %3 已作废。</translation>
+    </message>
+    <message>
+        <source>Its label did not print: reprint it (QA, Relabel).</source>
+        <translation>垛标签未打印：请补打（质检 → 补打标签）。</translation>
+    </message>
+    <message>
+        <source>Wrong PIN: nothing was changed.</source>
+        <translation>PIN 错误：未做任何更改。</translation>
+    </message>
+</context>
+<context>
     <name>PinDialog</name>
     <message>
         <source>PIN</source>
@@ -1066,6 +1197,17 @@
     <message>
         <source>%1 without a readable code: %2</source>
         <translation>%1 无可读码：%2</translation>
+    </message>
+</context>
+<context>
+    <name>ScanDialog</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>确认</translation>
     </message>
 </context>
 <context>

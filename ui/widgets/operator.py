@@ -24,10 +24,12 @@ from ui.names import level_name, name
 from ui.style import set_severity
 from ui.viewmodels.line import LineViewModel
 from ui.viewmodels.orders import ratio_text, ratios
+from ui.viewmodels.pallets import PalletViewModel
 from ui.viewmodels.session import SessionModel
 from ui.widgets.camera import CameraView
 from ui.widgets.common import Counter, MessageLine, button, label
 from ui.widgets.dialogs import ConfirmDialog
+from ui.widgets.pallets import PalletPanel
 from ui.widgets.reads import ReadsTable
 
 FRAME_MS = 100  # the camera view repaints at most 10 times a second, whatever the line's rate
@@ -153,6 +155,11 @@ class OperatorScreen(QWidget):
         self.flash = label("", "flash", wrap=True)
         self.flash.setFixedHeight(56)  # two lines; always there, so nothing jumps when it shows
         right.addWidget(self.flash)
+        # The open and held pallets, and the pallet operations (issue 16): the camera and the
+        # reads give up the height it takes (the left column has none to spare at 1280×800).
+        model = PalletViewModel(line.controller, session, run=line.run)
+        self.pallets = PalletPanel(model, session, line)
+        right.addWidget(self.pallets)
         self.tabs = QTabWidget()
         self.reads = ReadsTable(line, session)
         self.rejects = QTableWidget(0, 2)
@@ -217,6 +224,7 @@ class OperatorScreen(QWidget):
             self._flash(self.line.reads.last)
         self.rejects.setHorizontalHeaderLabels([self.tr("Reason"), self.tr("Count")])
         self.banner.retranslate()
+        self.pallets.retranslate()
         self.message.retranslate()
         self._batches()
         self._status(self.line.status)
