@@ -15,10 +15,9 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from aggregation.levels import Hierarchy
-from aggregation.packer import Packer
 from drivers.errors import DriverError
 from station.codes.packs import length_ok
 from station.config import Settings
@@ -34,7 +33,7 @@ from station.line.feed import InkjetFeed
 from station.line.items import ItemStation
 from station.line.pallets import PalletStation
 from station.line.parts import FrameSource, LatencyHistogram, LineDevices, ReaderSource, RunStats
-from station.line.store import CodeRow, LineStore
+from station.line.store import LineStore
 from station.store.db import store_failure
 from station.store.lifecycle import State
 
@@ -42,7 +41,7 @@ log = logging.getLogger("station.line.runner")
 GRADES = "ABCDF"
 
 
-class LineRunner(PalletStation):
+class LineRunner:
     """Runs one batch on one line; commands in (start/pause/resume/stop/finish), events out."""
 
     def __init__(
@@ -84,15 +83,13 @@ class LineRunner(PalletStation):
         self._last_status = 0.0
         self._last_hb = 0.0
         self._rate_window: deque[float] = deque(maxlen=2000)
-        self.pallet_packer: Packer | None = None
-        self._open_pallet: CodeRow | None = None
-        self._open_pallet_children: list[CodeRow] = []
         self.finish_reason: FinishReason | None = None
         self._finish_requested = False
         # The stations, in the order the items meet them (station/shape.py).
         self.feed = InkjetFeed(self)
         self.items = ItemStation(self)
         self.containers = [ContainerStation(self, step) for step in shape.containers]
+        self.pallets = PalletStation(self)
 
     # -- commands --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -176,7 +173,7 @@ class LineRunner(PalletStation):
             elif row.level == self.pallet_level:
                 st.move(row, State.VERIFIED, "restart: pallet label printed")
         st.flush()
-        self._restore_pallets()
+        self.pallets.restore()
 
     # -- the loop --------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -192,7 +189,7 @@ class LineRunner(PalletStation):
                 self._tick()
                 if self._finish_requested and self._drained():
                     self.items.finish()  # the last codes printed and never read
-                    self._close_partial()
+                    self.pallets.close_partial()
                     for c in self.containers:
                         c.finish()
                     self.store.flush()
@@ -325,8 +322,8 @@ class LineRunner(PalletStation):
         self.items.decide(now)
         for c in self.containers:
             c.tick()
-        self._pallet_tick()
-        self._pallet_ops(now)  # pallet operations: screens, other processes (line/pallets.py)
+        self.pallets.tick()
+        self.pallets.ops(now)  # pallet operations: screens, other processes (line/pallets.py)
         if now - self._last_flush > 0.02 or self.store.pending > 500:
             self.store.flush()
             self._last_flush = now
@@ -424,6 +421,10 @@ class LineRunner(PalletStation):
     def snapshot_latencies(self) -> LatencyHistogram:
         """Trigger → decision latencies (ms) of verified items, as a fixed-size histogram."""
         return self.stats.latencies_ms
+
+    def pallet_command(self, op: str, args: dict, user: str) -> Future:
+        """A pallet operation carried out in the line's thread (station/line/pallets.py)."""
+        return self.pallets.pallet_command(op, args, user)
 
     def _length_ok(self, level: str, code: str) -> bool:
         return length_ok(self.s, level, code)

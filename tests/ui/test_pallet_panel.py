@@ -181,7 +181,7 @@ def test_on_a_running_line_the_runner_does_it(qtbot, window, station) -> None:
         # The line opens a new pallet; tapping the held one resumes it (the new one is held).
         m = panel.model
         qtbot.waitUntil(
-            lambda: m.held and m.open is not None and m.open.code != held, timeout=60000
+            lambda: bool(m.held) and m.open is not None and m.open.code != held, timeout=60000
         )
         panel.buttons["resume"].click()
         dlg = _dialog(qtbot, panel)
