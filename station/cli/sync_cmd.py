@@ -38,6 +38,7 @@ def register(subs, add) -> None:
     p.add_argument("--reset-rate", type=float, default=0.0, help="share of connections dropped")
     p.add_argument("--key-file", help="HMAC key file (or Ed25519 public key PEM)")
     p.add_argument("--seed", type=int)
+    p.add_argument("--view", action="store_true", help="print what --store holds, replayed; exit")
     p.set_defaults(func=receiver)
 
 
@@ -158,4 +159,6 @@ def receiver(app, args: argparse.Namespace) -> int:
         argv += ["--key-file", args.key_file]
     if args.seed is not None:
         argv += ["--seed", str(args.seed)]
+    if args.view:
+        argv.append("--view")
     return main(argv)
