@@ -15,7 +15,6 @@ key makes the resend harmless). Every change writes its audit entry in its trans
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,9 @@ from station.errors import ConfigError, InputError, NotFound
 from station.store import audit
 from station.store.db import read_engine
 from station.store.models import OutboxItem
+from station.upstream.wake import register_waker as register_waker
+from station.upstream.wake import unregister_waker as unregister_waker
+from station.upstream.wake import wake_senders
 from sync.outbox import OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,6 @@ SYSTEM_USER = "sync"  # who the audit names for what the sender does on its own
 LEASE_S = 120.0
 ACTIVE = ("pending", "sending")
 SETTLED = ("acknowledged", "parked")
-_wakers: list = []  # in-process background senders to nudge when a batch is queued
-_wakers_lock = threading.Lock()
 
 
 def _naive(moment: datetime) -> datetime:
@@ -301,27 +301,6 @@ def blocked(engine: Engine) -> dict[str, str]:
     )
     with read_engine(engine).connect() as conn:
         return {k: v for k, v in conn.execute(stmt).all() if v}
-
-
-def register_waker(wake) -> None:
-    """Let queue_batch nudge an in-process sender (called by BackgroundSync)."""
-    with _wakers_lock:
-        _wakers.append(wake)
-
-
-def unregister_waker(wake) -> None:
-    """Undo register_waker."""
-    with _wakers_lock:
-        if wake in _wakers:
-            _wakers.remove(wake)
-
-
-def wake_senders() -> None:
-    """Nudge every in-process background sender: a batch was queued or re-queued."""
-    with _wakers_lock:
-        wakers = list(_wakers)
-    for wake in wakers:
-        wake()
 
 
 def make_transport(settings: Settings, upstream: str | None = None):

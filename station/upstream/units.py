@@ -32,6 +32,7 @@ from station.store.models import AuditEntry, OutboxItem, UpstreamMark, UpstreamT
 from station.upstream import delta
 from station.upstream.batchdata import capacities, code_prefix
 from station.upstream.fileset import ExportFailed, export_formats, outbox_dir
+from station.upstream.wake import wake_senders
 from sync.durable import fsync_dir
 from sync.model import BatchInfo, CodeRecord, ExportError, safe_name
 from sync.unitfiles import write_unit_files
@@ -232,8 +233,6 @@ def seal(
         shutil.rmtree(folder, ignore_errors=True)
         log.info("unit %s of batch %s: sealed by another process first", info.unit_id, batch_id)
         return None
-    from station.upstream.outbox import wake_senders
-
     wake_senders()
     return Sealed(info.unit_id, kind, outbox_id, folder)
 

@@ -27,7 +27,7 @@ def test_migrations_from_empty_database(db_url: str) -> None:
     engine = make_engine(db_url, migrate=False)
     assert schema_version(engine) is None
     engine = make_engine(db_url)
-    assert schema_version(engine) == "0003"
+    assert schema_version(engine) == "0006"
     make_engine(db_url)  # applying again is harmless
     if db_url.startswith("sqlite"):
         with engine.connect() as conn:
