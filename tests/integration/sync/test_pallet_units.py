@@ -207,10 +207,11 @@ def test_a_crash_between_the_qa_action_and_its_unit_loses_nothing(
         other.dispose()
 
 
-def test_two_processes_sealing_at_once_seal_each_unit_once(station, tmp_path: Path) -> None:
-    engine, settings = station
+def test_two_processes_sealing_at_once_seal_each_unit_once(station, db_url: str) -> None:
+    _, settings = station
+    engine = make_engine(db_url)
     b, _, _ = palletized_batch(engine, settings, pallets=4, cases=2, items=2)
-    engines = [make_engine(settings.database_url, migrate=False) for _ in range(3)]
+    engines = [make_engine(db_url, migrate=False) for _ in range(3)]
     start = threading.Barrier(len(engines))
     errors: list[BaseException] = []
 
@@ -234,3 +235,6 @@ def test_two_processes_sealing_at_once_seal_each_unit_once(station, tmp_path: Pa
     assert keys == [f"{b}#P{i}" for i in range(1, 5)]
     told = sql(engine, "SELECT count(*), count(DISTINCT code_id) FROM upstream_told")
     assert told[0][0] == told[0][1] == 4 * (1 + 2 * (1 + 2 * 2))  # pallet, cases, items, caps
+    closing.close_batch(engine, settings, b, user=USER)
+    assert [e["batch_id"] for e in outbox.entries(engine)][-1] == b
+    engine.dispose()
