@@ -67,10 +67,10 @@ TEXTS: dict[AlertKind, KindText] = {
         "Upstream refused a unit",
         "{target} 拒收了 {unit}，已停止重发；其后的单元在等待",
         "{target} refused {unit}; it is no longer retried and the units after it wait",
-        "看上游给出的原因并改正，再 `station sync retry {unit}`；若已用其他方式送达，"
-        "`station sync mark-delivered {unit}`（电子签名）",
-        "Read upstream's reason and fix it, then `station sync retry {unit}`; if it reached "
-        "upstream another way, `station sync mark-delivered {unit}` (e-signature)",
+        "看上游给出的原因并改正，再用 `station sync retry` 重发该单元；若已用其他方式送达，"
+        "用 `station sync mark-delivered` 登记（电子签名）",
+        "Read upstream's reason and fix it, then `station sync retry` the unit; if it reached "
+        "upstream another way, record it with `station sync mark-delivered` (e-signature)",
     ),
     AlertKind.POOL_LOW: KindText(
         "码池余量不足",
