@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 from sync_station_helpers import ROOT
 
-from sync.receiver.view import document_events, replay
+from sync.receiver import serve
+from sync.transports import EpcisCaptureTransport
 
+KEY = "demo-station-key-change-me"
 MAIN = "import sys; from station.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -63,7 +65,7 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
     config = folder / "config.toml"
     config.write_text(text, encoding="utf-8")
     key = folder / "key"
-    key.write_text("demo-station-key-change-me\n")
+    key.write_text(KEY + "\n")
     store = folder / "received"
     rx = subprocess.Popen(
         [sys.executable, "-c", MAIN, "receiver", "--port", "0", "--store", str(store),
@@ -102,10 +104,17 @@ def view(line: Line) -> dict:
 
 
 def whole(line: Line, out: Path) -> dict:
-    """The receiver-style view of a whole-batch export of the batch, made now."""
+    """What a reference receiver knows after a whole-batch export of the batch, made now and
+    fed to it (in-process here; the units went to the `station receiver` process)."""
     last_json(station(line.config, "export", line.batch, "--format", "epcis-jsonld",
-                      "--out", str(out), "--json"))  # fmt: skip
-    return replay(document_events(next(out.glob("*.jsonld")))).to_json()
+                      "--out", str(out / "export"), "--json"))  # fmt: skip
+    with serve(0, out / "received", key=KEY.encode()) as server:
+        transport = EpcisCaptureTransport(server.url, poll_interval_s=0.05)
+        try:
+            transport.deliver(out / "export", line.batch)
+        finally:
+            transport.close()
+    return last_json(station(line.config, "receiver", "--store", str(out / "received"), "--view"))
 
 
 def same(got: dict, want: dict) -> None:

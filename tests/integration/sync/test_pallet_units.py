@@ -21,15 +21,25 @@ from station.upstream import chain, ledger, outbox, units
 from station.upstream.batchdata import batch_data
 from station.upstream.fileset import write_file_set
 from station.upstream.sender import push
-from sync.receiver.view import View, document_events, load_view, replay
+from sync.receiver import serve
+from sync.receiver.view import View, document_events, load_view
+from sync.transports import EpcisCaptureTransport
 
 CAPACITY = {"case": 24, "pallet": 20}
 
 
 def whole(engine, settings, batch_id: str, folder: Path) -> View:
-    """The view a platform gets from the whole batch exported at once."""
-    write_file_set(settings, batch_data(engine, settings, batch_id), folder, ["epcis-jsonld"])
-    return replay(document_events(next(folder.glob("*.jsonld"))))
+    """What a reference receiver knows after the whole batch, exported at once, fed to it."""
+    out = folder / "export"
+    write_file_set(settings, batch_data(engine, settings, batch_id), out, ["epcis-jsonld"])
+    with serve(0, folder / "received", key=settings.station.signing_key.encode()) as server:
+        transport = EpcisCaptureTransport(server.url, poll_interval_s=0.05)
+        try:
+            transport.deliver(out, batch_id)
+        finally:
+            transport.close()
+        assert server.stored_counts() == {batch_id: 1}
+    return load_view(folder / "received")
 
 
 def same(a: View, b: View) -> None:
@@ -238,3 +248,49 @@ def test_two_processes_sealing_at_once_seal_each_unit_once(station, db_url: str)
     closing.close_batch(engine, settings, b, user=USER)
     assert [e["batch_id"] for e in outbox.entries(engine)][-1] == b
     engine.dispose()
+
+
+def test_a_refused_unit_holds_its_batch_back_until_it_is_dealt_with(
+    station, cli, tmp_path: Path
+) -> None:
+    engine, settings = station
+    b, _, _ = palletized_batch(engine, settings, pallets=3, cases=1, items=2)
+    closing.close_batch(engine, settings, b, user=USER)
+    drop = tmp_path / "drop"
+    (drop / f"{b}#P2").mkdir(parents=True)  # upstream holds another set under this key
+    (drop / f"{b}#P2" / "manifest.json").write_text('{"batch_id": "other", "files": []}')
+    r = cli("sync", "push", "--wait", "--upstream", str(drop), "--timeout", "60", "--json")
+    assert r.rc == 1 and r.json["parked"] == [f"{b}#P2"] and not r.json["timed_out"]
+    assert sorted(r.json["waiting"]) == [b, f"{b}#P3"]  # held back, in order
+    assert (drop / f"{b}#P1").is_dir() and not (drop / f"{b}#P3").exists()
+    status = cli("sync", "status", "--pallets", "--json").json
+    by_unit = {u["unit"]: u for u in status["units"]}
+    assert by_unit[f"{b}#P2"]["state"] == "parked"
+    assert "different batch file set" in by_unit[f"{b}#P2"]["last_error"]
+    assert by_unit[f"{b}#P3"]["waiting_behind"] == f"{b}#P2"
+    text_out = cli("sync", "status", "--pallets").out
+    assert f"waits for {b}#P2" in text_out and "upstream said:" in text_out
+
+    # IT (e-signature) records that P2 went another way: the rest of the chain follows.
+    assert cli("users", "add", "ivan", "--role", "it", env={"LINESTATION_NEW_PIN": "2468"}).rc == 0
+    pin = {"LINESTATION_PIN": "2468"}
+    bad = cli("--user", "ivan", "sync", "mark-delivered", f"{b}#P2", "--reason", "x", env={
+        "LINESTATION_PIN": "0000"})  # fmt: skip
+    assert bad.rc != 0 and "PIN" in bad.err  # the e-signature is the PIN again
+    assert [e["state"] for e in outbox.entries(engine, [f"{b}#P2"])] == ["parked"]
+    done = cli("--user", "ivan", "sync", "mark-delivered", f"{b}#P2", "--reason",
+               "sent on a USB stick, receipt 17", "--json", env=pin)  # fmt: skip
+    assert done.rc == 0 and done.json["was"] == "parked" and done.json["signed_by"] == "ivan"
+    r = cli("--user", "ivan", "sync", "push", "--wait", "--upstream", str(drop), "--json", env=pin)
+    assert r.rc == 0 and r.json["counts"] == {"acknowledged": 4}
+    again = cli("--user", "ivan", "sync", "resend", f"{b}#P1", "--reason", "platform lost it",
+                env=pin)  # fmt: skip
+    assert again.rc == 0 and "acknowledged → pending" in again.out
+    r = cli("--user", "ivan", "sync", "push", "--wait", "--upstream", str(drop), "--json", env=pin)
+    assert r.rc == 0 and r.json["counts"] == {"acknowledged": 4}
+    trail = sql(engine, "SELECT action, subject, user FROM audit WHERE action IN "
+                "('sync.delivered_by_hand', 'sync.resend', 'esign') ORDER BY id")  # fmt: skip
+    assert [tuple(t) for t in trail] == [
+        ("sync.delivered_by_hand", f"{b}#P2", "ivan"), ("esign", f"{b}#P2", "ivan"),
+        ("sync.resend", f"{b}#P1", "ivan"), ("esign", f"{b}#P1", "ivan"),
+    ]  # fmt: skip
