@@ -324,8 +324,12 @@ def _pair(d: Delta, row: Now, nt: Told, refs: dict, exported: bool, known: Known
         want = None
     if want == nt.pair_id:
         return
+    # A pair changes without its inner code's time moving (a recoded outer): the latest of the
+    # two codes' times says when, so the change never looks older than what it corrects.
     if nt.pair_id is not None and nt.pair_id in refs:
-        d.unpairs.append(PairRecord(row.code, refs[nt.pair_id].code, row.time))
+        old = refs[nt.pair_id]
+        d.unpairs.append(PairRecord(row.code, old.code, max(row.time, old.time)))
     if want is not None:
-        d.pairs.append(PairRecord(row.code, refs[want].code, row.time))
+        new = refs[want]
+        d.pairs.append(PairRecord(row.code, new.code, max(row.time, new.time)))
     nt.pair_id = want

@@ -154,6 +154,10 @@ def _build(engine, settings, conn, batch_id, kind, *, pallet_id, reason, at):
         from sync.manifest import count_batch
 
         summary = count_batch(batch_data(engine, settings, batch_id))
+        held = delta._codes.c
+        summary["codes_in_qa_hold"] = conn.execute(
+            select(func.count()).where(held.batch_id == batch_id, held.state == "rejected")
+        ).scalar_one()  # rejects go when QA decides: released (commissioned) or retired
     info = _info(
         conn, settings, batch_id, kind, seq + 1, prev, at, n=n + 1, subject=subject, reason=reason
     )

@@ -1,5 +1,5 @@
 """What a platform knows after the documents it stored: every code's state and disposition, who
-holds whom, and the inner ↔ outer pairs, by replaying the EPCIS events in the order received.
+holds whom, and the inner ↔ outer pairs, by replaying the EPCIS events as they happened.
 
 The tests compare this view across delivery paths (a batch per pallet with corrections, or the
 whole batch at once): the same codes in the same states and the same links mean upstream was
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,14 @@ class View:
 
 
 def replay(events: Iterable[dict[str, Any]], view: View | None = None) -> View:
-    """Apply EPCIS 2.0 JSON events to `view` (a new one when None) in the order given."""
+    """Apply EPCIS 2.0 JSON events to `view` (a new one when None) in eventTime order.
+
+    A document need not list its events in time order (the whole-batch export groups packing
+    by container), so they are applied as they happened; events of the same instant keep the
+    order given (what was received first, then document order).
+    """
     view = view or View()
-    for ev in events:
+    for ev in sorted(events, key=_when):
         kind, action, disp = ev.get("type"), ev.get("action"), ev.get("disposition")
         if kind == "ObjectEvent":
             for epc in ev.get("epcList", []):
@@ -71,6 +77,15 @@ def replay(events: Iterable[dict[str, Any]], view: View | None = None) -> View:
             if disp and child in view.codes:
                 view.codes[child]["disposition"] = disp
     return view
+
+
+def _when(event: dict[str, Any]) -> datetime:
+    text = str(event.get("eventTime", "")).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def document_events(path: Path) -> list[dict[str, Any]]:
@@ -97,9 +112,10 @@ def stored_units(store_dir: Path) -> list[tuple[str, dict[str, Any], Path]]:
 def load_view(store_dir: Path | str) -> View:
     """The view after every document the receiver stored in `store_dir`."""
     view = View()
+    events: list[dict[str, Any]] = []
     for unit_id, manifest, folder in stored_units(Path(store_dir)):
         view.units.append(unit_id)
         for entry in manifest.get("files", []):
             if str(entry.get("name", "")).endswith(".jsonld"):
-                replay(document_events(folder / entry["name"]), view)
-    return view
+                events.extend(document_events(folder / entry["name"]))
+    return replay(events, view)

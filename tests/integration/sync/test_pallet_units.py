@@ -294,3 +294,62 @@ def test_a_refused_unit_holds_its_batch_back_until_it_is_dealt_with(
         ("sync.delivered_by_hand", f"{b}#P2", "ivan"), ("esign", f"{b}#P2", "ivan"),
         ("sync.resend", f"{b}#P1", "ivan"), ("esign", f"{b}#P1", "ivan"),
     ]  # fmt: skip
+
+
+def test_every_kind_of_rework_after_delivery_reaches_the_receiver_as_it_stands(
+    station, receiver, tmp_path: Path
+) -> None:
+    engine, settings = station
+    b, store, pallets = palletized_batch(engine, settings, pallets=3, cases=2, items=3)
+    pools.generate(engine, settings, "outer", 1, "random", user=USER)
+    pools.generate(engine, settings, "inner", 1, "random", user=USER)
+    spare, cap = store.reserve("outer", 1)[0], store.reserve("inner", 1)[0]
+    for row in (spare, cap):  # a loose, verified item: what a replacement takes
+        store.move(row, State.PRINTED)
+        store.move(row, State.VERIFIED)
+    store.set_fields(cap, pair_id=spare.id)
+    store.set_fields(spare, pair_id=cap.id)
+    store.flush()
+    closing.close_batch(engine, settings, b, user=USER)
+    server = receiver(settings.station.signing_key.encode())
+    deliver(engine, settings, server)
+
+    def items(pallet) -> list[str]:
+        return [r[0] for r in sql(engine, "SELECT c.code FROM codes c JOIN codes p ON "
+                                  "p.id = c.parent_id WHERE p.parent_id = :p ORDER BY c.id",
+                                  p=pallet.id)]  # fmt: skip
+
+    first = items(pallets[0])
+    [[case0]] = sql(engine, "SELECT p.code FROM codes c JOIN codes p ON p.id = c.parent_id "
+                    "WHERE c.code = :c", c=first[0])  # fmt: skip
+    rework.replace_child(engine, settings, first[0], spare.code, user=USER, reason="crushed")
+    decisions.retire(engine, first[1], user=USER, reason="sampled", capacity=CAPACITY)
+    decisions.retire(engine, first[2], user=USER, reason="burst", destroy=True,
+                     capacity=CAPACITY)  # fmt: skip
+    # Merged pallets: the third pallet taken apart, its cases stacked onto the second.
+    cases = [r[0] for r in sql(engine, "SELECT code FROM codes WHERE parent_id = :p",
+                               p=pallets[2].id)]  # fmt: skip
+    rework.unpack(engine, settings, pallets[2].code, user=USER)
+    rework.aggregate(engine, settings, pallets[1].code, cases, user=USER, partial=True)
+    assert list(ledger.pending(engine)) == [b]
+    deliver(engine, settings, server)
+    assert ledger.pending(engine) == {}
+    view = load_view(server.state.store_dir)
+    assert view.units[-1] == f"{b}#C1" and server.stored_counts()[f"{b}#C1"] == 1
+    same(view, whole(engine, settings, b, tmp_path / "whole"))
+    assert view.codes[epc(settings, first[0])]["state"] == "decommissioned"
+    assert view.codes[epc(settings, first[2])]["state"] == "destroyed"
+    assert view.parents[epc(settings, spare.code)] == epc(settings, case0)  # in its place
+    assert view.pairs[epc(settings, cap.code)] == epc(settings, spare.code)
+    assert len(view.children(epc(settings, pallets[1].code))) == 4
+    doc = next((server.state.store_dir / f"{b}#C1").glob("*.jsonld"))
+    events = document_events(doc)
+    reasons = {e.get("ls:reason") for e in events if e["action"] == "DELETE" and
+               e["type"] == "ObjectEvent"}  # fmt: skip
+    assert {"crushed", "sampled", "burst", "unpacked"} <= reasons
+    # Before the release nothing went active, and the correction commissioned the spare inactive.
+    assert all(
+        e.get("disposition") != "active"
+        for u in view.units
+        for e in document_events(next((server.state.store_dir / u).glob("*.jsonld")))
+    )
