@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from station.config import Settings
 from station.store import audit, batches
-from station.store.db import read_engine
+from station.store.db import raw_sqlite, read_engine
 from station.store.models import AuditEntry, OutboxItem, UpstreamMark, UpstreamTold, UpstreamUnit
 from station.upstream import delta
 from station.upstream.batchdata import capacities, code_prefix
@@ -270,25 +270,24 @@ def _write(settings: Settings, unit: UnitData) -> Path:
 
 
 def _write_told(conn: Connection, batch_id: str, unit_id: int, told: dict) -> None:
-    ids = sorted(told)
-    for i in range(0, len(ids), CHUNK):
-        part = ids[i : i + CHUNK]
-        conn.execute(delete(_told).where(_told.c.code_id.in_(part)))
-        conn.execute(
-            insert(_told),
-            [
-                {
-                    "code_id": c,
-                    "batch_id": batch_id,
-                    "unit_id": unit_id,
-                    "fate": told[c].fate,
-                    "parent_id": told[c].parent_id,
-                    "pair_id": told[c].pair_id,
-                    "status": told[c].status,
-                }
-                for c in part
-            ],
+    """Replace the told rows of these codes (through sqlite3 directly on SQLite: the writer
+    lock is held for a few ms per pallet, not the ~20 ms Core spends building statements)."""
+    rows = [(c, batch_id, unit_id, t.fate, t.parent_id, t.pair_id, t.status)
+            for c, t in sorted(told.items())]  # fmt: skip
+    raw = raw_sqlite(conn)
+    if raw is not None:
+        raw.executemany("DELETE FROM upstream_told WHERE code_id = ?", [(r[0],) for r in rows])
+        raw.executemany(
+            "INSERT INTO upstream_told (code_id, batch_id, unit_id, fate, parent_id, pair_id, "
+            "status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
+        return
+    names = ("code_id", "batch_id", "unit_id", "fate", "parent_id", "pair_id", "status")
+    for i in range(0, len(rows), CHUNK):
+        part = rows[i : i + CHUNK]
+        conn.execute(delete(_told).where(_told.c.code_id.in_([r[0] for r in part])))
+        conn.execute(insert(_told), [dict(zip(names, r, strict=True)) for r in part])
 
 
 def _set_mark(conn: Connection, batch_id: str, mark: int) -> None:
