@@ -14,6 +14,7 @@ class AlertKind(StrEnum):
     LINE_STOPPED = "line_stopped"
     LINE_RESUMED = "line_resumed"
     DELIVERY_FAILED = "delivery_failed"
+    DELIVERY_REFUSED = "delivery_refused"
     POOL_LOW = "pool_low"
     POOL_EMPTY = "pool_empty"
     TEST = "test"

@@ -2,9 +2,9 @@
 
 Each method takes what the line knows at one moment and returns the new `Alert`, or None when
 nothing new happened. A condition alerts once and is re-armed when it ends (the device reports
-no fault, the line runs, deliveries succeed, the pool is refilled), so a fault a device repeats on
-every poll reaches phones once. Times are the caller's (`now`, aware datetimes), so the rules need
-no clock and no thread.
+no fault, the line runs, deliveries succeed, a refused unit is re-queued, the pool is
+refilled), so a fault a device repeats on every poll reaches phones once. Times are the
+caller's (`now`, aware datetimes), so the rules need no clock and no thread.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class AlertRules:
         self._stopped_since: datetime | None = None
         self._stop_alerted = False
         self._delivery_alerted: set[str] = set()
+        self._refused: set[tuple[str, str]] = set()
         self._pool_alerted: dict[str, AlertKind] = {}
 
     def batch_started(self, batch: str | None) -> None:
@@ -166,6 +167,34 @@ class AlertRules:
             batch=batch,
             args={"target": target, "attempts": attempts},
         )
+
+    def delivery_refused(
+        self,
+        target: str,
+        unit: str,
+        error: str,
+        *,
+        batch: str | None = None,
+        now: datetime | None = None,
+    ) -> Alert | None:
+        """Upstream refused `unit` for good (parked: no retry helps); alerts at once, once per
+        unit until `refusal_cleared(unit)` (IT re-queued it or marked it delivered)."""
+        if (target, unit) in self._refused:
+            return None
+        self._refused.add((target, unit))
+        return self._alert(
+            AlertKind.DELIVERY_REFUSED,
+            Severity.WARNING,
+            _aware(now),
+            device=target,
+            message=error,
+            batch=batch,
+            args={"target": target, "unit": unit},
+        )
+
+    def refusal_cleared(self, unit: str) -> None:
+        """`unit` is no longer parked: a new refusal of it alerts again."""
+        self._refused = {k for k in self._refused if k[1] != unit}
 
     def delivery_ok(self, target: str) -> None:
         """A delivery to `target` succeeded: the next run of failures alerts again."""

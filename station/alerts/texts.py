@@ -62,6 +62,16 @@ TEXTS: dict[AlertKind, KindText] = {
         "Check the network and the upstream platform; the data stays in the local outbox "
         "and is sent again when it is back: delete nothing",
     ),
+    AlertKind.DELIVERY_REFUSED: KindText(
+        "上游拒收",
+        "Upstream refused a unit",
+        "{target} 拒收了 {unit}，已停止重发；其后的单元在等待",
+        "{target} refused {unit}; it is no longer retried and the units after it wait",
+        "看上游给出的原因并改正，再用 `station sync retry` 重发该单元；若已用其他方式送达，"
+        "用 `station sync mark-delivered` 登记（电子签名）",
+        "Read upstream's reason and fix it, then `station sync retry` the unit; if it reached "
+        "upstream another way, record it with `station sync mark-delivered` (e-signature)",
+    ),
     AlertKind.POOL_LOW: KindText(
         "码池余量不足",
         "Code pool low",

@@ -1,4 +1,4 @@
-"""`station sync status|push|retry` and `station receiver` (the reference receiver)."""
+"""`station sync status|push|retry|resend|mark-delivered|reject-batch` and `station receiver`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ def register(subs, add) -> None:
     """Add the sync group and the receiver command."""
     g = add(subs, "sync", help="deliver closed batches upstream (the outbox)")
     s = g.add_subparsers(dest="cmd", required=True)
-    p = add(s, "status", help="the outbox: each batch's delivery state")
+    p = add(s, "status", help="the outbox: each batch's delivery state, corrections waiting")
+    p.add_argument("--pallets", action="store_true", help="each unit: pallets, close, verdicts")
+    p.add_argument("--batch", action="append", help="only this batch (repeatable)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=status)
     p = add(s, "push", help="send queued batches now")
@@ -29,6 +31,21 @@ def register(subs, add) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=retry)
 
+    for name, text, func in (
+        ("resend", "send a unit again with the next push (e-signature)", resend),
+        ("mark-delivered", "a unit reached upstream by other means (e-signature)", delivered),
+    ):
+        p = add(s, name, help=text)
+        p.add_argument("unit", help="its key as `sync status --pallets` shows it (B#P2, B)")
+        p.add_argument("--reason", required=True)
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
+    p = add(s, "reject-batch", help="QA: reject a closed batch, decommissioned upstream (e-sign)")
+    p.add_argument("batch")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=reject_batch)
+
     p = add(subs, "receiver", help="run the reference upstream receiver (tests, demos)")
     p.add_argument("--port", type=int, default=8780, help="TCP port (0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1")
@@ -38,6 +55,7 @@ def register(subs, add) -> None:
     p.add_argument("--reset-rate", type=float, default=0.0, help="share of connections dropped")
     p.add_argument("--key-file", help="HMAC key file (or Ed25519 public key PEM)")
     p.add_argument("--seed", type=int)
+    p.add_argument("--view", action="store_true", help="print what --store holds, replayed; exit")
     p.set_defaults(func=receiver)
 
 
@@ -56,26 +74,99 @@ def _print_entries(app, rows: list[dict]) -> None:
 
 
 def status(app, args) -> int:
-    """Show the outbox."""
-    from station.upstream import outbox
+    """Show the outbox, the corrections waiting and, with --pallets, each unit."""
+    from station.upstream import ledger, outbox
 
     app.require("view")
-    rows = outbox.entries(app.engine)
+    rows = outbox.entries(app.engine, args.batch)
     counts = outbox.counts(app.engine)
     where = outbox.describe_upstream(app.settings)
+    fixes = ledger.pending(app.engine, args.batch)
+    units = ledger.units_status(app.engine, args.batch) if args.pallets else None
     if args.json:
-        app.json(
-            {
-                "upstream": where,
-                "counts": counts,
-                "entries": rows,
-                "all_acknowledged": all(r["state"] == "acknowledged" for r in rows),
-            }
-        )
+        out = {
+            "upstream": where,
+            "counts": counts,
+            "entries": rows,
+            "all_acknowledged": all(r["state"] == "acknowledged" for r in rows),
+            "corrections_pending": fixes,
+        }
+        if units is not None:
+            out["units"] = units
+        app.json(out)
         return 0
     app.out(f"upstream: {where or 'none configured (batches are sealed and kept locally)'}")
     app.out("  ".join(f"{k} {v}" for k, v in counts.items()) or "no entries")
-    _print_entries(app, rows)
+    if units is None:
+        _print_entries(app, rows)
+    else:
+        _print_units(app, units)
+    for batch, n in fixes.items():
+        app.out(f"corrections pending: batch {batch}: {n} QA change(s) go with the next push")
+    return 0
+
+
+def _print_units(app, units: list[dict]) -> None:
+    batch = None
+    for u in units:
+        if u["batch"] != batch:
+            batch = u["batch"]
+            app.out(f"batch {batch}")
+        what = f"pallet {u['pallet']}" if u["pallet"] else u["kind"]
+        line = f"  {u['unit']:<24} {what:<28} {u['state']:<12} attempts {u['attempts']}"
+        if u["waiting_behind"]:
+            line += f"  waits for {u['waiting_behind']}"
+        if u["state"] == "acknowledged":
+            line += f"  {u['answer']}"
+        elif u["last_error"]:
+            line += f"  upstream said: {u['last_error']}"
+        app.out(line)
+    if not units:
+        app.out("no units yet")
+
+
+def resend(app, args) -> int:
+    """IT sends a unit again (e-signature)."""
+    from station import users
+    from station.upstream import ledger
+
+    app.require("sync")
+    signer = users.sign(app)
+    was = ledger.resend(app.engine, args.unit, user=signer, reason=args.reason)
+    if args.json:
+        app.json({"unit": args.unit, "was": was, "state": "pending", "signed_by": signer})
+    else:
+        app.out(f"{args.unit}: {was} → pending; it goes with the next push (signed by {signer})")
+    return 0
+
+
+def delivered(app, args) -> int:
+    """IT records a unit delivered by other means (e-signature)."""
+    from station import users
+    from station.upstream import ledger
+
+    app.require("sync")
+    signer = users.sign(app)
+    was = ledger.mark_delivered(app.engine, args.unit, user=signer, reason=args.reason)
+    if args.json:
+        app.json({"unit": args.unit, "was": was, "state": "acknowledged", "signed_by": signer})
+    else:
+        app.out(f"{args.unit}: {was} → delivered by other means (signed by {signer})")
+    return 0
+
+
+def reject_batch(app, args) -> int:
+    """QA rejects a closed batch (e-signature); the verdict goes with the next push."""
+    from station import users
+    from station.upstream import ledger
+
+    app.require("qa.sign")
+    signer = users.sign(app)
+    r = ledger.reject_batch(app.engine, args.batch, user=signer, reason=args.reason)
+    if args.json:
+        app.json(r)
+    else:
+        app.out(f"batch {args.batch} rejected by {signer}: its codes go upstream decommissioned")
     return 0
 
 
@@ -158,4 +249,6 @@ def receiver(app, args: argparse.Namespace) -> int:
         argv += ["--key-file", args.key_file]
     if args.seed is not None:
         argv += ["--seed", str(args.seed)]
+    if args.view:
+        argv.append("--view")
     return main(argv)

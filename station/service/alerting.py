@@ -107,6 +107,14 @@ class AlertsLink:
         target = outbox.describe_upstream(self.settings) or "upstream"
         for e in outbox.entries(self.engine):
             with self._lock:
+                if e["state"] == "parked":  # refused for good: alert now, with upstream's reason
+                    alert = self.rules.delivery_refused(
+                        target, e["batch_id"], str(e["last_error"] or ""),
+                        batch=e.get("chain") or e["batch_id"],
+                    )  # fmt: skip
+                    self.notifier.notify(alert)
+                else:
+                    self.rules.refusal_cleared(e["batch_id"])
                 if e["state"] in ("pending", "parked") and e.get("last_error"):
                     alert = self.rules.delivery_failed(
                         target, str(e["last_error"]), int(e["attempts"]), batch=e["batch_id"]

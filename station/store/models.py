@@ -165,7 +165,7 @@ class OutboxItem(Base):
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    batch_id: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str] = mapped_column(String(160))  # the unit's key: a batch id, B#P1, …
     path: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -175,7 +175,53 @@ class OutboxItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
-    __table_args__ = (UniqueConstraint("batch_id", name="uq_outbox_batch"),)
+    # The batch a unit belongs to: its units go upstream one after another, in id order.
+    chain: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", name="uq_outbox_batch"),
+        Index("ix_outbox_chain", "chain", "id"),
+    )
+
+
+class UpstreamUnit(Base):
+    """One unit of a batch's data upstream: a closed pallet, the close, a correction, a verdict."""
+
+    __tablename__ = "upstream_units"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # its outbox key
+    batch_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # pallet | close | correction | release | reject
+    subject_id: Mapped[int | None] = mapped_column(BigInteger)  # the pallet's code id
+    audit_id: Mapped[int] = mapped_column(BigInteger)  # QA changes up to this entry are carried
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", "seq", name="uq_upstream_units_seq"),
+        UniqueConstraint("kind", "subject_id", name="uq_upstream_units_subject"),
+    )
+
+
+class UpstreamTold(Base):
+    """What upstream has been told (sealed units, in order) about one code: fate, parent, pair."""
+
+    __tablename__ = "upstream_told"
+    code_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(64), index=True)
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    fate: Mapped[str] = mapped_column(String(16))  # live | decommissioned | destroyed | void
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    pair_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str | None] = mapped_column(String(16))  # a container's normal|partial|mixed
+
+
+class UpstreamMark(Base):
+    """Per batch, the audit entry up to which QA's changes are carried by a sealed unit."""
+
+    __tablename__ = "upstream_marks"
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    audit_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class User(Base):

@@ -1,31 +1,34 @@
-"""The station's outbox: sealed batch file sets on disk, one row each in the `outbox` table.
+"""The station's outbox: sealed file sets on disk, one row each in the `outbox` table.
 
-`queue_batch` turns a closed batch into its immutable file set (`<data_dir>/outbox/<batch>/`,
-written in a temporary folder and renamed, manifest last) and inserts its outbox row; calling it
-again is harmless. `SqlOutboxStore` is `sync.outbox.OutboxStore` on that table, safe for several
-processes (a demo's background sender and `station sync push` at once): `due` *claims* what it
-returns by pushing its next_attempt_at one lease ahead in the same transaction, so another
-process skips it; a claim a crash abandoned runs out after `lease_s` and the entry is sent again
-(the batch id makes the resend harmless). Every change writes its audit entry in its transaction.
+A closed batch goes upstream as units (station.upstream.units: a closed pallet each, the close,
+corrections, QA's verdict), each a row whose `chain` is its batch: a unit is sent only when every
+earlier unit of its chain is acknowledged, so upstream gets a batch's units in order, and one a
+4xx parked holds the rest back until IT re-queues it or marks it delivered by other means.
+`queue_batch` queues a closed batch's close (its pallets first); calling it again is harmless.
+`SqlOutboxStore` is `sync.outbox.OutboxStore` on that table, safe for several processes (a
+demo's background sender and `station sync push` at once): `due` *claims* what it returns by
+pushing its next_attempt_at one lease ahead in the same transaction, so another process skips
+it; a claim a crash abandoned runs out after `lease_s` and the entry is sent again (the unit's
+key makes the resend harmless). Every change writes its audit entry in its transaction.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, exists, func, or_, select, update
 
 from station.config import Settings
 from station.errors import ConfigError, InputError, NotFound
 from station.store import audit
 from station.store.db import read_engine
 from station.store.models import OutboxItem
-from station.upstream.fileset import seal
+from station.upstream.wake import register_waker as register_waker
+from station.upstream.wake import unregister_waker as unregister_waker
+from station.upstream.wake import wake_senders
 from sync.outbox import OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -34,8 +37,6 @@ SYSTEM_USER = "sync"  # who the audit names for what the sender does on its own
 LEASE_S = 120.0
 ACTIVE = ("pending", "sending")
 SETTLED = ("acknowledged", "parked")
-_wakers: list = []  # in-process background senders to nudge when a batch is queued
-_wakers_lock = threading.Lock()
 
 
 def _naive(moment: datetime) -> datetime:
@@ -56,7 +57,26 @@ def _entry(row) -> OutboxEntry:
 
 
 def _change(action: str, row, old: str | None, new: str | None, reason: str | None):
-    return audit.Change(action, row.batch_id, old, new, (reason or "")[:4000] or None, row.batch_id)
+    chain = getattr(row, "chain", None) or row.batch_id
+    return audit.Change(action, row.batch_id, old, new, (reason or "")[:4000] or None, chain)
+
+
+def only(stmt, batch_ids: list[str] | None):
+    """`stmt` limited to the entries of `batch_ids`: the batches' own and their units."""
+    if batch_ids is None:
+        return stmt
+    return stmt.where(or_(_outbox.c.batch_id.in_(batch_ids), _outbox.c.chain.in_(batch_ids)))
+
+
+def _before(states: tuple[str, ...], *, negate: bool = False):
+    """An earlier entry of the same chain in (or, negated, not in) `states`."""
+    earlier = _outbox.alias("earlier")
+    test = earlier.c.state.not_in(states) if negate else earlier.c.state.in_(states)
+    return (
+        select(earlier.c.id)
+        .where(earlier.c.chain == _outbox.c.chain, earlier.c.id < _outbox.c.id, test)
+        .correlate(_outbox)
+    )
 
 
 class SqlOutboxStore:
@@ -71,9 +91,8 @@ class SqlOutboxStore:
 
     def _due_query(self, now: datetime, limit: int):
         stmt = select(_outbox).where(_outbox.c.state.in_(ACTIVE), _outbox.c.next_attempt_at <= now)
-        if self.batch_ids is not None:
-            stmt = stmt.where(_outbox.c.batch_id.in_(self.batch_ids))
-        return stmt.order_by(_outbox.c.id).limit(limit)
+        stmt = stmt.where(~exists(_before(("acknowledged",), negate=True)))  # a chain in order
+        return only(stmt, self.batch_ids).order_by(_outbox.c.id).limit(limit)
 
     def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
         """Claim and return up to `limit` due entries (pending, or sending a crash left)."""
@@ -174,40 +193,17 @@ def find(engine: Engine, batch_id: str):
 def queue_batch(
     engine: Engine, settings: Settings, batch_id: str, *, user: str = SYSTEM_USER
 ) -> Queued:
-    """Seal the closed batch's file set and add it to the outbox (idempotent)."""
+    """Queue the closed batch's close (its pallets not yet sent go first); idempotent."""
     row = find(engine, batch_id)
-    if row is not None:
-        return Queued(row.id, batch_id, Path(row.path), row.state, False)
-    folder = seal(engine, settings, batch_id)
-    at = audit.now()
-    try:
-        with engine.begin() as conn:
-            new_id = conn.execute(
-                insert(_outbox)
-                .values(
-                    batch_id=batch_id,
-                    path=str(folder),
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=at,
-                    created_at=at,
-                    updated_at=at,
-                )
-                .returning(_outbox.c.id)
-            ).scalar_one()
-            audit.record(
-                conn,
-                user,
-                [audit.Change("sync.queue", batch_id, None, "pending", str(folder), batch_id)],
-                at,
-            )
-    except IntegrityError:
+    if row is None:
+        from station.upstream.chain import queue_close
+
+        queue_close(engine, settings, batch_id, user=user)
         row = find(engine, batch_id)
         if row is None:
-            raise
-        return Queued(row.id, batch_id, Path(row.path), row.state, False)
-    wake_senders()
-    return Queued(new_id, batch_id, folder, "pending", True)
+            raise NotFound(f"batch {batch_id}: its close was not queued; `station sync status`")
+        return Queued(row.id, batch_id, Path(row.path), row.state, True)
+    return Queued(row.id, batch_id, Path(row.path), row.state, False)
 
 
 def queue_missing(engine: Engine, settings: Settings, *, user: str) -> list[Queued]:
@@ -251,9 +247,7 @@ def send_now(engine: Engine, batch_ids: list[str] | None, *, user: str) -> int:
     at = audit.now()
     with engine.begin() as conn:
         stmt = select(_outbox).where(_outbox.c.state == "pending", _outbox.c.next_attempt_at > at)
-        if batch_ids is not None:
-            stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
-        rows = conn.execute(stmt).all()
+        rows = conn.execute(only(stmt, batch_ids)).all()
         for row in rows:
             conn.execute(update(_outbox).where(_outbox.c.id == row.id).values(next_attempt_at=at))
         changes = [_change("sync.now", r, r.state, r.state, "push requested") for r in rows]
@@ -263,9 +257,7 @@ def send_now(engine: Engine, batch_ids: list[str] | None, *, user: str) -> int:
 
 def entries(engine: Engine, batch_ids: list[str] | None = None) -> list[dict]:
     """Outbox rows, oldest first, as JSON-ready dicts."""
-    stmt = select(_outbox).order_by(_outbox.c.id)
-    if batch_ids is not None:
-        stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
+    stmt = only(select(_outbox).order_by(_outbox.c.id), batch_ids)
     with read_engine(engine).connect() as conn:
         rows = conn.execute(stmt).all()
     out = []
@@ -285,33 +277,30 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 def settled(engine: Engine, batch_ids: list[str] | None = None) -> bool:
-    """True when no entry (of batch_ids) is pending or sending."""
-    stmt = select(func.count()).where(_outbox.c.state.in_(ACTIVE))
-    if batch_ids is not None:
-        stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
+    """True when no entry (of batch_ids) is pending or sending, except those waiting behind a
+    parked one of their chain (they go when IT has dealt with it)."""
+    stmt = select(func.count()).where(_outbox.c.state.in_(ACTIVE), ~exists(_before(("parked",))))
     with read_engine(engine).connect() as conn:
-        return conn.execute(stmt).scalar_one() == 0
+        return conn.execute(only(stmt, batch_ids)).scalar_one() == 0
 
 
-def register_waker(wake) -> None:
-    """Let queue_batch nudge an in-process sender (called by BackgroundSync)."""
-    with _wakers_lock:
-        _wakers.append(wake)
-
-
-def unregister_waker(wake) -> None:
-    """Undo register_waker."""
-    with _wakers_lock:
-        if wake in _wakers:
-            _wakers.remove(wake)
-
-
-def wake_senders() -> None:
-    """Nudge every in-process background sender: a batch was queued or re-queued."""
-    with _wakers_lock:
-        wakers = list(_wakers)
-    for wake in wakers:
-        wake()
+def blocked(engine: Engine) -> dict[str, str]:
+    """Entries waiting behind an earlier, unacknowledged entry of their chain: key → that one."""
+    earlier = _outbox.alias("earlier")
+    first = (
+        select(earlier.c.batch_id)
+        .where(earlier.c.chain == _outbox.c.chain, earlier.c.id < _outbox.c.id)
+        .where(earlier.c.state != "acknowledged")
+        .order_by(earlier.c.id)
+        .limit(1)
+        .correlate(_outbox)
+        .scalar_subquery()
+    )
+    stmt = select(_outbox.c.batch_id, first).where(
+        _outbox.c.state.in_(ACTIVE), _outbox.c.chain.is_not(None)
+    )
+    with read_engine(engine).connect() as conn:
+        return {k: v for k, v in conn.execute(stmt).all() if v}
 
 
 def make_transport(settings: Settings, upstream: str | None = None):

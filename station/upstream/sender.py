@@ -7,6 +7,7 @@ answers, backing off while it does not.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +20,11 @@ from station.errors import ConfigError
 from station.store.db import read_engine
 from station.store.models import OutboxItem
 from station.upstream import outbox
-from sync.outbox import OutboxSender
+from station.upstream.chain import discover
+from sync.outbox import OutboxEntry, OutboxSender
 from sync.transports import Transport
 
+log = logging.getLogger(__name__)
 _outbox = OutboxItem.__table__
 
 
@@ -41,8 +44,30 @@ def _close(transport) -> None:
         close()
 
 
+class DiscoveringStore(outbox.SqlOutboxStore):
+    """The outbox table, with a look for units due (closed pallets, corrections, closes, QA's
+    verdicts) at most every `every_s` before the sender asks what is due."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, every_s: float, **kw) -> None:
+        super().__init__(engine, **kw)
+        self.settings = settings
+        self.every_s = every_s
+        self._next = 0.0
+
+    def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
+        """Seal what is due (never raises), then claim what is due to send."""
+        if time.monotonic() >= self._next:
+            self._next = time.monotonic() + self.every_s
+            try:
+                discover(self.engine, self.settings)
+            except Exception:  # the store hiccuped: the next look tries again
+                log.exception("upstream: looking for units due failed")
+        return super().due(now, limit)
+
+
 class BackgroundSync:
-    """An OutboxSender on a daemon thread, woken whenever this process queues a batch."""
+    """An OutboxSender on a daemon thread, woken whenever this process queues a unit; it seals
+    closed pallets, corrections and verdicts as it finds them (every `discover_every_s`)."""
 
     def __init__(
         self,
@@ -55,11 +80,12 @@ class BackgroundSync:
         idle_poll_s: float = 1.0,
         lease_s: float = outbox.LEASE_S,
         transport: Transport | None = None,
+        discover_every_s: float = 1.0,
     ) -> None:
         self.engine = engine
         # `transport` replaces the one [upstream] or `upstream` names (tests tune its timing).
         self.transport = transport or _transport(settings, upstream)
-        self.store = outbox.SqlOutboxStore(engine, lease_s=lease_s)
+        self.store = DiscoveringStore(engine, settings, every_s=discover_every_s, lease_s=lease_s)
         # batch_limit=1: claim only the entry about to be sent, so a stop never strands claims.
         self.sender = OutboxSender(
             self.store,
@@ -105,8 +131,7 @@ class BackgroundSync:
 
 def _next_due_in(engine: Engine, batch_ids: list[str] | None) -> float:
     stmt = select(func.min(_outbox.c.next_attempt_at)).where(_outbox.c.state.in_(outbox.ACTIVE))
-    if batch_ids is not None:
-        stmt = stmt.where(_outbox.c.batch_id.in_(batch_ids))
+    stmt = outbox.only(stmt, batch_ids)
     with read_engine(engine).connect() as conn:
         at = conn.execute(stmt).scalar()
     if at is None:
@@ -128,19 +153,20 @@ def push(
 ) -> dict:
     """Send what is queued now (one attempt each), or with wait until acknowledged or parked.
 
-    Without batch_ids, closed batches missing from the outbox are queued first. Entries another
-    process is sending are left to it; with wait this still waits for their outcome.
+    Units due are sealed first (closed pallets, corrections, closes, QA's verdicts; of batch_ids,
+    or all, then closed shipment orders missing). Entries another process is sending are left to
+    it; with wait this still waits for their outcome.
     """
     transport = _transport(settings, upstream)
     try:
         if batch_ids is None:
             from station.ship.close import queue_missing as queue_missing_shipments
 
-            outbox.queue_missing(engine, settings, user=user)
+            discover(engine, settings, user=user)
             queue_missing_shipments(engine, settings, user=user)  # closed orders, after batches
         else:
-            for batch_id in batch_ids:
-                outbox.queue_batch(engine, settings, batch_id, user=user)
+            _known(engine, batch_ids)
+            discover(engine, settings, batch_ids=batch_ids, user=user)
         outbox.send_now(engine, batch_ids, user=user)
         store = outbox.SqlOutboxStore(engine, batch_ids=batch_ids)
         sender = OutboxSender(
@@ -177,6 +203,15 @@ def push(
         "waiting": [r["batch_id"] for r in rows if r["state"] in outbox.ACTIVE],
         "timed_out": timed_out,
     }
+
+
+def _known(engine: Engine, keys: list[str]) -> None:
+    """NotFound unless each key names a batch or an outbox entry (a unit: B#P1)."""
+    from station.store import batches
+
+    for key in keys:
+        if outbox.find(engine, key) is None:
+            batches.get(read_engine(engine), key)
 
 
 class _During:

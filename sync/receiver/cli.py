@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -30,12 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capture-limit", type=int, help="events per capture call to advertise")
     p.add_argument("--file-size-limit", type=int, help="bytes per capture call to advertise")
     p.add_argument("--seed", type=int, help="seed for the fault switches")
+    p.add_argument(
+        "--view",
+        action="store_true",
+        help="print what --store holds (codes, links, pairs replayed) as JSON, and exit",
+    )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse argv, serve until interrupted; exit 2 on bad input."""
     args = build_parser().parse_args(argv)
+    if args.view:
+        from sync.receiver.view import load_view
+
+        if not args.store.is_dir():
+            print(f"--store {args.store}: no such folder", file=sys.stderr)
+            return 2
+        print(json.dumps(load_view(args.store).to_json(), ensure_ascii=False, sort_keys=True))
+        return 0
     for name in ("fail_rate", "reset_rate"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             print(f"--{name.replace('_', '-')} must be between 0 and 1", file=sys.stderr)

@@ -64,7 +64,7 @@ def test_screens_fit_both_languages(qtbot, window, size) -> None:
     w = window
     w.resize(*size)
     ELIDED.clear()
-    ELIDED.add((w.screens["it"].outbox, 3))  # upstream's answer: a path or a server message
+    ELIDED.add((w.screens["it"].outbox, 4))  # upstream's answer: a path or a server message
     ELIDED.add((w.screens["operator"].reads, 4))  # a reject's reason (tooltip, alarm line)
     login(qtbot, w, "ada")  # the admin sees every screen
     found = []

@@ -51,7 +51,7 @@ def shoot(w, name: str) -> None:
         QApplication.processEvents()  # let the layouts take the new texts' sizes
         assert w.grab().save(str(SHOTS / f"{name}_{lang}.png"))
         ELIDED.clear()
-        ELIDED.add((w.screens["it"].outbox, 3))
+        ELIDED.add((w.screens["it"].outbox, 4))
         ELIDED.add((w.screens["operator"].reads, 4))  # a reject's reason; the alarm line has it
         CUT.extend(f"{name}_{lang}: {p}" for p in problems(w))
     w.session.set_language(first)
@@ -220,11 +220,16 @@ def test_shift(qtbot, window, station) -> None:
     qtbot.waitUntil(
         lambda: w.it.counts.get("acknowledged", 0) >= 1 or bool(it.message.text()), timeout=20000
     )
-    assert w.it.counts.get("acknowledged") == 1, (
+    # A unit each: the batch's pallet(s), its close, and the correction QA's release made.
+    keys = [e["batch_id"] for e in w.it.entries]
+    assert w.it.counts == {"acknowledged": len(keys)}, (
         it.message.text(),
         [(e["state"], e["attempts"], e["last_error"], e["next_attempt_at"]) for e in w.it.entries],
     )
-    assert it.outbox.item(0, 0).text() == station.batch_id
+    assert keys[0] == f"{station.batch_id}#P1" and station.batch_id in keys, keys
+    qtbot.waitUntil(lambda: bool(w.it.units), timeout=5000)
+    assert it.outbox.item(0, 0).text() == f"{station.batch_id}#P1"
+    assert it.outbox.item(0, 1).text().startswith("Pallet ")
     assert w.status_bar.upstream.text() == "up to date"
     qtbot.waitUntil(lambda: it.export_batch.count() >= 1, timeout=5000)
     it.folder.setText(str(station.dir / "export"))

@@ -106,3 +106,15 @@ def test_a_cleared_alarm_code_re_arms_the_fault_on_its_device() -> None:
     assert rules.device_fault("inkjet", "ink out", code="fault:inkjet", now=T0) is None
     rules.fault_cleared("fault:inkjet")
     assert rules.device_fault("inkjet", "ink out", code="fault:inkjet", now=T0) is not None
+
+
+def test_a_refused_unit_alerts_at_once_with_upstream_s_reason_until_it_is_dealt_with() -> None:
+    rules = AlertRules("L1", delivery_failures=3)
+    alert = rules.delivery_refused("plant", "B9#P2", "HTTP 400: lot unknown", batch="B9", now=T0)
+    assert alert is not None and alert.kind is AlertKind.DELIVERY_REFUSED
+    assert alert.message == "HTTP 400: lot unknown" and alert.arg("unit") == "B9#P2"
+    assert alert.batch == "B9" and alert.device == "plant"
+    assert rules.delivery_refused("plant", "B9#P2", "HTTP 400", now=T0) is None  # once
+    assert rules.delivery_refused("plant", "B9#P3", "HTTP 400", now=T0) is not None  # per unit
+    rules.refusal_cleared("B9#P2")  # IT re-queued it
+    assert rules.delivery_refused("plant", "B9#P2", "HTTP 400", now=T0) is not None

@@ -24,6 +24,7 @@ def _one_of_each() -> list[Alert]:
         rules.delivery_failed("plant-epcis", "HTTP 503", 1, now=T0),
         rules.pool_level("outer", 12, 100, now=T0),
         rules.pool_level("outer", 0, 100, now=T0),
+        rules.delivery_refused("plant-epcis", "B2611#P2", "HTTP 400: bad lot", now=T0),
     ]
     assert stop[0] is None and all(alerts)
     return alerts  # type: ignore[return-value]

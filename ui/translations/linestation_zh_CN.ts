@@ -280,16 +280,20 @@
         <translation>上传队列</translation>
     </message>
     <message>
-        <source>Batch</source>
-        <translation>批次</translation>
-    </message>
-    <message>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
         <source>Tries</source>
         <translation>尝试次数</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单元</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>内容</translation>
     </message>
     <message>
         <source>Upstream&apos;s answer</source>
@@ -346,6 +350,42 @@
     <message>
         <source>Sends to: %1</source>
         <translation>上传至：%1</translation>
+    </message>
+    <message>
+        <source>Pallet %1</source>
+        <translation>垛 %1</translation>
+    </message>
+    <message>
+        <source>Batch close</source>
+        <translation>批次关闭</translation>
+    </message>
+    <message>
+        <source>Correction</source>
+        <translation>更正</translation>
+    </message>
+    <message>
+        <source>QA release</source>
+        <translation>质检放行</translation>
+    </message>
+    <message>
+        <source>QA rejection</source>
+        <translation>质检拒收</translation>
+    </message>
+    <message>
+        <source>Shipment</source>
+        <translation>出库</translation>
+    </message>
+    <message>
+        <source>Whole batch</source>
+        <translation>整批</translation>
+    </message>
+    <message>
+        <source>waits for %1</source>
+        <translation>等待 %1</translation>
+    </message>
+    <message>
+        <source>upstream said: %1</source>
+        <translation>上游答复：%1</translation>
     </message>
     <message>
         <source>Exported to %1</source>

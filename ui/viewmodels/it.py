@@ -61,6 +61,7 @@ class ITViewModel:
         self.run = run
         self.available = sync_available()
         self.entries: list[dict] = []
+        self.units: dict[str, dict] = {}  # a batch's units by key: pallet, close, verdicts
         self.counts: dict[str, int] = {}
         self.upstream: str | None = None
         self.devices: dict[str, tuple[str | None, str, str]] = {
@@ -76,19 +77,21 @@ class ITViewModel:
         if not self.available:
             self.outbox_changed.emit()
             return
-        from station.upstream import outbox
+        from station.upstream import ledger, outbox
 
         def work():
             return (
                 outbox.entries(self.engine),
                 outbox.counts(self.engine),
                 outbox.describe_upstream(self.settings),
+                {u["unit"]: u for u in ledger.units_status(self.engine)},
             )
 
         self.run(work, self._got, self._error)
 
     def _got(self, got) -> None:
-        self.entries, self.counts, self.upstream = got
+        self.entries, self.counts, self.upstream, *rest = got
+        self.units = rest[0] if rest else {}
         self.outbox_changed.emit()
 
     def upstream_state(self) -> str:
@@ -122,6 +125,7 @@ class ITViewModel:
         self.upstream = result.get("upstream")
         self.outbox_changed.emit()
         self.message.emit("info", "pushed")
+        self.refresh()  # the units' pallets and what waits for what
 
     def retry(self, batch_id: str) -> None:
         """Re-queue a parked entry after IT fixed the cause."""

@@ -65,12 +65,12 @@ class ITScreen(QWidget):
         for i, s in enumerate(OUTBOX_STATES):
             counts.addWidget(self.counts[s], 0, i)
         left.addLayout(counts)
-        self.outbox = _table(4)
+        # One row per unit: a pallet, a batch's close, a correction, QA's verdict, a shipment.
+        self.outbox = _table(5)
         hh = self.outbox.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for col in range(4):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         left.addWidget(self.outbox, 1)
         row = QHBoxLayout()
         self.push_btn, self.retry_btn, self.refresh_btn = button(), button(), button()
@@ -165,8 +165,9 @@ class ITScreen(QWidget):
         for s, c in self.counts.items():
             c.caption.setText(name(s))
         self.outbox.setHorizontalHeaderLabels(
-            [self.tr("Batch"), self.tr("State"), self.tr("Tries"), self.tr("Upstream's answer")]
-        )
+            [self.tr("Unit"), self.tr("What"), self.tr("State"), self.tr("Tries"),
+             self.tr("Upstream's answer")]
+        )  # fmt: skip
         self.push_btn.setText(self.tr("Push now"))
         self.retry_btn.setText(self.tr("Retry parked"))
         self.refresh_btn.setText(self.tr("Refresh"))
@@ -210,17 +211,50 @@ class ITScreen(QWidget):
         set_severity(self.counts["parked"], "alarm" if it.counts.get("parked") else "")
         self.outbox.setRowCount(len(it.entries))
         for i, e in enumerate(it.entries):
-            answer = e.get("last_error") if e["state"] == "parked" else e.get("answer")
-            cells = (e["batch_id"], name(e["state"]), str(e["attempts"]), answer or "")
+            unit = it.units.get(e["batch_id"], {})
+            cells = (e["batch_id"], self._what(e, unit), name(e["state"]), str(e["attempts"]),
+                     self._answer(e, unit))  # fmt: skip
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
+                if j == 2 and e["state"] == "parked":
+                    item.setBackground(QColor(style.ALARM))
+                    item.setForeground(QColor("white"))
                 self.outbox.setItem(i, j, item)
         may = it.available and it.session.can("sync")
         self.push_btn.setEnabled(may and it.upstream is not None)
         self.retry_btn.setEnabled(may and bool(it.counts.get("parked")))
         self.export_btn.setEnabled(it.available and it.session.can("export"))
         self.backup_btn.setEnabled(it.session.can("store.backup") and not it.busy)
+
+    def _what(self, entry: dict, unit: dict) -> str:
+        """What a row carries: a pallet (its code), a batch's close, a correction, a verdict."""
+        kind = unit.get("kind")
+        if kind == "pallet":
+            return self.tr("Pallet %1").replace("%1", unit.get("pallet") or "")
+        texts = {
+            "close": self.tr("Batch close"),
+            "correction": self.tr("Correction"),
+            "release": self.tr("QA release"),
+            "reject": self.tr("QA rejection"),
+        }
+        if kind in texts:
+            return texts[kind]
+        if entry["batch_id"].startswith("SHIP-"):
+            return self.tr("Shipment")
+        return self.tr("Whole batch")
+
+    def _answer(self, entry: dict, unit: dict) -> str:
+        """Upstream's answer, its reason for refusing, or what the unit waits for."""
+        if entry["state"] == "acknowledged":
+            return entry.get("answer") or ""
+        if entry["state"] == "parked":
+            return entry.get("last_error") or ""
+        if unit.get("waiting_behind"):
+            return self.tr("waits for %1").replace("%1", unit["waiting_behind"])
+        if entry.get("last_error"):
+            return self.tr("upstream said: %1").replace("%1", entry["last_error"])
+        return ""
 
     def _retry(self) -> None:
         for e in self.it.entries:

@@ -45,3 +45,46 @@ def close_small_batch(engine, settings: Settings, items: int = 4, *, lot: str = 
     store.flush()
     closing.close_batch(engine, settings, b.id, user=USER)
     return b.id
+
+
+def palletized_batch(
+    engine, settings: Settings, *, pallets: int = 3, cases: int = 2, items: int = 3, lot="P1"
+) -> tuple[str, LineStore, list]:
+    """An open batch whose pallets of `cases` cases of `items` paired items are closed one by
+    one through the line store, as the runner does; (batch id, its store, the pallet rows)."""
+    n_items = pallets * cases * items
+    for level, n in (("outer", n_items), ("inner", n_items), ("case", pallets * cases),
+                     ("pallet", pallets)):  # fmt: skip
+        pools.generate(engine, settings, level, n, "random", user=USER)
+    b = batches.create(engine, settings, product="WATER-550", lot=lot, quantity=n_items, user=USER)
+    store = LineStore(engine, b.id, b.product_sku, USER)
+    rows = []
+    for _ in range(pallets):
+        rows.append(add_pallet(store, cases, items))
+    return b.id, store, rows
+
+
+def add_pallet(store: LineStore, cases: int, items: int, *, close: bool = True):
+    """One pallet of `cases` full cases, linked and closed (normal) as the line does."""
+    [pallet] = store.reserve("pallet", 1)
+    store.move(pallet, State.PRINTED)
+    store.move(pallet, State.VERIFIED)
+    store.container(pallet, "open", 0)
+    for k in range(cases):
+        [case] = store.reserve("case", 1)
+        outers, inners = store.reserve("outer", items), store.reserve("inner", items)
+        for row in [case, *outers, *inners]:
+            store.move(row, State.PRINTED)
+            store.move(row, State.VERIFIED)
+        for inner, outer in zip(inners, outers, strict=True):
+            store.set_fields(inner, pair_id=outer.id)
+            store.set_fields(outer, pair_id=inner.id)
+            store.link(case, outer)
+        store.container(case, "normal", items)
+        store.link(pallet, case)
+        store.container(pallet, "open", k + 1)
+        store.flush()
+    if close:
+        store.container(pallet, "normal", cases)
+    store.flush()
+    return pallet

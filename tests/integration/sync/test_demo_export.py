@@ -26,9 +26,11 @@ from station.config import load_settings
 from station.sim.demo import DemoPlan, run_demo
 from station.store import batches
 from station.store.db import make_engine
+from station.upstream import outbox
 from sync.manifest import verify_manifest
 from sync.mashangfangxin import read_upload
 from sync.receiver import serve
+from sync.receiver.view import document_events, load_view, replay
 
 # jsonschema checks "format" only with a checker; the stock "uri" check needs rfc3987 (not
 # installed), so RFC 3986 absolute URI and RFC 3339 date-time are spelled out as in sync_export.
@@ -70,15 +72,19 @@ def station(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tup
 
 
 def test_the_batch_went_upstream_while_the_line_ran(demo) -> None:
-    config, _, summary, server = demo
+    config, engine, summary, server = demo
     [batch] = summary["batches"]
-    assert summary["upstream"] == {"drained": True, "acknowledged": 1, "parked": [], "waiting": []}
-    assert server.stored_counts() == {batch: 1}
-    outbox = config.parent / "var" / "outbox" / batch
-    verify_manifest(outbox, load_settings(config).station.signing_key.encode())
-    name = f"{batch}.epcis.jsonld"
-    received = config.parent / "received" / batch / name
-    assert received.read_bytes() == (outbox / name).read_bytes()
+    # One partial pallet, closed at the batch's close: its unit, then the close.
+    units = [e for e in outbox.entries(engine) if e["chain"] == batch]
+    assert [u["batch_id"] for u in units] == [f"{batch}#P1", batch]
+    assert summary["upstream"] == {"drained": True, "acknowledged": 2, "parked": [], "waiting": []}
+    assert server.stored_counts() == {f"{batch}#P1": 1, batch: 1}
+    for unit in units:
+        sealed = Path(unit["path"])
+        verify_manifest(sealed, load_settings(config).station.signing_key.encode())
+        [name] = [p.name for p in sealed.glob("*.epcis.jsonld")]
+        received = config.parent / "received" / unit["batch_id"] / name
+        assert received.read_bytes() == (sealed / name).read_bytes()
 
 
 def test_every_format_validates(demo, capsys, tmp_path: Path) -> None:
@@ -95,9 +101,10 @@ def test_every_format_validates(demo, capsys, tmp_path: Path) -> None:
     names = {f["format"]: f["name"] for f in result["files"]}
     assert set(names) == set(ALL_FORMATS)
     verify_manifest(tmp_path, load_settings(config).station.signing_key.encode())
-    # Exports are deterministic: the file sealed at close and this one are the same bytes.
-    sealed = config.parent / "var" / "outbox" / batch / names["epcis-jsonld"]
-    assert (tmp_path / names["epcis-jsonld"]).read_bytes() == sealed.read_bytes()
+    # What went upstream per pallet and at the close says what the whole export says.
+    got = load_view(config.parent / "received")
+    want = replay(document_events(tmp_path / names["epcis-jsonld"]))
+    assert (got.states(), got.parents, got.pairs) == (want.states(), want.parents, want.pairs)
 
     doc = json.loads((tmp_path / names["epcis-jsonld"]).read_text(encoding="utf-8"))
     schema = json.loads((SCHEMAS / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
