@@ -144,6 +144,17 @@ def _batches_first(engine: Engine, settings, items: list, *, user: str) -> str |
                     f"batch {batch_id} of this order is not in the outbox and could not be "
                     f"sealed ({type(exc).__name__}: {exc}); the shipment waits behind it"
                 )
+    # The release (and any correction) of those batches goes up before the shipment does: a
+    # platform must hear the codes are released before it hears they left for a distributor.
+    from station.upstream import chain
+
+    try:
+        chain.discover(
+            engine, settings, batch_ids=sorted({e.batch_id for e in items if e.batch_id})
+        )
+    except Exception as exc:
+        log.exception("sealing the release before a shipment failed")
+        return f"the release of this order's batches could not be sealed first ({exc})"
     return None
 
 

@@ -34,3 +34,15 @@ def test_batches_before_their_shipment_and_once(st) -> None:
     finally:
         engine.dispose()
     assert st.sql("SELECT count(*) FROM outbox WHERE batch_id = 'SHIP-PO1'") == [(1,)]
+
+
+def test_a_release_goes_up_before_the_shipment_that_follows_it(st) -> None:
+    """Released, then shipped at once: the release unit is queued ahead of the shipment."""
+    b1 = st.batches()[0]
+    st.release(b1)
+    pallet = st.codes(b1, "pallet")[0]
+    assert st.cli("wh1", "ship", "create", "--order", "PO2", "--to", "DIST-A")[0] == 0
+    assert st.json("wh1", "ship", "scan", "PO2", pallet)[0] == 0
+    assert st.cli("wh1", "ship", "close", "PO2")[0] == 0
+    ids = dict(st.sql("SELECT batch_id, id FROM outbox"))
+    assert ids[f"{b1}#R"] < ids["SHIP-PO2"], ids  # the platform hears "released" first
