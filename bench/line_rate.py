@@ -75,11 +75,15 @@ def _devices(cfg: str, items: int, rate: int, caps: list[str], outers: list[str]
     from drivers.camera.decode import make_decoder
     from station.build import start_simulators
     from station.config import load_settings
+    from station.line.runner import raise_priority
     from station.sim.demo import preprinted_codes
     from station.sim.world import World
     from station.store.db import make_engine
 
     s = load_settings(cfg)
+    # The devices stand for hardware beside the PC: the hog (other programs on the line PC)
+    # must not starve them; the station raises its own line threads the same way.
+    raise_priority(s.line.nice)
     frames = _render(caps, outers)
     engine = make_engine(s.database_url)
     pre = preprinted_codes(engine, s, items)  # the supplier's codes, on a pre-printed line

@@ -188,6 +188,14 @@ class LineSettings(_Frozen):
     decision_margin_ms: float = Field(20, ge=0)
     rate_per_min: int = Field(600, ge=1, le=20000)
     status_interval_ms: int = Field(500, ge=50)
+    nice: int = Field(
+        -10,
+        ge=-20,
+        le=19,
+        description="Scheduling priority (Linux nice) of the line's threads: the decision loop, "
+        "its decoders and device readers get the CPU before a virus scan or an update does. "
+        "Raising it needs root or CAP_SYS_NICE (the systemd unit grants it); 0 leaves it",
+    )
     pallet_number: str | None = Field(
         None,
         description="Pallet numbers from a pattern instead of the pool's SSCCs, e.g. "

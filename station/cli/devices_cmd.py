@@ -67,6 +67,10 @@ def sim(app, args) -> int:
     app.require("devices")
     caps = _caps(args.caps) if args.world and args.caps else []
     _ports_free(app.settings)
+    from station.line.runner import raise_priority
+
+    # The simulators stand for hardware beside the PC: a busy PC must not slow them either.
+    raise_priority(app.settings.line.nice)
     sims = start_simulators(app.settings, fixed_ports=True)
     world = None
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import queue
 import sys
 import threading
@@ -38,6 +39,31 @@ from station.store.db import store_failure
 from station.store.lifecycle import State
 
 log = logging.getLogger("station.line.runner")
+
+
+def raise_priority(nice: int) -> bool:
+    """Give the calling thread (and the threads it starts later) the nice value `nice`.
+
+    On Linux a nice value belongs to a thread: the line's thread, its decoder pool and the device
+    readers it starts get the CPU first, while the UI thread of the same process keeps its own.
+    Without the right (not root, no CAP_SYS_NICE) the line runs at normal priority and says so.
+    """
+    if not nice or not hasattr(os, "setpriority"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as exc:
+        log.warning(
+            "line priority not raised to nice %d (%s): under CPU load from other programs "
+            "decisions may come late; run the station as its service (deploy/) or with "
+            "CAP_SYS_NICE, or set [line] nice = 0 to silence this",
+            nice,
+            exc.strerror or exc,
+        )
+        return False
+    return True
+
+
 GRADES = "ABCDF"
 
 
@@ -178,6 +204,7 @@ class LineRunner:
     # -- the loop --------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
+            raise_priority(self.s.line.nice)  # before the threads it starts: they inherit it
             self._connect()
             # A run that ended paused or faulted left the line stop on: this run lifts it.
             self.dev.plc.set_line_stop(False)
