@@ -1,4 +1,4 @@
-"""The line's threads at raised priority (Linux nice per thread), and a clear word without the right."""
+"""The line's threads at raised priority (nice is per thread on Linux), or a clear word."""
 
 from __future__ import annotations
 
