@@ -156,6 +156,10 @@ def run_split(rate: int, items: int, config: Path = ROOT / "config.toml") -> dic
     child = None
     try:
         text = on_free_ports(config.read_text(encoding="utf-8"))
+        # The printer's queue sized from the rate: 160 ms of codes (8 at 3,000/min, 32 at
+        # 12,000/min) rides out a slow commit or a late tick; a kill voids at most that many.
+        depth = min(64, max(8, -(-rate * 16 // 6000)))
+        text = re.sub(r"(\[devices\.inkjet\][^\[]*?depth = )\d+", rf"\g<1>{depth}", text)
         text = re.sub(r'(database = "sqlite:///)[^"]*"', r'\1var/station.db"', text)
         text = re.sub(r'data_dir = "[^"]*"', 'data_dir = "var"', text)  # its own, in tmp
         (tmp / "config.toml").write_text(text, encoding="utf-8")
@@ -172,7 +176,8 @@ def run_split(rate: int, items: int, config: Path = ROOT / "config.toml") -> dic
                                   .order_by(c.c.id).limit(items + 50)).scalars())
                 for lv in ("inner", "outer")
             )  # fmt: skip
-        summary_extra = {"shape": s.shape.ratio(), "item_station": s.shape.item.kind}
+        summary_extra = {"shape": s.shape.ratio(), "item_station": s.shape.item.kind,
+                         "printer_depth": depth}  # fmt: skip
         b = batches.create(
             engine, s, product=plan.product, lot="BENCH", quantity=items, user="bench"
         )
@@ -279,6 +284,7 @@ def _climb(args, rates: list[int], rows: list[dict]) -> int:
             "ok": ok,
             "late": s["late"],
             "starved": starved,
+            "printer_depth": s.get("printer_depth"),
             "world_mismatches": s["world_mismatches"],
             "p50_ms": lat.get("p50"),
             "p99_ms": lat.get("p99"),
