@@ -241,7 +241,7 @@ ROLES: tuple[Role, ...] = (
     Role("case_camera", CameraSettings, "箱码相机", "Case camera", None,
          _sim_camera("case_camera"), alarms=("case_camera_fault",)),
     Role("box_labeler", LabelerSettings, "盒标打印机", "Box labeler",
-         _open_labeler("box_labeler"), _sim_labeler, "tcp", ("labeler_fault",)),
+         _open_labeler("box_labeler"), _sim_labeler, "tcp", ("box_labeler_fault",)),
     Role("case_labeler", LabelerSettings, "箱标打印机", "Case labeler",
          _open_labeler("case_labeler"), _sim_labeler, "tcp", ("labeler_fault",)),
     Role("pallet_labeler", LabelerSettings, "垛标打印机", "Pallet labeler",

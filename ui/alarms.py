@@ -85,6 +85,16 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         QT_TRANSLATE_NOOP("Alarms", "The case camera failed"),
         QT_TRANSLATE_NOOP("Alarms", "Check the case camera and its light"),
     ),
+    "box_camera_fault": (
+        QT_TRANSLATE_NOOP("Alarms", "The box camera failed"),
+        QT_TRANSLATE_NOOP("Alarms", "Check the box camera and its light"),
+    ),
+    "box_labeler_fault": (
+        QT_TRANSLATE_NOOP(
+            "Alarms", "The box label printer failed; the label it was printing is void"
+        ),
+        QT_TRANSLATE_NOOP("Alarms", "Check labels and ribbon, then clear the fault"),
+    ),
     "checkweigher_fault": (
         QT_TRANSLATE_NOOP("Alarms", "The checkweigher did not weigh the case: it goes to rework"),
         QT_TRANSLATE_NOOP("Alarms", "Check the checkweigher (power, cable, platform), then clear"),

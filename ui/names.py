@@ -98,8 +98,13 @@ SHORT: dict[str, str] = {
     "plc": QT_TRANSLATE_NOOP("Short", "PLC"),
     "inkjet": QT_TRANSLATE_NOOP("Short", "Inkjet"),
     "verify_camera": QT_TRANSLATE_NOOP("Short", "Camera"),
+    "verify_camera_2": QT_TRANSLATE_NOOP("Short", "Camera 2"),
+    "item_reader": QT_TRANSLATE_NOOP("Short", "Item rdr"),
+    "box_camera": QT_TRANSLATE_NOOP("Short", "Box cam"),
+    "box_labeler": QT_TRANSLATE_NOOP("Short", "Box lbl"),
     "case_camera": QT_TRANSLATE_NOOP("Short", "Case cam"),
     "case_labeler": QT_TRANSLATE_NOOP("Short", "Case lbl"),
+    "checkweigher": QT_TRANSLATE_NOOP("Short", "Scale"),
     "pallet_labeler": QT_TRANSLATE_NOOP("Short", "Pallet lbl"),
     "reader": QT_TRANSLATE_NOOP("Short", "Reader"),
 }
@@ -108,7 +113,7 @@ SHORT: dict[str, str] = {
 def short_name(device: str) -> str:
     """A device's name short enough for the caption under its status light."""
     text = SHORT.get(device)
-    return QCoreApplication.translate("Short", text) if text else device
+    return QCoreApplication.translate("Short", text) if text else name(device)
 
 
 def name(value: str | None) -> str:

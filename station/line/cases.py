@@ -88,7 +88,7 @@ class ContainerStation:
                     self.camera,
                     str(exc),
                     f"check the {self.level} camera and its light",
-                    f"{self.level}_camera_fault",
+                    "box_camera_fault" if self.level == "box" else "case_camera_fault",
                     (("detail", str(exc)),),
                 )
                 break
@@ -123,7 +123,8 @@ class ContainerStation:
                 r.store.flush()
                 r._fault(
                     self.step.labeler, str(exc), "check labels and ribbon, then clear",
-                    f"{self.level}_labeler_fault", (("detail", str(exc)),),
+                    "box_labeler_fault" if self.level == "box" else "case_labeler_fault",
+                    (("detail", str(exc)),),
                 )  # fmt: skip
                 return
             r.store.move(row, State.PRINTED)

@@ -35,19 +35,32 @@ def liquor(station_dir: Path):
 
 
 def test_liquor_line_counts_boxes_and_no_prints(qtbot, liquor) -> None:
+    from PySide6.QtWidgets import QLabel
+
     from ui.app import make_app, make_window
 
     _settings, _engine, ctl, batch = liquor
     make_app()
     w = make_window(ctl, language="zh", size=(1280, 800))
     qtbot.addWidget(w)
+    w.session.start_as("ada", "admin")
+    w.show_screen("operator")
     op = w.screens["operator"]
     # A read line prints nothing: no "printed" tile; a line with boxes counts them.
     assert list(op.counters) == ["planned", "verified", "rejected", "boxes", "cases", "pallets"]
     assert op.counters["boxes"].caption.text() == "盒"
+    captions = [c.text() for c in w.status_bar.findChildren(QLabel)]
+    assert {"相机2", "盒相机", "箱相机"} <= set(captions), captions  # every device, in Chinese
     w.session.set_language("en")
     assert op.counters["boxes"].caption.text() == "Boxes"
+    w.line.refresh_batches()
+    qtbot.waitUntil(lambda: batch in [b.id for b in w.line.batches], timeout=5000)
+    w.line.select(batch)
     ctl.start(batch)
     qtbot.waitUntil(lambda: w.line.status.boxes >= 2, timeout=60000)
     qtbot.waitUntil(lambda: op.counters["boxes"].value.text() not in ("", "0"), timeout=5000)
     assert int(op.counters["boxes"].value.text()) >= 2
+    shots = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    for lang in ("zh", "en"):  # the running line, both languages
+        w.session.set_language(lang)
+        assert w.grab().save(str(shots / f"operator_liquor_{lang}.png"))

@@ -125,6 +125,18 @@
         <translation>检查箱码相机及其光源</translation>
     </message>
     <message>
+        <source>The box camera failed</source>
+        <translation>盒码相机故障</translation>
+    </message>
+    <message>
+        <source>Check the box camera and its light</source>
+        <translation>检查盒码相机及其光源</translation>
+    </message>
+    <message>
+        <source>The box label printer failed; the label it was printing is void</source>
+        <translation>盒标打印机故障；正在打印的标签已作废</translation>
+    </message>
+    <message>
         <source>The checkweigher did not weigh the case: it goes to rework</source>
         <translation>检重秤未称到该箱：送返工</translation>
     </message>
@@ -1265,12 +1277,32 @@
         <translation>相机</translation>
     </message>
     <message>
+        <source>Camera 2</source>
+        <translation>相机2</translation>
+    </message>
+    <message>
+        <source>Item rdr</source>
+        <translation>瓶读码</translation>
+    </message>
+    <message>
+        <source>Box cam</source>
+        <translation>盒相机</translation>
+    </message>
+    <message>
+        <source>Box lbl</source>
+        <translation>盒标</translation>
+    </message>
+    <message>
         <source>Case cam</source>
         <translation>箱相机</translation>
     </message>
     <message>
         <source>Case lbl</source>
         <translation>箱标</translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation>检重</translation>
     </message>
     <message>
         <source>Pallet lbl</source>
