@@ -16,13 +16,20 @@ def quantile(values: numpy.ndarray, q: float) -> float:
 
 
 def ink_image(crop: numpy.ndarray, pitch_hint: float = 4.0) -> numpy.ndarray:
-    """Darkness above the local background (float32, ~0..1): dots bright, cap and glare dark."""
+    """Darkness below the local background (float32, ~0..1): dots bright, cap and glare dark.
+
+    The background is a closing wider than a drop (the print removed, a glare spot kept in its
+    shape rather than spread round it), and the darkness is measured in grey levels over the
+    cap's typical level, not over the local background: glare adds light to cap and ink alike,
+    so a dot keeps its difference under glare (until the sensor clips) but not its ratio.
+    """
     k = max(5, int(pitch_hint * 2.5) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    background = cv2.dilate(crop, kernel)
+    background = cv2.erode(cv2.dilate(crop, kernel), kernel)
     background = cv2.blur(background, (k, k)).astype(numpy.float32)
-    ink = (background - crop.astype(numpy.float32)) / numpy.maximum(background, 16.0)
-    return numpy.clip(ink, 0.0, 1.0)
+    ink = (background - crop.astype(numpy.float32)) / max(quantile(crop, 0.5), 16.0)
+    out: numpy.ndarray = numpy.clip(ink, 0.0, 1.0)
+    return out
 
 
 def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:

@@ -21,6 +21,8 @@ from drivers.camera.dotmatrix.ink import code_region, ink_image
 from drivers.camera.dotmatrix.patterns import DM_SIZES, QR_SIZES
 
 _FFT = 128
+_GLARE_ROOM = 0.5  # headroom (path._headroom) under which a module counts as under glare
+_GLARE_FLOOR = 0.2  # the split under glare stays above this share of the global one
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,19 @@ def _grid_from_model(
     i1, j1 = int(is_.max() + low[0] - 1), int(js.max() + low[1] - 1)
     if i1 - i0 > 60 or j1 - j0 > 60:
         return None
+    return _sample_box(ink, cx, cy, pitch, (i0, j0, i1, j1))
+
+
+def _sample_box(
+    ink: numpy.ndarray,
+    cx: numpy.ndarray,
+    cy: numpy.ndarray,
+    pitch: float,
+    box: tuple[int, int, int, int],
+) -> Grid:
+    """The grid of lattice nodes i0..i1, j0..j1 (``box``) sampled from ``ink``."""
+    i0, j0, i1, j1 = box
+    terms = len(cx)
     # Nodes and the gaps between them (half-integer positions): round drops leave the diagonal
     # gaps light even where neighbouring drops merge, so a node darker than its lightest gap
     # corner is inked wherever glare or shading sits.
@@ -366,11 +381,21 @@ def sample_grids(
     return grids
 
 
-def readings(grid: Grid) -> list[numpy.ndarray]:
+def readings(grid: Grid, room: numpy.ndarray | None = None) -> list[numpy.ndarray]:
     """Dark/light grids to try: the global split, splits against the local contrast (glare and
-    shading change it across the code), and the ink over the module's lightest gap corner."""
+    shading change it across the code), the ink over the module's lightest gap corner, and
+    (``room``: headroom below full scale per module) a split of its own under glare, where
+    clipping leaves the dots a fraction of their contrast."""
     values = grid.values.astype(numpy.float32)
     level = _split(values)
+    extra = []
+    if room is not None:
+        zone = room < _GLARE_ROOM
+        if int(zone.sum()) >= 8:
+            inside = values[zone]
+            cut = max(_split(inside), _GLARE_FLOOR * level)
+            if float(inside.max()) > cut:
+                extra.append(numpy.where(zone, values > cut, grid.dark))
     kernel = numpy.ones((5, 5), numpy.uint8)
     high, low = cv2.dilate(values, kernel), cv2.erode(values, kernel)
     middle = 0.5 * (high + low)
@@ -378,12 +403,25 @@ def readings(grid: Grid) -> list[numpy.ndarray]:
     local = numpy.where(weak, values > level, values > middle)  # flat: keep the global split
     scaled = values / numpy.maximum(high, 1e-6)
     contrast = grid.contrast
-    out = [grid.dark, local, scaled > _split(scaled), contrast > _split(contrast)]
+    out = [grid.dark, local, scaled > _split(scaled), contrast > _split(contrast), *extra]
     unique: list[numpy.ndarray] = []
     for dark in out:
         if not any((dark == seen).all() for seen in unique):
             unique.append(dark)
     return unique
+
+
+def sureness(grid: Grid) -> numpy.ndarray:
+    """How sure each module's dark/light call is: its distance from the local mid-level over
+    the local contrast (5×5 modules; the global split where the neighbourhood is flat)."""
+    values = grid.values.astype(numpy.float32)
+    kernel = numpy.ones((5, 5), numpy.uint8)
+    high, low = cv2.dilate(values, kernel), cv2.erode(values, kernel)
+    span = float(values.max()) - float(values.min())
+    weak = (high - low) < 0.5 * span
+    middle = numpy.where(weak, _split(values), 0.5 * (high + low))
+    out: numpy.ndarray = numpy.abs(values - middle) / numpy.maximum(high - low, 0.5 * span + 1e-6)
+    return out
 
 
 def _split(values: numpy.ndarray) -> float:

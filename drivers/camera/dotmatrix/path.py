@@ -26,14 +26,19 @@ import zxingcpp
 
 from drivers.camera.dotmatrix.caps import Cap, cap_count, find_caps
 from drivers.camera.dotmatrix.ink import code_region, ink_image, quantile
-from drivers.camera.dotmatrix.lattice import Grid, readings, sample_grids
-from drivers.camera.dotmatrix.patterns import snap_scored
+from drivers.camera.dotmatrix.lattice import Grid, readings, sample_grids, sureness
+from drivers.camera.dotmatrix.patterns import Placement, placed, snap_scored
+from drivers.camera.dotmatrix.soft import correct
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
 _CLEAN_MODULE_PX = 4
 _MAX_RENDERS = 16  # clean symbols decoded per cap at most
 _QUIET_PX = 8  # kept round the print for the cheap passes (code_region adds 6 already)
+_MAX_SOFT = 4  # best candidates corrected with the modules' doubt known (soft.py)
+_FULL_SCALE = 250  # a pixel this bright is glare: the ink under it is lost
+_HEADROOM = 40.0  # grey levels below full scale from which a light call is fully trusted
+_Candidate = tuple[float, int, Grid, numpy.ndarray, str, Placement]
 
 
 def _up(crop: numpy.ndarray) -> numpy.ndarray:
@@ -59,6 +64,35 @@ def cap_crop(gray: numpy.ndarray, cap: Cap) -> tuple[numpy.ndarray, tuple[int, i
     inside = crop[~off]
     crop[off] = int(quantile(inside[::3], 0.75)) if inside.size else 200
     return crop, (x, y)
+
+
+def _plain(raw: bytes) -> bool:
+    """No control characters but GS (the GS1 separator): zxing-cpp's text shows them as
+    ``<NAK>`` and the like, and a corrected symbol holding one is noise, not a line's code."""
+    return all((b >= 0x20 and b != 0x7F) or b == 0x1D for b in raw)
+
+
+def _kernel(pitch: float) -> int:
+    return max(5, int(pitch * 2.5) | 1)
+
+
+def _background(crop: numpy.ndarray, k: int) -> numpy.ndarray:
+    """The cap without its print: a closing wider than a drop (glare keeps its shape)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    return cv2.morphologyEx(crop, cv2.MORPH_CLOSE, kernel)
+
+
+def _headroom(background: numpy.ndarray, grid: Grid) -> numpy.ndarray:
+    """0..1 per module of ``grid``: how far its background stays below full scale (0: glare
+    clipped it, so a dot there may not show at all)."""
+    h, w = grid.dark.shape
+    rows, cols = numpy.mgrid[0:h, 0:w]
+    pts = grid.to_pixels(rows.ravel(), cols.ravel())
+    x = numpy.clip(pts[:, 0].round().astype(int), 0, background.shape[1] - 1)
+    y = numpy.clip(pts[:, 1].round().astype(int), 0, background.shape[0] - 1)
+    level = background[y, x].astype(numpy.float32).reshape(h, w)
+    out: numpy.ndarray = numpy.clip((_FULL_SCALE - level) / _HEADROOM, 0.0, 1.0)
+    return out
 
 
 def _render(clean: numpy.ndarray) -> numpy.ndarray:
@@ -188,30 +222,56 @@ class DotReader:
             return None
         # Every (grid, reading, symbol) candidate, tried best fixed-pattern fit first: the fit
         # says which lattice and threshold got the modules right, so few reads are wasted.
-        candidates: list[tuple[float, int, Grid, numpy.ndarray]] = []
+        candidates: list[_Candidate] = []
+        backgrounds: dict[int, numpy.ndarray] = {}
+        rooms: dict[int, numpy.ndarray] = {}
         for grid in sample_grids(crop, ink, region):
-            first, *others = readings(grid)
+            k = _kernel(grid.pitch)
+            if k not in backgrounds:
+                backgrounds[k] = _background(crop, k)
+            room = rooms[id(grid)] = _headroom(backgrounds[k], grid)
+            first, *others = readings(grid, room)
             for symbology in self.symbologies:
-                # Where the symbol sits (turn, size, offset) is found on the first reading;
-                # the other readings differ in threshold only and reuse those placements.
-                best = snap_scored(first, symbology)
+                # Where the symbol sits (turn, size, offset) is found on the first reading,
+                # whatever its fit; the other readings differ in threshold only and reuse those
+                # placements, one of which may fit where the first reading's did not.
+                best = snap_scored(first, symbology, least=0.0)
                 places = [place for _, _, place in best]
-                for score, clean, _ in best:
-                    candidates.append((score, len(candidates), grid, clean))
-                for dark in others if places else ():
-                    for score, clean, _ in snap_scored(dark, symbology, places):
-                        candidates.append((score, len(candidates), grid, clean))
+                for dark in [first, *others] if places else ():
+                    for score, clean, place in snap_scored(dark, symbology, places):
+                        candidates.append((score, len(candidates), grid, clean, symbology, place))
         candidates.sort(key=lambda c: (-c[0], c[1]))
-        tried: list[numpy.ndarray] = []
-        for _, _, grid, clean in candidates:
+        tried: list[_Candidate] = []
+        for candidate in candidates:
             if len(tried) >= _MAX_RENDERS:
                 break
-            if any(clean.shape == seen.shape and (clean == seen).all() for seen in tried):
+            _, _, grid, clean, _, _ = candidate
+            if any(clean.shape == seen[3].shape and (clean == seen[3]).all() for seen in tried):
                 continue
-            tried.append(clean)
+            tried.append(candidate)
             for barcode in self._read(_render(clean), pure=True):
                 if self._ok(barcode):
                     return _dot_read("rerender", barcode, self._corners(grid, offset))
+        return self._soft(offset, tried[:_MAX_SOFT], rooms)
+
+    def _soft(
+        self,
+        offset: tuple[int, int],
+        candidates: list[_Candidate],
+        rooms: dict[int, numpy.ndarray],
+    ) -> DotRead | None:
+        """The best candidates corrected with their modules' doubt known (soft.py)."""
+        sure_of: dict[int, numpy.ndarray] = {}
+        for _, _, grid, clean, symbology, place in candidates:
+            if id(grid) not in sure_of:
+                sure_of[id(grid)] = sureness(grid)
+            sure, room = placed(sure_of[id(grid)], place), placed(rooms[id(grid)], place)
+            # A light call where glare left little headroom may be a dot the glare ate.
+            sure = numpy.where(clean, sure, sure * room)
+            for fixed in correct(clean, sure, symbology):
+                for barcode in self._read(_render(fixed), pure=True):
+                    if self._ok(barcode) and _plain(bytes(barcode.bytes)):
+                        return _dot_read("soft", barcode, self._corners(grid, offset))
         return None
 
     def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list[DotRead]:
