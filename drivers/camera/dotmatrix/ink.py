@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy
 
+_JOIN_WEIGHT = 0.15  # a cluster this heavy next to the code's is part of it
+
 
 def quantile(values: numpy.ndarray, q: float) -> float:
     """The ``q`` quantile of an image, from a partition of every other pixel (no full sort)."""
@@ -33,10 +35,8 @@ def ink_image(crop: numpy.ndarray, pitch_hint: float = 4.0) -> numpy.ndarray:
 
 
 def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
-    """(x, y, w, h) round the densest cluster of ink: the printed code, not specks or glare.
-
-    (Joining nearby clusters, for a code split by glare, read fewer codes on the tuning set.)
-    """
+    """(x, y, w, h) round the densest cluster of ink (the printed code, not specks or glare)
+    and the sizeable clusters next to it (the rest of a code glare cut in two)."""
     smooth = cv2.GaussianBlur(ink, (0, 0), 2.0)
     top = quantile(smooth, 0.997)
     ground = quantile(smooth[smooth > 0], 0.3) if (smooth > 0).any() else 0.0  # blank cap: noise
@@ -49,6 +49,18 @@ def code_region(ink: numpy.ndarray) -> tuple[int, int, int, int] | None:
     weight = numpy.bincount(labels.ravel(), weights=smooth.ravel(), minlength=count)
     best = 1 + int(numpy.argmax(weight[1:]))
     x, y, w, h = (int(v) for v in stats[best, :4])
+    # Glare across the code splits it: a sizeable cluster within half the code's short side
+    # joins it (a speck is too light, the cap's far side too far).
+    reach = 0.5 * min(w, h)
+    for other in range(1, count):
+        if other == best or weight[other] < _JOIN_WEIGHT * weight[best]:
+            continue
+        ox, oy, ow, oh = (int(v) for v in stats[other, :4])
+        gap = max(ox - (x + w), x - (ox + ow), oy - (y + h), y - (oy + oh))
+        if gap <= reach:
+            x1, y1 = max(x + w, ox + ow), max(y + h, oy + oh)
+            x, y = min(x, ox), min(y, oy)
+            w, h = x1 - x, y1 - y
     if w < 16 or h < 16:
         return None
     m = 6

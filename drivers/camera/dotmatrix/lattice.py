@@ -12,6 +12,7 @@ one into a clean symbol.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -318,26 +319,30 @@ def _shift(grid: Grid | None, dx: float, dy: float) -> Grid | None:
 
 def _grids_for(
     full: numpy.ndarray, region: tuple[int, int, int, int], a1: numpy.ndarray, a2: numpy.ndarray
-) -> list[Grid]:
-    """Grids of lattice (a1, a2) in crop pixels: bent onto the drops (a domed cap), and
-    straight. (A map fitted to detected drop centres, and sampling a margin round the region
-    with the straight lattice, read nothing more on the tuning set and cost a third.)"""
+) -> Iterator[Grid]:
+    """Grids of lattice (a1, a2) in crop pixels, made as they are asked for: bent onto the
+    drops (a domed cap), then straight. (A map fitted to detected drop centres, and sampling a
+    margin round the region with the straight lattice, read nothing more on the tuning set and
+    cost a third.)"""
     rx, ry, rw, rh = region
     ink = full[ry : ry + rh, rx : rx + rw]
     pitch = math.sqrt(abs(a1[0] * a2[1] - a1[1] * a2[0]))
     if not 2.2 <= pitch <= 9.0:
-        return []
-    grids: list[Grid | None] = []
+        return
     origin = _phase_origin(ink, a1, a2)
     cx = numpy.array([origin[0], a1[0], a2[0]])
     cy = numpy.array([origin[1], a1[1], a2[1]])
     bx, by, terms = refine(ink, cx, cy, pitch)
     nodes = _dark_nodes(ink, bx, by, terms, pitch)
-    grids.append(_shift(_grid_from_model(ink, bx, by, terms, pitch, nodes), rx, ry))
-    nodes = _dark_nodes(ink, cx, cy, 3, pitch)
-    grids.append(_shift(_grid_from_model(ink, cx, cy, 3, pitch, nodes), rx, ry))
-    out = [g for g in grids if g is not None]
-    if not any(_near_valid(g.dark.shape) for g in out):
+    near = False
+    for grid in (
+        _shift(_grid_from_model(ink, bx, by, terms, pitch, nodes), rx, ry),
+        _shift(_grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch)), rx, ry),
+    ):
+        if grid is not None:
+            near = near or _near_valid(grid.dark.shape)
+            yield grid
+    if not near:
         # Glare or a light region gap cut the code short: the straight lattice extends safely
         # over a margin round the region (and the largest blob keeps specks out).
         m = int(0.4 * max(rw, rh))
@@ -348,8 +353,7 @@ def _grids_for(
         nodes = _dark_nodes(wide, cx, cy, 3, pitch)
         grid = _shift(_grid_from_model(wide, cx, cy, 3, pitch, nodes), wx, wy)
         if grid is not None:
-            out.append(grid)
-    return out
+            yield grid
 
 
 def _near_valid(shape: tuple[int, int]) -> bool:
@@ -363,22 +367,30 @@ def sample_grids(
     crop: numpy.ndarray,
     full: numpy.ndarray | None = None,
     region: tuple[int, int, int, int] | None = None,
-) -> list[Grid]:
-    """Module grids of the dot code in ``crop`` (see _grids_for); empty when no lattice shows.
-    ``full`` and ``region``: the crop's ink_image and code_region when the caller has them."""
+) -> Iterator[Grid]:
+    """Module grids of the dot code in ``crop`` (see _grids_for), made as they are asked for
+    (the first one most often reads, and the others cost as much again); none when no lattice
+    shows. ``full`` and ``region``: the crop's ink_image and code_region when the caller has
+    them."""
     full = ink_image(crop) if full is None else full
     region = code_region(full) if region is None else region
     if region is None:
-        return []
+        return
     rx, ry, rw, rh = region
     ink = full[ry : ry + rh, rx : rx + rw]
-    grids: list[Grid] = []
     for a1, a2 in lattices(ink):
-        found = _grids_for(full, region, a1, a2)
-        if found and all(max(g.dark.shape) > 45 for g in found):
-            found = _grids_for(full, region, 2 * a1, 2 * a2)  # a harmonic: half the pitch
-        grids.extend(found)
-    return grids
+        held: list[Grid] = []  # grids too big for any symbol, until one fits
+        small = False
+        for grid in _grids_for(full, region, a1, a2):
+            if max(grid.dark.shape) > 45 and not small:
+                held.append(grid)
+                continue
+            small = True
+            yield from held
+            held = []
+            yield grid
+        if held:  # only grids too big for any symbol: a harmonic, half the real pitch
+            yield from _grids_for(full, region, 2 * a1, 2 * a2)
 
 
 def readings(grid: Grid, room: numpy.ndarray | None = None) -> list[numpy.ndarray]:

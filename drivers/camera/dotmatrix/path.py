@@ -29,6 +29,7 @@ from drivers.camera.dotmatrix.ink import code_region, ink_image, quantile
 from drivers.camera.dotmatrix.lattice import Grid, readings, sample_grids, sureness
 from drivers.camera.dotmatrix.patterns import Placement, placed, snap_scored
 from drivers.camera.dotmatrix.soft import correct
+from drivers.camera.gs1 import sound_gs1
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
@@ -66,10 +67,14 @@ def cap_crop(gray: numpy.ndarray, cap: Cap) -> tuple[numpy.ndarray, tuple[int, i
     return crop, (x, y)
 
 
-def _plain(raw: bytes) -> bool:
-    """No control characters but GS (the GS1 separator): zxing-cpp's text shows them as
-    ``<NAK>`` and the like, and a corrected symbol holding one is noise, not a line's code."""
-    return all((b >= 0x20 and b != 0x7F) or b == 0x1D for b in raw)
+def _sound(barcode: zxingcpp.Barcode) -> bool:
+    """A second look at a text read from a corrected symbol: no control characters but GS
+    (zxing-cpp's text shows them as ``<NAK>`` and the like; a line's code has none), and GS1
+    content that parses with sound check digits."""
+    raw = bytes(barcode.bytes)
+    if not all((b >= 0x20 and b != 0x7F) or b == 0x1D for b in raw):
+        return False
+    return barcode.content_type != zxingcpp.ContentType.GS1 or sound_gs1(raw)
 
 
 def _kernel(pitch: float) -> int:
@@ -221,8 +226,11 @@ class DotReader:
         if not self.rerender:
             return None
         # Every (grid, reading, symbol) candidate, tried best fixed-pattern fit first: the fit
-        # says which lattice and threshold got the modules right, so few reads are wasted.
+        # says which lattice and threshold got the modules right, so few reads are wasted. Each
+        # grid's best is tried as soon as it is made: most codes read there, and the next grids
+        # cost as much again.
         candidates: list[_Candidate] = []
+        tried: list[_Candidate] = []
         backgrounds: dict[int, numpy.ndarray] = {}
         rooms: dict[int, numpy.ndarray] = {}
         for grid in sample_grids(crop, ink, region):
@@ -231,6 +239,7 @@ class DotReader:
                 backgrounds[k] = _background(crop, k)
             room = rooms[id(grid)] = _headroom(backgrounds[k], grid)
             first, *others = readings(grid, room)
+            made = len(candidates)
             for symbology in self.symbologies:
                 # Where the symbol sits (turn, size, offset) is found on the first reading,
                 # whatever its fit; the other readings differ in threshold only and reuse those
@@ -240,19 +249,32 @@ class DotReader:
                 for dark in [first, *others] if places else ():
                     for score, clean, place in snap_scored(dark, symbology, places):
                         candidates.append((score, len(candidates), grid, clean, symbology, place))
+            if len(candidates) > made:
+                top = max(candidates[made:], key=lambda c: (c[0], -c[1]))
+                hit = self._try(top, tried, offset)
+                if hit is not None:
+                    return hit
         candidates.sort(key=lambda c: (-c[0], c[1]))
-        tried: list[_Candidate] = []
         for candidate in candidates:
             if len(tried) >= _MAX_RENDERS:
                 break
-            _, _, grid, clean, _, _ = candidate
-            if any(clean.shape == seen[3].shape and (clean == seen[3]).all() for seen in tried):
-                continue
-            tried.append(candidate)
-            for barcode in self._read(_render(clean), pure=True):
-                if self._ok(barcode):
-                    return _dot_read("rerender", barcode, self._corners(grid, offset))
+            hit = self._try(candidate, tried, offset)
+            if hit is not None:
+                return hit
         return self._soft(offset, tried[:_MAX_SOFT], rooms)
+
+    def _try(
+        self, candidate: _Candidate, tried: list[_Candidate], offset: tuple[int, int]
+    ) -> DotRead | None:
+        """Read one candidate's clean render unless an equal symbol was tried already."""
+        clean, grid = candidate[3], candidate[2]
+        if any(clean.shape == seen[3].shape and (clean == seen[3]).all() for seen in tried):
+            return None
+        tried.append(candidate)
+        for barcode in self._read(_render(clean), pure=True):
+            if self._ok(barcode):
+                return _dot_read("rerender", barcode, self._corners(grid, offset))
+        return None
 
     def _soft(
         self,
@@ -270,7 +292,7 @@ class DotReader:
             sure = numpy.where(clean, sure, sure * room)
             for fixed in correct(clean, sure, symbology):
                 for barcode in self._read(_render(fixed), pure=True):
-                    if self._ok(barcode) and _plain(bytes(barcode.bytes)):
+                    if self._ok(barcode) and _sound(barcode):
                         return _dot_read("soft", barcode, self._corners(grid, offset))
         return None
 
