@@ -165,8 +165,12 @@ def _grid_from_model(
     terms: int,
     pitch: float,
     nodes: numpy.ndarray,
+    full: numpy.ndarray,
+    at: tuple[int, int],
 ) -> Grid | None:
-    """Sample the ink at every lattice node in the box of ``nodes`` (strays removed)."""
+    """Sample the ink at every lattice node in the box of ``nodes`` (strays removed). The box
+    comes from ``ink``, a window at ``at`` of ``full``; the samples from ``full``, where the
+    print goes on beyond the window (a corner glare cut off), and the grid maps to ``full``."""
     nodes = numpy.asarray(nodes, int)
     if len(nodes) < 20:
         return None
@@ -192,7 +196,10 @@ def _grid_from_model(
     i1, j1 = int(is_.max() + low[0] - 1), int(js.max() + low[1] - 1)
     if i1 - i0 > 60 or j1 - j0 > 60:
         return None
-    return _sample_box(ink, cx, cy, pitch, (i0, j0, i1, j1))
+    gx, gy = cx.copy(), cy.copy()
+    gx[0] += at[0]
+    gy[0] += at[1]
+    return _sample_box(full, gx, gy, pitch, (i0, j0, i1, j1))
 
 
 def _sample_box(
@@ -307,16 +314,6 @@ def refine(
     return cx, cy, terms
 
 
-def _shift(grid: Grid | None, dx: float, dy: float) -> Grid | None:
-    """The same grid with its pixel map moved by (dx, dy)."""
-    if grid is None:
-        return None
-    gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
-    gx[0] += dx
-    gy[0] += dy
-    return Grid(grid.dark, grid.values, grid.contrast, grid.pitch, gx, gy, grid.origin)
-
-
 def _grids_for(
     full: numpy.ndarray, region: tuple[int, int, int, int], a1: numpy.ndarray, a2: numpy.ndarray
 ) -> Iterator[Grid]:
@@ -336,8 +333,8 @@ def _grids_for(
     nodes = _dark_nodes(ink, bx, by, terms, pitch)
     near = False
     for grid in (
-        _shift(_grid_from_model(ink, bx, by, terms, pitch, nodes), rx, ry),
-        _shift(_grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch)), rx, ry),
+        _grid_from_model(ink, bx, by, terms, pitch, nodes, full, (rx, ry)),
+        _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch), full, (rx, ry)),
     ):
         if grid is not None:
             near = near or _near_valid(grid.dark.shape)
@@ -351,7 +348,7 @@ def _grids_for(
         cx[0] += rx - wx
         cy[0] += ry - wy
         nodes = _dark_nodes(wide, cx, cy, 3, pitch)
-        grid = _shift(_grid_from_model(wide, cx, cy, 3, pitch, nodes), wx, wy)
+        grid = _grid_from_model(wide, cx, cy, 3, pitch, nodes, full, (wx, wy))
         if grid is not None:
             yield grid
 

@@ -37,8 +37,8 @@ _CLEAN_MODULE_PX = 4
 _MAX_RENDERS = 16  # clean symbols decoded per cap at most
 _QUIET_PX = 8  # kept round the print for the cheap passes (code_region adds 6 already)
 _MAX_SOFT = 4  # best candidates corrected with the modules' doubt known (soft.py)
-_FULL_SCALE = 250  # a pixel this bright is glare: the ink under it is lost
-_HEADROOM = 40.0  # grey levels below full scale from which a light call is fully trusted
+_FULL_SCALE = 253  # a pixel this bright is glare: the ink under it is lost
+_HEADROOM = 15.0  # grey levels below full scale from which a light call is fully trusted
 _Candidate = tuple[float, int, Grid, numpy.ndarray, str, Placement]
 
 
