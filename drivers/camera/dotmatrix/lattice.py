@@ -167,10 +167,12 @@ def _grid_from_model(
     nodes: numpy.ndarray,
     full: numpy.ndarray,
     at: tuple[int, int],
+    reach: int = 1,
 ) -> Grid | None:
     """Sample the ink at every lattice node in the box of ``nodes`` (strays removed). The box
     comes from ``ink``, a window at ``at`` of ``full``; the samples from ``full``, where the
-    print goes on beyond the window (a corner glare cut off), and the grid maps to ``full``."""
+    print goes on beyond the window (a corner glare cut off), and the grid maps to ``full``.
+    Blobs of inked nodes up to 2 × ``reach`` empty modules apart are one code."""
     nodes = numpy.asarray(nodes, int)
     if len(nodes) < 20:
         return None
@@ -184,7 +186,7 @@ def _grid_from_model(
     kept = ((occupied > 0) & (company >= 2)).astype(numpy.uint8)  # strays (a satellite) dropped
     # The code is one blob of modules once one-module gaps close; specks and glare edges are
     # others. Keep the blob with the most inked nodes.
-    joined = cv2.dilate(kept, numpy.ones((3, 3), numpy.uint8))
+    joined = cv2.dilate(kept, numpy.ones((2 * reach + 1, 2 * reach + 1), numpy.uint8))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
     if count > 2:
         sizes = numpy.bincount(labels[kept > 0], minlength=count)
@@ -332,13 +334,20 @@ def _grids_for(
     bx, by, terms = refine(ink, cx, cy, pitch)
     nodes = _dark_nodes(ink, bx, by, terms, pitch)
     near = False
+    bent = _grid_from_model(ink, bx, by, terms, pitch, nodes, full, (rx, ry))
     for grid in (
-        _grid_from_model(ink, bx, by, terms, pitch, nodes, full, (rx, ry)),
+        bent,
         _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch), full, (rx, ry)),
     ):
         if grid is not None:
             near = near or _near_valid(grid.dark.shape)
             yield grid
+    if bent is not None and not _near_valid(bent.dark.shape):
+        # Glare ate a line of the code (a Data Matrix's inner finder): bridge wider gaps.
+        wider = _grid_from_model(ink, bx, by, terms, pitch, nodes, full, (rx, ry), reach=2)
+        if wider is not None and wider.dark.shape != bent.dark.shape:
+            near = near or _near_valid(wider.dark.shape)
+            yield wider
     if not near:
         # Glare or a light region gap cut the code short: the straight lattice extends safely
         # over a margin round the region (and the largest blob keeps specks out).
