@@ -22,6 +22,8 @@ from drivers.camera.dotmatrix.ink import code_region, ink_image
 from drivers.camera.dotmatrix.patterns import DM_SIZES, QR_SIZES
 
 _FFT = 128
+_CROSS = numpy.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], numpy.float32)
+_SPILL = 0.5  # share of the neighbours' mean ink a module is thought to pick up from blur
 _GLARE_ROOM = 0.5  # headroom (path._headroom) under which a module counts as under glare
 _GLARE_FLOOR = 0.2  # the split under glare stays above this share of the global one
 
@@ -421,7 +423,12 @@ def readings(grid: Grid, room: numpy.ndarray | None = None) -> list[numpy.ndarra
     local = numpy.where(weak, values > level, values > middle)  # flat: keep the global split
     scaled = values / numpy.maximum(high, 1e-6)
     contrast = grid.contrast
-    out = [grid.dark, local, scaled > _split(scaled), contrast > _split(contrast), *extra]
+    # Blur spills a drop's ink onto its neighbours: take a share of the four neighbours' ink
+    # off each module (a light module between dark ones reads darker than it is).
+    around = cv2.filter2D(values, -1, _CROSS, borderType=cv2.BORDER_CONSTANT)
+    sharp = values - _SPILL * around
+    out = [grid.dark, local, scaled > _split(scaled), contrast > _split(contrast)]
+    out += [sharp > _split(sharp), *extra]
     unique: list[numpy.ndarray] = []
     for dark in out:
         if not any((dark == seen).all() for seen in unique):
