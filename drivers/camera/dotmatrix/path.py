@@ -7,8 +7,12 @@ erosion, the plain crop and the GlobalHistogram binarizer), stopping at the firs
 still unread is re-rendered: the module lattice is fitted to the drops (lattice.py), every module
 sampled, the grid snapped to a valid QR / Data Matrix size with its fixed patterns redrawn
 (patterns.py), and zxing-cpp decodes that clean image, so its error correction still guards
-against a wrong read. A content check (``accept``) is a second guard. Caps can run in a small
-process pool (DotReader ``workers``, off by default).
+against a wrong read. Each grid's best symbol is read as soon as the grid is made (most caps
+read there). When no clean image reads, the best few are corrected with each module's doubt
+known (soft.py: errors and erasures, where glare clipped the cap a light call is a coin toss),
+under an evidence budget, and their text must be plain (and GS1 sound). A content check
+(``accept``) is a further guard. Caps can run in a small process pool (DotReader ``workers``,
+off by default).
 """
 
 from __future__ import annotations
