@@ -19,7 +19,7 @@ zxing-cpp does not have); 24 of 24 on every clean case frame.
 
 Dot-matrix figures (issue 19): frames from the independent generator in
 tests/drivers/camera/dotgen (inkjet drops on domed, glossy caps; not drivers/camera/sim.py), on
-held-out seeds (9000 on) the decoder was never tuned on (tuning used 3000–3099, tests 100–111):
+held-out seeds (9000 on) the decoder was never tuned on (tuning used 3000–3299, tests 100–239):
 single caps (640×480, 3–5 px per module) and 24-cap case tops (1280×1024, 3–4 px per module),
 QR, Data Matrix square and rectangular, GS1 — decoded as `station decode` does (make_decoder(),
 no expected count) and as the line does (expected = 24). Recall is codes read over codes printed,

@@ -72,3 +72,27 @@ def split_gs1(symbology_id: str, raw: bytes) -> dict[str, str] | None:
     except (ParseError, ValueError):
         return None
     return {element.ai.ai: element.value for element in message.element_strings} or None
+
+
+_CHECKED = {"00", "01", "02", *(f"41{d}" for d in range(8))}  # SSCC, GTIN, GLN: mod-10 digit
+
+
+def _check_digit_ok(digits: str) -> bool:
+    if not digits.isdigit() or len(digits) < 2:
+        return False
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def sound_gs1(raw: bytes) -> bool:
+    """Whether a GS1 symbol's raw bytes parse fully (every AI's pattern, dates) and its SSCC,
+    GTIN and GLN check digits hold: a second look at a text read from a corrected symbol."""
+    try:
+        message = GS1Message.parse(raw.decode("latin-1").lstrip(_GS))
+    except (ParseError, ValueError):
+        return False
+    elements = message.element_strings
+    if not elements:
+        return False
+    return all(e.ai.ai not in _CHECKED or _check_digit_ok(e.value) for e in elements)

@@ -12,6 +12,7 @@ one into a clean symbol.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,10 @@ from drivers.camera.dotmatrix.ink import code_region, ink_image
 from drivers.camera.dotmatrix.patterns import DM_SIZES, QR_SIZES
 
 _FFT = 128
+_CROSS = numpy.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], numpy.float32)
+_SPILL = 0.5  # share of the neighbours' mean ink a module is thought to pick up from blur
+_GLARE_ROOM = 0.5  # headroom (path._headroom) under which a module counts as under glare
+_GLARE_FLOOR = 0.2  # the split under glare stays above this share of the global one
 
 
 @dataclass(frozen=True)
@@ -162,8 +167,14 @@ def _grid_from_model(
     terms: int,
     pitch: float,
     nodes: numpy.ndarray,
+    full: numpy.ndarray,
+    at: tuple[int, int],
+    reach: int = 1,
 ) -> Grid | None:
-    """Sample the ink at every lattice node in the box of ``nodes`` (strays removed)."""
+    """Sample the ink at every lattice node in the box of ``nodes`` (strays removed). The box
+    comes from ``ink``, a window at ``at`` of ``full``; the samples from ``full``, where the
+    print goes on beyond the window (a corner glare cut off), and the grid maps to ``full``.
+    Blobs of inked nodes up to 2 × ``reach`` empty modules apart are one code."""
     nodes = numpy.asarray(nodes, int)
     if len(nodes) < 20:
         return None
@@ -177,7 +188,7 @@ def _grid_from_model(
     kept = ((occupied > 0) & (company >= 2)).astype(numpy.uint8)  # strays (a satellite) dropped
     # The code is one blob of modules once one-module gaps close; specks and glare edges are
     # others. Keep the blob with the most inked nodes.
-    joined = cv2.dilate(kept, numpy.ones((3, 3), numpy.uint8))
+    joined = cv2.dilate(kept, numpy.ones((2 * reach + 1, 2 * reach + 1), numpy.uint8))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
     if count > 2:
         sizes = numpy.bincount(labels[kept > 0], minlength=count)
@@ -189,6 +200,22 @@ def _grid_from_model(
     i1, j1 = int(is_.max() + low[0] - 1), int(js.max() + low[1] - 1)
     if i1 - i0 > 60 or j1 - j0 > 60:
         return None
+    gx, gy = cx.copy(), cy.copy()
+    gx[0] += at[0]
+    gy[0] += at[1]
+    return _sample_box(full, gx, gy, pitch, (i0, j0, i1, j1))
+
+
+def _sample_box(
+    ink: numpy.ndarray,
+    cx: numpy.ndarray,
+    cy: numpy.ndarray,
+    pitch: float,
+    box: tuple[int, int, int, int],
+) -> Grid:
+    """The grid of lattice nodes i0..i1, j0..j1 (``box``) sampled from ``ink``."""
+    i0, j0, i1, j1 = box
+    terms = len(cx)
     # Nodes and the gaps between them (half-integer positions): round drops leave the diagonal
     # gaps light even where neighbouring drops merge, so a node darker than its lightest gap
     # corner is inked wherever glare or shading sits.
@@ -291,38 +318,39 @@ def refine(
     return cx, cy, terms
 
 
-def _shift(grid: Grid | None, dx: float, dy: float) -> Grid | None:
-    """The same grid with its pixel map moved by (dx, dy)."""
-    if grid is None:
-        return None
-    gx, gy = grid.coeff_x.copy(), grid.coeff_y.copy()
-    gx[0] += dx
-    gy[0] += dy
-    return Grid(grid.dark, grid.values, grid.contrast, grid.pitch, gx, gy, grid.origin)
-
-
 def _grids_for(
     full: numpy.ndarray, region: tuple[int, int, int, int], a1: numpy.ndarray, a2: numpy.ndarray
-) -> list[Grid]:
-    """Grids of lattice (a1, a2) in crop pixels: bent onto the drops (a domed cap), and
-    straight. (A map fitted to detected drop centres, and sampling a margin round the region
-    with the straight lattice, read nothing more on the tuning set and cost a third.)"""
+) -> Iterator[Grid]:
+    """Grids of lattice (a1, a2) in crop pixels, made as they are asked for: bent onto the
+    drops (a domed cap), then straight. (A map fitted to detected drop centres, and sampling a
+    margin round the region with the straight lattice, read nothing more on the tuning set and
+    cost a third.)"""
     rx, ry, rw, rh = region
     ink = full[ry : ry + rh, rx : rx + rw]
     pitch = math.sqrt(abs(a1[0] * a2[1] - a1[1] * a2[0]))
     if not 2.2 <= pitch <= 9.0:
-        return []
-    grids: list[Grid | None] = []
+        return
     origin = _phase_origin(ink, a1, a2)
     cx = numpy.array([origin[0], a1[0], a2[0]])
     cy = numpy.array([origin[1], a1[1], a2[1]])
     bx, by, terms = refine(ink, cx, cy, pitch)
     nodes = _dark_nodes(ink, bx, by, terms, pitch)
-    grids.append(_shift(_grid_from_model(ink, bx, by, terms, pitch, nodes), rx, ry))
-    nodes = _dark_nodes(ink, cx, cy, 3, pitch)
-    grids.append(_shift(_grid_from_model(ink, cx, cy, 3, pitch, nodes), rx, ry))
-    out = [g for g in grids if g is not None]
-    if not any(_near_valid(g.dark.shape) for g in out):
+    near = False
+    bent = _grid_from_model(ink, bx, by, terms, pitch, nodes, full, (rx, ry))
+    for grid in (
+        bent,
+        _grid_from_model(ink, cx, cy, 3, pitch, _dark_nodes(ink, cx, cy, 3, pitch), full, (rx, ry)),
+    ):
+        if grid is not None:
+            near = near or _near_valid(grid.dark.shape)
+            yield grid
+    if bent is not None and not _near_valid(bent.dark.shape):
+        # Glare ate a line of the code (a Data Matrix's inner finder): bridge wider gaps.
+        wider = _grid_from_model(ink, bx, by, terms, pitch, nodes, full, (rx, ry), reach=2)
+        if wider is not None and wider.dark.shape != bent.dark.shape:
+            near = near or _near_valid(wider.dark.shape)
+            yield wider
+    if not near:
         # Glare or a light region gap cut the code short: the straight lattice extends safely
         # over a margin round the region (and the largest blob keeps specks out).
         m = int(0.4 * max(rw, rh))
@@ -331,10 +359,9 @@ def _grids_for(
         cx[0] += rx - wx
         cy[0] += ry - wy
         nodes = _dark_nodes(wide, cx, cy, 3, pitch)
-        grid = _shift(_grid_from_model(wide, cx, cy, 3, pitch, nodes), wx, wy)
+        grid = _grid_from_model(wide, cx, cy, 3, pitch, nodes, full, (wx, wy))
         if grid is not None:
-            out.append(grid)
-    return out
+            yield grid
 
 
 def _near_valid(shape: tuple[int, int]) -> bool:
@@ -348,29 +375,47 @@ def sample_grids(
     crop: numpy.ndarray,
     full: numpy.ndarray | None = None,
     region: tuple[int, int, int, int] | None = None,
-) -> list[Grid]:
-    """Module grids of the dot code in ``crop`` (see _grids_for); empty when no lattice shows.
-    ``full`` and ``region``: the crop's ink_image and code_region when the caller has them."""
+) -> Iterator[Grid]:
+    """Module grids of the dot code in ``crop`` (see _grids_for), made as they are asked for
+    (the first one most often reads, and the others cost as much again); none when no lattice
+    shows. ``full`` and ``region``: the crop's ink_image and code_region when the caller has
+    them."""
     full = ink_image(crop) if full is None else full
     region = code_region(full) if region is None else region
     if region is None:
-        return []
+        return
     rx, ry, rw, rh = region
     ink = full[ry : ry + rh, rx : rx + rw]
-    grids: list[Grid] = []
     for a1, a2 in lattices(ink):
-        found = _grids_for(full, region, a1, a2)
-        if found and all(max(g.dark.shape) > 45 for g in found):
-            found = _grids_for(full, region, 2 * a1, 2 * a2)  # a harmonic: half the pitch
-        grids.extend(found)
-    return grids
+        held: list[Grid] = []  # grids too big for any symbol, until one fits
+        small = False
+        for grid in _grids_for(full, region, a1, a2):
+            if max(grid.dark.shape) > 45 and not small:
+                held.append(grid)
+                continue
+            small = True
+            yield from held
+            held = []
+            yield grid
+        if held:  # only grids too big for any symbol: a harmonic, half the real pitch
+            yield from _grids_for(full, region, 2 * a1, 2 * a2)
 
 
-def readings(grid: Grid) -> list[numpy.ndarray]:
+def readings(grid: Grid, room: numpy.ndarray | None = None) -> list[numpy.ndarray]:
     """Dark/light grids to try: the global split, splits against the local contrast (glare and
-    shading change it across the code), and the ink over the module's lightest gap corner."""
+    shading change it across the code), the ink over the module's lightest gap corner, and
+    (``room``: headroom below full scale per module) a split of its own under glare, where
+    clipping leaves the dots a fraction of their contrast."""
     values = grid.values.astype(numpy.float32)
     level = _split(values)
+    extra = []
+    if room is not None:
+        zone = room < _GLARE_ROOM
+        if int(zone.sum()) >= 8:
+            inside = values[zone]
+            cut = max(_split(inside), _GLARE_FLOOR * level)
+            if float(inside.max()) > cut:
+                extra.append(numpy.where(zone, values > cut, grid.dark))
     kernel = numpy.ones((5, 5), numpy.uint8)
     high, low = cv2.dilate(values, kernel), cv2.erode(values, kernel)
     middle = 0.5 * (high + low)
@@ -378,12 +423,30 @@ def readings(grid: Grid) -> list[numpy.ndarray]:
     local = numpy.where(weak, values > level, values > middle)  # flat: keep the global split
     scaled = values / numpy.maximum(high, 1e-6)
     contrast = grid.contrast
+    # Blur spills a drop's ink onto its neighbours: take a share of the four neighbours' ink
+    # off each module (a light module between dark ones reads darker than it is).
+    around = cv2.filter2D(values, -1, _CROSS, borderType=cv2.BORDER_CONSTANT)
+    sharp = values - _SPILL * around
     out = [grid.dark, local, scaled > _split(scaled), contrast > _split(contrast)]
+    out += [sharp > _split(sharp), *extra]
     unique: list[numpy.ndarray] = []
     for dark in out:
         if not any((dark == seen).all() for seen in unique):
             unique.append(dark)
     return unique
+
+
+def sureness(grid: Grid) -> numpy.ndarray:
+    """How sure each module's dark/light call is: its distance from the local mid-level over
+    the local contrast (5×5 modules; the global split where the neighbourhood is flat)."""
+    values = grid.values.astype(numpy.float32)
+    kernel = numpy.ones((5, 5), numpy.uint8)
+    high, low = cv2.dilate(values, kernel), cv2.erode(values, kernel)
+    span = float(values.max()) - float(values.min())
+    weak = (high - low) < 0.5 * span
+    middle = numpy.where(weak, _split(values), 0.5 * (high + low))
+    out: numpy.ndarray = numpy.abs(values - middle) / numpy.maximum(high - low, 0.5 * span + 1e-6)
+    return out
 
 
 def _split(values: numpy.ndarray) -> float:

@@ -7,8 +7,12 @@ erosion, the plain crop and the GlobalHistogram binarizer), stopping at the firs
 still unread is re-rendered: the module lattice is fitted to the drops (lattice.py), every module
 sampled, the grid snapped to a valid QR / Data Matrix size with its fixed patterns redrawn
 (patterns.py), and zxing-cpp decodes that clean image, so its error correction still guards
-against a wrong read. A content check (``accept``) is a second guard. Caps can run in a small
-process pool (DotReader ``workers``, off by default).
+against a wrong read. Each grid's best symbol is read as soon as the grid is made (most caps
+read there). When no clean image reads, the best few are corrected with each module's doubt
+known (soft.py: errors and erasures, where glare clipped the cap a light call is a coin toss),
+under an evidence budget, and their text must be plain (and GS1 sound). A content check
+(``accept``) is a further guard. Caps can run in a small process pool (DotReader ``workers``,
+off by default).
 """
 
 from __future__ import annotations
@@ -26,14 +30,20 @@ import zxingcpp
 
 from drivers.camera.dotmatrix.caps import Cap, cap_count, find_caps
 from drivers.camera.dotmatrix.ink import code_region, ink_image, quantile
-from drivers.camera.dotmatrix.lattice import Grid, readings, sample_grids
-from drivers.camera.dotmatrix.patterns import snap_scored
+from drivers.camera.dotmatrix.lattice import Grid, readings, sample_grids, sureness
+from drivers.camera.dotmatrix.patterns import Placement, placed, snap_scored
+from drivers.camera.dotmatrix.soft import correct
+from drivers.camera.gs1 import sound_gs1
 
 _D3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _MAX_CAPS = 48
 _CLEAN_MODULE_PX = 4
 _MAX_RENDERS = 16  # clean symbols decoded per cap at most
 _QUIET_PX = 8  # kept round the print for the cheap passes (code_region adds 6 already)
+_MAX_SOFT = 4  # best candidates corrected with the modules' doubt known (soft.py)
+_FULL_SCALE = 253  # a pixel this bright is glare: the ink under it is lost
+_HEADROOM = 15.0  # grey levels below full scale from which a light call is fully trusted
+_Candidate = tuple[float, int, Grid, numpy.ndarray, str, Placement]
 
 
 def _up(crop: numpy.ndarray) -> numpy.ndarray:
@@ -59,6 +69,39 @@ def cap_crop(gray: numpy.ndarray, cap: Cap) -> tuple[numpy.ndarray, tuple[int, i
     inside = crop[~off]
     crop[off] = int(quantile(inside[::3], 0.75)) if inside.size else 200
     return crop, (x, y)
+
+
+def _sound(barcode: zxingcpp.Barcode) -> bool:
+    """A second look at a text read from a corrected symbol: no control characters but GS
+    (zxing-cpp's text shows them as ``<NAK>`` and the like; a line's code has none), and GS1
+    content that parses with sound check digits."""
+    raw = bytes(barcode.bytes)
+    if not all((b >= 0x20 and b != 0x7F) or b == 0x1D for b in raw):
+        return False
+    return barcode.content_type != zxingcpp.ContentType.GS1 or sound_gs1(raw)
+
+
+def _kernel(pitch: float) -> int:
+    return max(5, int(pitch * 2.5) | 1)
+
+
+def _background(crop: numpy.ndarray, k: int) -> numpy.ndarray:
+    """The cap without its print: a closing wider than a drop (glare keeps its shape)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    return cv2.morphologyEx(crop, cv2.MORPH_CLOSE, kernel)
+
+
+def _headroom(background: numpy.ndarray, grid: Grid) -> numpy.ndarray:
+    """0..1 per module of ``grid``: how far its background stays below full scale (0: glare
+    clipped it, so a dot there may not show at all)."""
+    h, w = grid.dark.shape
+    rows, cols = numpy.mgrid[0:h, 0:w]
+    pts = grid.to_pixels(rows.ravel(), cols.ravel())
+    x = numpy.clip(pts[:, 0].round().astype(int), 0, background.shape[1] - 1)
+    y = numpy.clip(pts[:, 1].round().astype(int), 0, background.shape[0] - 1)
+    level = background[y, x].astype(numpy.float32).reshape(h, w)
+    out: numpy.ndarray = numpy.clip((_FULL_SCALE - level) / _HEADROOM, 0.0, 1.0)
+    return out
 
 
 def _render(clean: numpy.ndarray) -> numpy.ndarray:
@@ -187,31 +230,74 @@ class DotReader:
         if not self.rerender:
             return None
         # Every (grid, reading, symbol) candidate, tried best fixed-pattern fit first: the fit
-        # says which lattice and threshold got the modules right, so few reads are wasted.
-        candidates: list[tuple[float, int, Grid, numpy.ndarray]] = []
+        # says which lattice and threshold got the modules right, so few reads are wasted. Each
+        # grid's best is tried as soon as it is made: most codes read there, and the next grids
+        # cost as much again.
+        candidates: list[_Candidate] = []
+        tried: list[_Candidate] = []
+        backgrounds: dict[int, numpy.ndarray] = {}
+        rooms: dict[int, numpy.ndarray] = {}
         for grid in sample_grids(crop, ink, region):
-            first, *others = readings(grid)
+            k = _kernel(grid.pitch)
+            if k not in backgrounds:
+                backgrounds[k] = _background(crop, k)
+            room = rooms[id(grid)] = _headroom(backgrounds[k], grid)
+            first, *others = readings(grid, room)
+            made = len(candidates)
             for symbology in self.symbologies:
-                # Where the symbol sits (turn, size, offset) is found on the first reading;
-                # the other readings differ in threshold only and reuse those placements.
-                best = snap_scored(first, symbology)
+                # Where the symbol sits (turn, size, offset) is found on the first reading,
+                # whatever its fit; the other readings differ in threshold only and reuse those
+                # placements, one of which may fit where the first reading's did not.
+                best = snap_scored(first, symbology, least=0.0)
                 places = [place for _, _, place in best]
-                for score, clean, _ in best:
-                    candidates.append((score, len(candidates), grid, clean))
-                for dark in others if places else ():
-                    for score, clean, _ in snap_scored(dark, symbology, places):
-                        candidates.append((score, len(candidates), grid, clean))
+                for dark in [first, *others] if places else ():
+                    for score, clean, place in snap_scored(dark, symbology, places):
+                        candidates.append((score, len(candidates), grid, clean, symbology, place))
+            if len(candidates) > made:
+                top = max(candidates[made:], key=lambda c: (c[0], -c[1]))
+                hit = self._try(top, tried, offset)
+                if hit is not None:
+                    return hit
         candidates.sort(key=lambda c: (-c[0], c[1]))
-        tried: list[numpy.ndarray] = []
-        for _, _, grid, clean in candidates:
+        for candidate in candidates:
             if len(tried) >= _MAX_RENDERS:
                 break
-            if any(clean.shape == seen.shape and (clean == seen).all() for seen in tried):
-                continue
-            tried.append(clean)
-            for barcode in self._read(_render(clean), pure=True):
-                if self._ok(barcode):
-                    return _dot_read("rerender", barcode, self._corners(grid, offset))
+            hit = self._try(candidate, tried, offset)
+            if hit is not None:
+                return hit
+        return self._soft(offset, tried[:_MAX_SOFT], rooms)
+
+    def _try(
+        self, candidate: _Candidate, tried: list[_Candidate], offset: tuple[int, int]
+    ) -> DotRead | None:
+        """Read one candidate's clean render unless an equal symbol was tried already."""
+        clean, grid = candidate[3], candidate[2]
+        if any(clean.shape == seen[3].shape and (clean == seen[3]).all() for seen in tried):
+            return None
+        tried.append(candidate)
+        for barcode in self._read(_render(clean), pure=True):
+            if self._ok(barcode):
+                return _dot_read("rerender", barcode, self._corners(grid, offset))
+        return None
+
+    def _soft(
+        self,
+        offset: tuple[int, int],
+        candidates: list[_Candidate],
+        rooms: dict[int, numpy.ndarray],
+    ) -> DotRead | None:
+        """The best candidates corrected with their modules' doubt known (soft.py)."""
+        sure_of: dict[int, numpy.ndarray] = {}
+        for _, _, grid, clean, symbology, place in candidates:
+            if id(grid) not in sure_of:
+                sure_of[id(grid)] = sureness(grid)
+            sure, room = placed(sure_of[id(grid)], place), placed(rooms[id(grid)], place)
+            # A light call where glare left little headroom may be a dot the glare ate.
+            sure = numpy.where(clean, sure, sure * room)
+            for fixed in correct(clean, sure, symbology):
+                for barcode in self._read(_render(fixed), pure=True):
+                    if self._ok(barcode) and _sound(barcode):
+                        return _dot_read("soft", barcode, self._corners(grid, offset))
         return None
 
     def read(self, gray: numpy.ndarray, caps: list[Cap], want: int) -> list[DotRead]:

@@ -69,8 +69,8 @@ def qr_fixed(n: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     centres = _QR_ALIGN.get(version, [])
     for r in centres:
         for c in centres:
-            if mask[r, c]:
-                continue  # under a finder
+            if _under_finder(r, c, n):
+                continue
             mask[r - 2 : r + 3, c - 2 : c + 3] = True
             value[r - 2 : r + 3, c - 2 : c + 3] = True
             value[r - 1 : r + 2, c - 1 : c + 2] = False
@@ -78,6 +78,11 @@ def qr_fixed(n: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     mask[n - 8, 8] = value[n - 8, 8] = True  # the dark module
     value.flags.writeable = mask.flags.writeable = False  # cached: shared by every caller
     return value, mask
+
+
+def _under_finder(r: int, c: int, n: int) -> bool:
+    """Whether an alignment centre (r, c) falls on a finder (those patterns are left out)."""
+    return (r < 9 and c < 9) or (r < 9 and c > n - 9) or (r > n - 9 and c < 9)
 
 
 @lru_cache(maxsize=64)
@@ -108,10 +113,11 @@ def _fit(grid: numpy.ndarray, value: numpy.ndarray, mask: numpy.ndarray) -> floa
 
 def _offsets(have: int, want: int) -> tuple[int, ...]:
     """Where a valid size of ``want`` modules may start over ``have`` sampled ones: pad a light
-    line on either side, cut one from either side, or lay it exactly."""
+    line on either side, cut one or two (strays beside the code) from the sides, or lay it
+    exactly."""
     if want == have:
         return (0,)
-    return (-1, 0) if want == have + 1 else (0, 1)
+    return (-1, 0) if want == have + 1 else tuple(range(have - want + 1))
 
 
 def snap(grid: numpy.ndarray, symbology: str) -> list[numpy.ndarray]:
@@ -123,23 +129,28 @@ Placement = tuple[int, int, int, int, int]  # quarter turns, rows, cols, dy, dx
 
 
 def snap_scored(
-    grid: numpy.ndarray, symbology: str, placements: list[Placement] | None = None
+    grid: numpy.ndarray,
+    symbology: str,
+    placements: list[Placement] | None = None,
+    least: float = 0.8,
 ) -> list[tuple[float, numpy.ndarray, Placement]]:
     """(share of fixed modules the grid had right, clean symbol, placement), best two first.
 
     The grid is the bounding box of the dark modules; each candidate is a valid size within one
     module of it, turned to the canonical orientation, with its fixed patterns redrawn.
-    ``placements`` (from another reading of the same grid) limits the search to those.
+    ``placements`` (from another reading of the same grid) limits the search to those; a
+    candidate fitting less than ``least`` of the fixed modules is left out.
     """
     out: list[tuple[float, numpy.ndarray, Placement]] = []
+    turned = [grid, numpy.rot90(grid), numpy.rot90(grid, 2), numpy.rot90(grid, 3)]
     for place in placements if placements is not None else _placements(grid.shape, symbology):
         k, rows, cols, dy, dx = place
-        cand = _shifted(numpy.rot90(grid, k), rows, cols, dy, dx)
+        cand = _shifted(turned[k], rows, cols, dy, dx)
         if cand is None:
             continue
         value, mask = qr_fixed(rows) if symbology == "QRCode" else dm_fixed(rows, cols)
         score = _fit(cand, value, mask)
-        if score < 0.8:
+        if score < least:
             continue
         cand[mask] = value[mask]
         out.append((score, cand, place))
@@ -148,20 +159,28 @@ def snap_scored(
 
 
 def _placements(shape: tuple[int, int], symbology: str) -> list[Placement]:
-    """Every turn, valid size within one module and offset for a grid of ``shape``."""
+    """Every turn, valid size near the grid (_near) and offset for a grid of ``shape``."""
     out = []
     for k in range(4):
         h, w = shape if k % 2 == 0 else shape[::-1]
         if symbology == "QRCode":
-            sizes = [(n, n) for n in QR_SIZES if abs(n - h) <= 1 and abs(n - w) <= 1]
+            sizes = [(n, n) for n in QR_SIZES if _near(n, h) and _near(n, w)]
         else:
-            sizes = [s for s in DM_SIZES if abs(s[0] - h) <= 1 and abs(s[1] - w) <= 1]
+            sizes = [s for s in DM_SIZES if _near(s[0], h) and _near(s[1], w)]
         for rows, cols in sizes:
             # Place the valid size over the grid: pad with light modules or cut an edge.
             for dy in _offsets(h, rows):
                 for dx in _offsets(w, cols):
                     out.append((k, rows, cols, dy, dx))
     return out
+
+
+def _near(want: int, have: int) -> bool:
+    """A valid size of ``want`` modules may lie over ``have`` sampled ones (_offsets)."""
+    return have - _CUT <= want <= have + 1
+
+
+_CUT = 2
 
 
 def _shifted(g: numpy.ndarray, rows: int, cols: int, dy: int, dx: int) -> numpy.ndarray | None:
@@ -171,8 +190,17 @@ def _shifted(g: numpy.ndarray, rows: int, cols: int, dy: int, dx: int) -> numpy.
         return None
     if (dy > 0 and dy + rows > h + 1) or (dx > 0 and dx + cols > w + 1):
         return None
-    out = numpy.zeros((rows, cols), bool)
+    out = numpy.zeros((rows, cols), g.dtype)
     y0, x0 = max(0, dy), max(0, dx)
     y1, x1 = min(h, dy + rows), min(w, dx + cols)
     out[y0 - dy : y1 - dy, x0 - dx : x1 - dx] = g[y0:y1, x0:x1]
+    return out
+
+
+def placed(values: numpy.ndarray, place: Placement) -> numpy.ndarray:
+    """Per-module ``values`` of a sampled grid moved as ``place`` moved its modules (0 where
+    the symbol reaches past the grid)."""
+    k, rows, cols, dy, dx = place
+    out = _shifted(numpy.rot90(values, k), rows, cols, dy, dx)
+    assert out is not None  # the placement came from this grid's shape
     return out
