@@ -165,7 +165,9 @@ class LineRunner:
         """A frozen snapshot."""
         st = self.stats
         now = time.monotonic()
-        recent = [t for t in self._rate_window if now - t < 10]
+        # Screens and `station run` ask from other threads while the line appends: copy first
+        # (list() of a deque is one step under the GIL; iterating it raised "mutated").
+        recent = [t for t in list(self._rate_window) if now - t < 10]
         rate = len(recent) * 6.0 if recent else 0.0
         return LineStatus(
             state=self.state,

@@ -46,3 +46,36 @@ def test_a_warning_repeated_per_item_is_raised_once_and_kept_fresh() -> None:
         LineRunner._alarm(r, _late(seq))
     assert [a.args for a in raised] == [(("seq", "1"),)]
     assert r._alarms["late"].args == (("seq", "49"),)
+
+
+def test_status_from_another_thread_while_the_line_decides() -> None:
+    """`station run` and the screens ask for the status while the line thread appends decisions:
+    at 12,000 items/min iterating the live window raised "deque mutated during iteration"."""
+    import threading
+    from collections import Counter, deque
+
+    from station.events import RunState
+    from station.line.parts import RunStats
+
+    window: deque[float] = deque(maxlen=2000)
+    r = SimpleNamespace(
+        _rate_window=window, stats=RunStats(reasons=Counter()), state=RunState.RUNNING,
+        store=SimpleNamespace(batch_id="B"), planned=1, _alarms={},
+    )  # fmt: skip
+    stop = threading.Event()
+
+    def line() -> None:
+        import time
+
+        while not stop.is_set():
+            for _ in range(500):
+                window.append(time.monotonic())
+
+    t = threading.Thread(target=line)
+    t.start()
+    try:
+        for _ in range(3000):
+            assert LineRunner.status(r).rate_per_min >= 0
+    finally:
+        stop.set()
+        t.join()
