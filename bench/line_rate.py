@@ -257,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r] or (
-        [1200, 3000, 6000] if args.quick else [1200, 3000, 4800, 6000, 7200, 8400, 9600, 10800, 12000, 13200]
+        [1200, 3000, 6000]
+        if args.quick
+        else [1200, 3000, 4800, 6000, 7200, 8400, 9600, 10800, 12000, 13200]
     )
     rows: list[dict] = []
     with Hog(args.hog):

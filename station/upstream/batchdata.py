@@ -48,6 +48,12 @@ def batch_info(engine: Engine, settings: Settings, batch_id: str) -> BatchInfo:
             f"batch {batch_id} is {b.state}; only a closed batch is exported "
             f"(`station batch close {batch_id}`)"
         )
+    return info_of(b, settings, b.closed_at)
+
+
+def info_of(b, settings: Settings, closed_at) -> BatchInfo:
+    """The files' header of batch row `b` (closed at `closed_at`: a pallet's unit goes up before
+    its batch closes)."""
     return BatchInfo(
         batch_id=b.id,
         station_id=b.station_id,
@@ -58,7 +64,7 @@ def batch_info(engine: Engine, settings: Settings, batch_id: str) -> BatchInfo:
         lot=b.lot,
         produced=b.produced,
         expires=b.expires,
-        closed_at=b.closed_at,
+        closed_at=closed_at,
         code_prefix=code_prefix(settings),
     )
 

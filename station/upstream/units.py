@@ -30,11 +30,11 @@ from station.store import audit, batches
 from station.store.db import raw_sqlite, read_engine
 from station.store.models import AuditEntry, OutboxItem, UpstreamMark, UpstreamTold, UpstreamUnit
 from station.upstream import delta
-from station.upstream.batchdata import capacities, code_prefix
+from station.upstream.batchdata import capacities, info_of
 from station.upstream.fileset import ExportFailed, export_formats, outbox_dir
 from station.upstream.wake import wake_senders
 from sync.durable import fsync_dir
-from sync.model import BatchInfo, CodeRecord, ExportError, safe_name
+from sync.model import CodeRecord, ExportError, safe_name
 from sync.unitfiles import write_unit_files
 from sync.units import UnitData, UnitInfo
 
@@ -90,19 +90,7 @@ def has_unit(conn: Connection, batch_id: str, *kinds: str) -> bool:
 
 def _info(conn, settings: Settings, batch_id: str, kind: str, seq: int, prev, at, **kw) -> UnitInfo:
     b = batches.get(conn, batch_id)
-    info = BatchInfo(
-        batch_id=b.id,
-        station_id=b.station_id,
-        line=b.line,
-        product_gtin=b.product_gtin,
-        product_sku=b.product_sku,
-        product_name=b.product_name,
-        lot=b.lot,
-        produced=b.produced,
-        expires=b.expires,
-        closed_at=b.closed_at or at,
-        code_prefix=code_prefix(settings),
-    )
+    info = info_of(b, settings, b.closed_at or at)
     key = unit_key(batch_id, kind, kw.pop("n", 1))
     released = has_unit(conn, batch_id, "release")
     return UnitInfo(key, kind, seq, info, at, released, previous=prev, **kw)

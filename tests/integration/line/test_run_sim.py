@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from sim_world import run_against_world
 
 from station.build import on_free_ports
 from station.config import load_settings
@@ -51,29 +51,9 @@ def test_station_run_against_station_sim_for_a_whole_batch(station_dir: Path) ->
     caps = station_dir / "caps.txt"  # the cap maker's file: the same codes the station imported
     assert _station(cfg, "codes", "export", "--level", "inner", "--out", str(caps)).returncode == 0
     journal = station_dir / "world.jsonl"
-    sim_log = station_dir / "sim.log"  # a file, not a pipe nobody reads: the sim never blocks
-    log_fh = sim_log.open("w")
-    sim = subprocess.Popen(
-        [STATION, "--config", str(cfg), "sim", "--world", str(items), "--rate", "1200",
-         "--defects", "0.04", "--seed", "11", "--caps", str(caps), "--journal", str(journal),
-         "--seconds", "240"],
-        stdout=subprocess.PIPE, stderr=log_fh, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = sim.stdout.readline()
-            if "simulators up" in line or not line:
-                break
-        assert sim.poll() is None, sim_log.read_text(errors="replace")
-        run = _station(cfg, "run", "--headless", "--batch", batch, "--json", timeout=200)
-    finally:
-        sim.terminate()
-        sim.wait(timeout=30)
-        sim.stdout.close()
-        log_fh.close()
+    run, sim_rc, sim_log = run_against_world(cfg, batch, items, journal, "--caps", str(caps))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert sim.returncode == 0, sim_log.read_text(errors="replace")[-2000:]
+    assert sim_rc == 0, sim_log[-2000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["batch"] == batch and got["closed"] and got["finish"] == "completed"
     assert got["triggered"] == items

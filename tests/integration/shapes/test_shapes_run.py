@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from example_configs import use_example
+from sim_world import run_against_world
 
 from station.build import on_free_ports
 from station.config import load_settings
@@ -60,28 +60,9 @@ def test_each_shape_runs_against_station_sim(station_dir: Path, example, product
         )
         caps = ["--caps", str(capfile)]
     journal = station_dir / "world.jsonl"
-    sim_log = station_dir / "sim.log"
-    log_fh = sim_log.open("w")
-    sim = subprocess.Popen(
-        [STATION, "--config", str(cfg), "sim", "--world", str(items), "--rate", "1200",
-         "--defects", "0.04", "--seed", "11", *caps, "--journal", str(journal),
-         "--seconds", "240"],
-        stdout=subprocess.PIPE, stderr=log_fh, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = sim.stdout.readline()
-            if "simulators up" in line or not line:
-                break
-        assert sim.poll() is None, sim_log.read_text(errors="replace")
-        run = _station(cfg, "run", "--headless", "--batch", batch, "--json", timeout=200)
-    finally:
-        sim.terminate()
-        sim.wait(timeout=30)
-        sim.stdout.close()
-        log_fh.close()
+    run, sim_rc, sim_log = run_against_world(cfg, batch, items, journal, *caps)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert sim_rc == 0, sim_log[-2000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["closed"] and got["finish"] == "completed" and got["triggered"] == items
     s = summarize(make_engine(load_settings(cfg).database_url), batch, journal)
