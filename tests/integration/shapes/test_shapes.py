@@ -71,6 +71,22 @@ def test_preprinted_liquor_acceptance(cli, station_dir: Path) -> None:
     assert s["containers"]["box"]["normal"] >= 200
     chk = cli("check", "--json")
     assert chk.rc == 0 and chk.json["ok"], json.dumps(chk.json)[:2000]
+    # The box level travels: CSV relations and EPCIS AggregationEvents name boxes as parents
+    # of bottles and children of cases.
+    out = station_dir / "export"
+    for fmt in ("csv", "epcis-jsonld"):
+        assert cli("export", s["batch"], "--format", fmt, "--out", str(out / fmt)).rc == 0
+    import csv
+
+    rel = next((out / "csv").glob("*.relations.csv"))
+    with rel.open(encoding="utf-8") as fh:
+        pairs = {(r["parent_level"], r["child_level"]) for r in csv.DictReader(fh)}
+    assert pairs == {("box", "outer"), ("case", "box"), ("pallet", "case")}
+    doc = json.loads(next((out / "epcis-jsonld").glob("*.jsonld")).read_text(encoding="utf-8"))
+    aggs = [e for e in doc["epcisBody"]["eventList"] if e["type"] == "AggregationEvent"]
+    boxes = sum(s["containers"]["box"].values())
+    cases, pallets = s["containers"]["case"], s["containers"]["pallet"]
+    assert len(aggs) == boxes + sum(cases.values()) + sum(pallets.values())
 
 
 @pytest.mark.slow
