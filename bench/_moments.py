@@ -1,0 +1,106 @@
+"""Moments to kill in: what the line is doing, read from the world's journal and the store.
+
+The kill campaign (kills.py) names each kill by what was really going on at the instant of the
+SIGKILL, not by what the run last printed (it prints every 5 s): the world journals every
+physical event as it happens (flushed line by line), and the store says whether the batch was
+closed and where its outbox entry stood.
+
+- `items`: items on the conveyor, no case at the gate, no pallet about to close;
+- `case`: a case shown to the case camera, its verdict not given yet (inspection in progress);
+- `pallet`: the open pallet's last case on its way to the palletizer, or stacked and the pallet
+  not yet labelled (the pallet closing);
+- `batch close`: every item made, the gate empty: the station drains, closes the last pallet as
+  partial, closes the batch and seals its file set;
+- `outbox send`: `station sync push` with the batch's entry claimed or sending.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+ITEMS, CASE, PALLET, CLOSE, OUTBOX = "items", "case", "pallet", "batch close", "outbox send"
+
+
+class JournalTail:
+    """The world's journal read as it grows: the physical state of the line right now."""
+
+    def __init__(self, path: Path, pallet_cap: int, total: int) -> None:
+        self.path, self.pallet_cap, self.total = path, pallet_cap, total
+        self._at = 0
+        self._rest = b""
+        self.items = 0
+        self.gate: str | None = None  # the label of the case at the case camera
+        self.gate_since = 0.0
+        self.entry = 0  # cases closed, on their way to the palletizer
+        self.stacked = 0  # cases on the open pallet
+        self.pallets = 0
+        self.conveyor_on = True
+        self.events = 0
+
+    def read(self) -> JournalTail:
+        """Take in what the world wrote since the last read."""
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self._at)
+                data = fh.read()
+        except FileNotFoundError:
+            return self
+        self._at += len(data)
+        *lines, self._rest = (self._rest + data).split(b"\n")
+        for line in lines:
+            try:
+                self._take(json.loads(line))
+            except ValueError:
+                continue
+        return self
+
+    def _take(self, e: dict) -> None:
+        self.events += 1
+        t = e["t"]
+        if t == "item":
+            self.items += 1
+        elif t in ("case_formed", "case_reshown"):
+            self.gate = e["label"]
+            self.gate_since = time.monotonic()
+        elif t == "case_closed":
+            self.gate = None
+            self.entry += 1
+        elif t == "case_rejected":
+            self.gate = None
+        elif t == "palletized":
+            self.entry = max(0, self.entry - 1)
+            self.stacked += 1
+        elif t == "pallet_closed":
+            self.stacked = 0
+            self.pallets += 1
+        elif t == "conveyor":
+            self.conveyor_on = bool(e["on"])
+
+    def moment(self) -> str:
+        """What the line is doing now, by the journal."""
+        if self.items >= self.total and self.gate is None and not self.entry:
+            return CLOSE
+        last = self.stacked + self.entry >= self.pallet_cap
+        if self.stacked >= self.pallet_cap or (last and self.entry):
+            return PALLET
+        if self.gate is not None:
+            return CASE
+        return ITEMS
+
+    def ready(self, target: str) -> bool:
+        """True when the line is in the moment `target` (a kill now lands in it)."""
+        return self.moment() == target
+
+
+def store_state(db: Path, batch: str) -> tuple[str | None, str | None]:
+    """(batch state, outbox entry state) as the store has them now (read-only)."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            b = conn.execute("SELECT state FROM batches WHERE id = ?", (batch,)).fetchone()
+            o = conn.execute("SELECT state FROM outbox WHERE batch_id = ?", (batch,)).fetchone()
+        return (b[0] if b else None, o[0] if o else None)
+    except sqlite3.Error:
+        return None, None
