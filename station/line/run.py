@@ -8,124 +8,36 @@ placements go back through the PLC's case gate and cases-placed registers.
 The run ends when the batch's planned quantity has passed the photocell and the line has been
 quiet (no trigger, frame or case read) for `finish_idle_s`: in-flight items are decided, the open
 pallet is closed as partial and the batch is closed. What passed the photocell is the PLC's
-count (its trigger counter, noted in the store across restarts: see PlcCount), not the station's:
-items that went by while no station was alive are the batch's items too. A device fault stops
-the run with the alarm (exit 1); the batch stays running, and `station run` again resumes it.
-SIGTERM/SIGINT stop the run the same way.
+count (its trigger counter, noted in the store across restarts: runnotes.PlcCount), not the
+station's: items that went by while no station was alive are the batch's items too. A device
+fault stops the run with the alarm (exit 1); the batch stays running, and `station run` again
+resumes it. SIGTERM/SIGINT stop the run the same way. As it runs it notes its live figures in
+the store (runnotes.LiveFigures).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine
 
-from drivers.errors import DriverError
 from station.batch import closing
 from station.build import open_devices, open_frame_source
 from station.config import Settings
 from station.errors import ConfigError
 from station.events import FinishReason, LineSignals, said
 from station.line.runner import LineDevices, LineRunner
+from station.line.runnotes import RunNotes
 from station.line.store import LineStore
 from station.store import batches
 from station.store.batches import BatchState
 from station.store.db import store_failure
 from station.store.lifecycle import State
-from station.store.models import Meta
 
 log = logging.getLogger("station.line.run")
-_meta = Meta.__table__
-COUNT_KEY = "plc_items:"  # meta key prefix: a batch's PLC item count (PlcCount)
-U16 = 0x10000
-
-
-class PlcCount:
-    """The items of one batch that passed the photocell, by the PLC's trigger counter.
-
-    The station counts the triggers it polled; items that went by while it was dead (the conveyor
-    runs until the PLC's watchdog trips: the printer's queue marks them with codes the restart
-    voids, or nothing marks them) never reach its counts, and a run that waits for its own count
-    to reach the batch's quantity waits for ever. The PLC counted them all. The counter's value is
-    noted in the store with the batch's count at that value (at start, every `every_s` and at the
-    end), so a restarted run adds what the counter moved while no station watched. A counter that
-    went back (the PLC restarted) keeps what was noted and counts on from the PLC's new zero.
-    """
-
-    def __init__(self, engine: Engine, batch_id: str, plc, every_s: float = 1.0) -> None:
-        self.engine, self.plc, self.every_s = engine, plc, every_s
-        key = COUNT_KEY + batch_id
-        self.key = key if len(key) <= 64 else COUNT_KEY + hashlib.sha256(key.encode()).hexdigest()
-        self.base_total = plc.trigger_count  # the driver's unwrapped counter at connect
-        noted = self._read()
-        raw = self.base_total % U16
-        self.unseen = 0
-        if noted is None:
-            self.base_items = 0  # the batch's first run: nothing has passed for it yet
-        else:
-            moved = (raw - noted["counter"]) % U16
-            if moved >= U16 // 2:  # went back: the PLC restarted since the note
-                log.warning("PLC trigger counter went back (%d → %d): the PLC restarted; "
-                            "items between the last note and its restart are not counted",
-                            noted["counter"], raw)  # fmt: skip
-                moved = raw
-            self.base_items = noted["items"] + moved
-            self.unseen = moved
-            if moved:
-                log.info("%d item(s) passed the photocell while no station ran", moved)
-        self._noted_at = 0.0
-        self.note(strict=True)
-
-    @classmethod
-    def start(cls, engine: Engine, batch_id: str, plc) -> PlcCount | None:
-        """Connect the PLC and take its counter; None when it has none or does not answer (the
-        runner then reports the PLC's fault, and the end falls back to the station's counts)."""
-        if not hasattr(plc, "trigger_count"):
-            return None
-        try:
-            plc.connect()  # the runner's connect later keeps this baseline
-        except DriverError as exc:
-            log.warning("PLC item count not taken: %s", exc)
-            return None
-        return cls(engine, batch_id, plc)
-
-    def items(self) -> int:
-        """Items of the batch through the photocell so far, this run and every earlier one."""
-        return self.base_items + self.plc.trigger_count - self.base_total
-
-    def tick(self) -> None:
-        """Note the counter when the last note is `every_s` old (called by the run's loop)."""
-        if time.monotonic() - self._noted_at >= self.every_s:
-            self.note()
-
-    def note(self, strict: bool = False) -> None:
-        """Write the counter and the count at it to the store (one small transaction).
-
-        Strict (at start) a failure is raised; otherwise it is logged and tried again later: a
-        store that cannot be written stops the line through the runner, which says why."""
-        self._noted_at = time.monotonic()
-        total = self.plc.trigger_count
-        value = json.dumps({"counter": total % U16, "items": self.base_items + total
-                            - self.base_total})  # fmt: skip
-        try:
-            with self.engine.begin() as conn:
-                if not conn.execute(update(_meta).where(_meta.c.key == self.key)
-                                    .values(value=value)).rowcount:  # fmt: skip
-                    conn.execute(insert(_meta).values(key=self.key, value=value))
-        except Exception:
-            if strict:
-                raise
-            log.warning("PLC item count not noted in the store", exc_info=True)
-
-    def _read(self) -> dict | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(_meta.c.value).where(_meta.c.key == self.key)).scalar()
-        return json.loads(value) if value else None
 
 
 def pick_batch(engine: Engine, batch_id: str | None) -> str:
@@ -213,7 +125,8 @@ def _run(engine, settings, b, devs, cams, user, signals, on_progress, idle_s, st
         batches.set_state(conn, b.id, BatchState.RUNNING, user=user)
     decided, unsure = _decided(engine, b.id, settings.line.printed_level)
     todo = b.quantity - decided
-    count = PlcCount.start(engine, b.id, devs["plc"])
+    notes = RunNotes(engine, b.id, devs["plc"], devs.get("inkjet"))
+    count = notes.count
     t0 = time.monotonic()
     runner.start()
     if on_start is not None:
@@ -232,8 +145,8 @@ def _run(engine, settings, b, devs, cams, user, signals, on_progress, idle_s, st
                 break
             if stop.is_set():
                 break
+            notes.tick(runner)
             if count is not None:  # the PLC counted every item, seen by a station or not
-                count.tick()
                 done = count.items() >= b.quantity
             else:  # codes sent and never confirmed by an earlier run may each have been an item
                 done = st.triggered >= todo - unsure
@@ -245,8 +158,7 @@ def _run(engine, settings, b, devs, cams, user, signals, on_progress, idle_s, st
     finally:
         runner.stop()
         runner.wait(10)
-        if count is not None:
-            count.note()
+        notes.tick(runner, force=True)
     elapsed = time.monotonic() - t0
     if failed is None and runner.finish_reason == FinishReason.FAULTED:
         # The loop itself ended on a fault (the store could not be written, an internal error):

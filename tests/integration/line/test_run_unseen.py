@@ -29,6 +29,7 @@ def test_a_run_ends_by_the_plcs_count_when_items_passed_while_no_station_ran(
     devices_line, station_dir: Path
 ) -> None:
     from station.line.run import run_production
+    from station.line.runnotes import RUN_KEY, meta_key, read_note
     from station.store import batches
 
     cfg = station_dir / "config.toml"
@@ -68,6 +69,10 @@ def test_a_run_ends_by_the_plcs_count_when_items_passed_while_no_station_ran(
     assert second["closed"] and second["finish"] == "completed", second
     assert second["unseen_at_start"] == unseen, second
     assert second["plc_items"] == 150 == world.produced
+    # Its live figures, as dashboards and bench/soak.py read them, end with the run's own.
+    live = read_note(engine, meta_key(RUN_KEY, batch))
+    assert live["plc_items"] == 150 and live["verified"] == second["verified"], live
+    assert live["late"] == second["late"] and live["latency_ms"] == second["latency_ms"]
     got = line.summary()
     assert got["items"] == 150
     assert got["world_mismatches"] == 0, got["mismatch_examples"]
