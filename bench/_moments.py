@@ -5,6 +5,8 @@ SIGKILL, not by what the run last printed (it prints every 5 s): the world journ
 physical event as it happens (flushed line by line), and the store says whether the batch was
 closed and where its outbox entry stood.
 
+- `start`: the run starting (imports, voiding what the last one left, connecting), before its
+  first note says it runs the line (station/line/runnotes.py);
 - `items`: items on the conveyor, no case at the gate, no pallet about to close;
 - `case`: a case shown to the case camera, its verdict not given yet (inspection in progress);
 - `pallet`: the open pallet's last case on its way to the palletizer, or stacked and the pallet
@@ -20,8 +22,12 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import NamedTuple
+
+RUN_KEY = "run:"  # station/line/runnotes.py: a run's live note, by batch
 
 ITEMS, CASE, PALLET, CLOSE, OUTBOX = "items", "case", "pallet", "batch close", "outbox send"
+START = "start"
 
 
 class JournalTail:
@@ -95,12 +101,21 @@ class JournalTail:
         return self.moment() == target
 
 
-def store_state(db: Path, batch: str) -> tuple[str | None, str | None]:
-    """(batch state, outbox entry state) as the store has them now (read-only)."""
+class Stored(NamedTuple):
+    """What the store says now: the batch's state, its outbox entry's, the run's live note."""
+
+    batch: str | None
+    outbox: str | None
+    live: dict | None
+
+
+def store_state(db: Path, batch: str) -> Stored:
+    """The batch's state, its outbox entry's and the run's live note, read-only."""
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
             b = conn.execute("SELECT state FROM batches WHERE id = ?", (batch,)).fetchone()
             o = conn.execute("SELECT state FROM outbox WHERE batch_id = ?", (batch,)).fetchone()
-        return (b[0] if b else None, o[0] if o else None)
+            n = conn.execute("SELECT value FROM meta WHERE key = ?", (RUN_KEY + batch,)).fetchone()
+        return Stored(b[0] if b else None, o[0] if o else None, json.loads(n[0]) if n else None)
     except sqlite3.Error:
-        return None, None
+        return Stored(None, None, None)

@@ -27,70 +27,90 @@ from collections import Counter
 from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
-from _moments import CASE, CLOSE, ITEMS, OUTBOX, PALLET, JournalTail, store_state
+from _moments import CASE, CLOSE, ITEMS, OUTBOX, PALLET, START, JournalTail, store_state
 from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
 
 
-def _up(proc: subprocess.Popen, tail: JournalTail, since: float) -> float | None:
-    """Wait until the started run works the line (items flow, or every item is made and it had
-    time to connect); the moment it does, or None when it ended first."""
-    items0 = tail.read().items
-    while proc.poll() is None:
-        tail.read()
-        if tail.items > items0 and tail.conveyor_on:
-            return time.monotonic()
-        if tail.items >= tail.total and time.monotonic() - since > 4.0:
-            return time.monotonic()
-        time.sleep(0.005)
-    return None
+def _phase(db: Path, batch: str, pid: int) -> str:
+    """Where the run `pid` is by its own notes: `start` (not yet running the line: imports,
+    restore, connect), `running`, or `ended` (its loop finished: closing the batch)."""
+    live = store_state(db, batch).live
+    if not live or live.get("pid") != pid or live.get("state") == "starting":
+        return START
+    return "ended" if live.get("state") in ("idle", "stopping") else "running"
 
 
-def kill_at(proc: subprocess.Popen, tail: JournalTail, target: str, rng: random.Random,
-            db: Path, batch: str) -> str | None:  # fmt: skip
-    """SIGKILL the run in the moment `target` (or after 20 s of waiting for it, in whatever
-    moment it is); the moment it was really killed in, or None when it ended by itself first."""
-    up = _up(proc, tail, time.monotonic())
-    if up is None:
-        return None
-    dwell = {ITEMS: rng.uniform(0.2, 2.5), CASE: rng.uniform(0.0, 0.15),
-             PALLET: rng.uniform(0.0, 0.2), CLOSE: rng.uniform(0.0, 5.0)}[target]  # fmt: skip
-    seen_at = None
+def _moment(proc: subprocess.Popen, tail: JournalTail, db: Path, batch: str) -> str:
+    """The moment the run is in now: its own phase, then what the world is doing."""
+    phase = _phase(db, batch, proc.pid)
+    if phase == START:
+        return START
+    if phase == "ended":
+        return CLOSE
+    return tail.read().moment()
+
+
+def kill_at(proc: subprocess.Popen, tail: JournalTail, target: str, dwell: float, db: Path,
+            batch: str) -> str | None:  # fmt: skip
+    """SIGKILL the run `dwell` seconds into the moment `target` (or after 10 s of waiting for
+    it, in whatever moment it is then); the moment it was really killed in, or None when it
+    ended by itself first."""
+    t0 = time.monotonic()
+    seen_at = t0 if target == START else None
+    up = None
     while proc.poll() is None:
         now = time.monotonic()
-        tail.read()
-        if target == ITEMS or (tail.ready(target) and (target != CASE or tail.gate_since > up)):
-            seen_at = seen_at or now
-        if (seen_at is not None and now - seen_at >= dwell) or now - up > 20:
-            was = tail.read().moment()
+        if up is None and target != START and _phase(db, batch, proc.pid) != START:
+            up = now
+        if up is not None and seen_at is None:
+            tail.read()
+            if target == ITEMS or (tail.ready(target) and (target != CASE or tail.gate_since > up)):
+                seen_at = now
+        late = up is not None and now - up > 10
+        if (seen_at is not None and now - seen_at >= dwell) or late or now - t0 > 60:
+            was = _moment(proc, tail, db, batch)
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
             if was == CLOSE:
-                state, entry = store_state(db, batch)
-                was += " (closed)" if state == "completed" else ""
-                was += " (sealed)" if entry else ""
+                got = store_state(db, batch)
+                was += " (closed)" if got.batch == "completed" else ""
+                was += " (sealed)" if got.outbox else ""
             return was
-        time.sleep(0.002)
+        time.sleep(0.003)
     return None
+
+
+def _target(tail: JournalTail, last: bool, rng: random.Random) -> tuple[str, float]:
+    """The moment to kill in next and how far into it: the batch close once every item is made
+    (while the run drains, unless it is the batch's last kill: then while it closes); else items,
+    a case inspection, the run's start, or a pallet closing when the pallet is nearly full."""
+    tail.read()
+    if tail.items >= tail.total:
+        return CLOSE, rng.uniform(2.5, 5.0) if last else rng.uniform(0.0, 2.5)
+    kinds = [ITEMS, CASE, CASE, START]
+    if tail.stacked + tail.entry >= tail.pallet_cap - 2:
+        kinds += [PALLET, PALLET]
+    kind = rng.choice(kinds)
+    dwell = {ITEMS: rng.uniform(0.2, 2.5), CASE: rng.uniform(0.0, 0.15), START:
+             rng.uniform(0.2, 2.5), PALLET: rng.uniform(0.0, 0.2)}[kind]  # fmt: skip
+    return kind, dwell
 
 
 def run_batch(cfg: Path, batch: str, kills: int, rng: random.Random, tail: JournalTail,
               db: Path) -> dict:  # fmt: skip
     """Run one batch to its close, killing `station run` `kills` times, each in a moment drawn
-    from items / case inspection / pallet closing, and the batch close for the last one."""
+    by _target; a restart refused because the batch closed ends it too."""
     done, killed, moments = None, 0, []
     while True:
-        state, _ = store_state(db, batch)
-        if state == "completed":  # closed by a run killed after the close: nothing to resume
+        if store_state(db, batch).batch == "completed":  # closed by a run killed after that
             break
         proc = subprocess.Popen(
             [STATION, "--config", str(cfg), "run", "--headless", "--batch", batch, "--json"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         if killed < kills:
-            last = killed == kills - 1
-            target = CLOSE if last and rng.random() < 0.5 else rng.choice(
-                (ITEMS, CASE, CASE, PALLET))  # fmt: skip
-            was = kill_at(proc, tail, target, rng, db, batch)
+            target, dwell = _target(tail, killed == kills - 1, rng)
+            was = kill_at(proc, tail, target, dwell, db, batch)
             if was is not None:
                 killed += 1
                 moments.append(was)
@@ -100,8 +120,8 @@ def run_batch(cfg: Path, batch: str, kills: int, rng: random.Random, tail: Journ
         if proc.returncode != 0:
             raise RuntimeError(f"station run failed after {killed} kills: {out[-2000:]}")
         break
-    state, _ = store_state(db, batch)
-    return {"run": done or {}, "kills": killed, "moments": moments, "closed": state == "completed"}
+    closed = store_state(db, batch).batch == "completed"
+    return {"run": done or {}, "kills": killed, "moments": moments, "closed": closed}
 
 
 def push_killed(cfg: Path, db: Path, batch: str, rng: random.Random) -> str | None:
@@ -111,7 +131,7 @@ def push_killed(cfg: Path, db: Path, batch: str, rng: random.Random) -> str | No
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     give_up = time.monotonic() + rng.uniform(1.0, 4.0)
     while proc.poll() is None:
-        _, entry = store_state(db, batch)
+        entry = store_state(db, batch).outbox
         if entry == "sending" or time.monotonic() > give_up:
             proc.kill()
             proc.wait(30)
@@ -220,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
                        "duplicates": summary["duplicates"], "voids": by_level,
                        "void_bound": bound,
                        "voids_ok": all(n <= bound.get(lv, 0) for lv, n in by_level.items()),
-                       "rejected_by_reason": summary["rejected_by_reason"]}  # fmt: skip
+                       "rejected_by_reason": summary["rejected_by_reason"],
+                       "world": _world_counts(journal)}  # fmt: skip
                 chk = station(cfg, "check", "--batch", batch, "--json")
                 row["check_ok"] = chk.returncode == 0
                 results.append(row)
@@ -267,6 +288,25 @@ def main(argv: list[str] | None = None) -> int:
         "check_and_audit_pass": result["check_ok"] and result["audit_ok"],
     }
     return finish(result)
+
+
+def _world_counts(journal: Path) -> dict[str, int]:
+    """What physically happened: cases formed, closed, refused and shown again, pallets, items
+    that passed unprinted, conveyor stops."""
+    import json
+
+    n: Counter = Counter()
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        n[e["t"]] += 1
+        n["unprinted"] += e["t"] == "item" and not e.get("p")
+        n["conveyor_stops"] += e["t"] == "conveyor" and not e["on"]
+    keep = ("item", "unprinted", "conveyor_stops", "case_formed", "case_closed", "case_rejected",
+            "case_reshown", "pallet_closed")  # fmt: skip
+    return {k: n[k] for k in keep}
 
 
 def _acks(db: Path) -> dict[str, int]:

@@ -57,6 +57,21 @@ def _outbox_backlog(db: Path) -> int:
         return -1
 
 
+def _live(db: Path, batch: str) -> dict:
+    """The running batch's figures over its last 10 s window, as `station run` notes them each
+    second (station/line/runnotes.py): decisions, late, starved, trigger → decision p50/p99/max."""
+    from _moments import store_state
+
+    live = store_state(db, batch).live if batch else None
+    if not live:
+        return {}
+    w = live.get("window") or {}
+    return {"state": live.get("state"), "decided": w.get("decided"), "late": w.get("late"),
+            "starved": w.get("starved"), "latency_ms": w.get("latency_ms"),
+            "run_late": live.get("late"), "run_starved": live.get("starved"),
+            "plc_items": live.get("plc_items")}  # fmt: skip
+
+
 class Watch:
     """Samples the processes and the store every `interval` seconds in a thread."""
 
@@ -84,13 +99,17 @@ class Watch:
                "sim": _rss(self.sim_pid) if self.sim_pid else {},
                "store_mb": round(self.db.stat().st_size / 2**20, 2) if self.db.exists() else 0,
                "wal_mb": round(wal.stat().st_size / 2**20, 2) if wal.exists() else 0,
-               "outbox_backlog": _outbox_backlog(self.db), "load": load()}  # fmt: skip
+               "outbox_backlog": _outbox_backlog(self.db), "line": _live(self.db, self.batch),
+               "load": load()}  # fmt: skip
         if self.run_pid and row["station"]:
             self.life.setdefault(self.run_pid, []).append(row["station"]["rss_mb"])
         self.rows.append(row)
+        line = row["line"]
         say(f"t={row['t_s']:>5}s {self.batch} station {row['station']} sim {row['sim']} "
             f"store {row['store_mb']} MB wal {row['wal_mb']} MB "
-            f"backlog {row['outbox_backlog']}")  # fmt: skip
+            f"backlog {row['outbox_backlog']} last 10 s: {line.get('decided')} decided, "
+            f"late {line.get('late')}, starved {line.get('starved')}, "
+            f"ms {line.get('latency_ms')}")  # fmt: skip
         return row
 
     def stop(self) -> None:
