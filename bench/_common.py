@@ -66,11 +66,15 @@ def finish(result: dict) -> int:
 
 
 @contextmanager
-def temp_station(prefix: str = "ls-bench-") -> Iterator[Path]:
-    """A fresh station folder holding a copy of config.toml (its store lands in var/ there)."""
+def temp_station(prefix: str = "ls-bench-", keep: bool = False) -> Iterator[Path]:
+    """A fresh station folder holding a copy of config.toml (its store lands in var/ there);
+    removed afterwards unless `keep` (then its path is printed)."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         shutil.copy(ROOT / "config.toml", tmp / "config.toml")
         yield tmp
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if keep:
+            say(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)

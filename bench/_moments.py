@@ -96,6 +96,19 @@ class JournalTail:
             return CASE
         return ITEMS
 
+    def left(self) -> dict[str, int]:
+        """What is still on the line after the pack: a case at the gate, cases on their way to
+        the palletizer, cases on a pallet without its label."""
+        return {"gate": int(self.gate is not None), "entry": self.entry, "stacked": self.stacked}
+
+    def settle(self, timeout_s: float = 10.0) -> dict[str, int]:
+        """Wait (at most `timeout_s`) for the world to hear the last verdicts and the last
+        pallet's label after the run ended; what is left on the line then."""
+        deadline = time.monotonic() + timeout_s
+        while any(self.read().left().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.left()
+
     def ready(self, target: str) -> bool:
         """True when the line is in the moment `target` (a kill now lands in it)."""
         return self.moment() == target

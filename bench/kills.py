@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sim-kills", type=int, default=-1, help="simulator kills (default: batches//3)"
     )
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep", action="store_true", help="keep the station folder (store, logs)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     batches = args.batches or max(1, (args.kills + 9) // 10)
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.monotonic()
     results = []
-    with temp_station("ls-kills-") as tmp:
+    with temp_station("ls-kills-", keep=args.keep) as tmp:
         cfg = tmp / "config.toml"
         text = on_free_ports(cfg.read_text(encoding="utf-8"))
         # The PLC program's watchdog on the station's heartbeat (the simulated PLC trips after
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 push_kill = per_batch[b] >= 2 and b % 2 == 1
                 try:
                     got = run_batch(cfg, batch, per_batch[b] - push_kill, rng, tail, db)
+                    left = tail.settle()  # the world hears the last pallet's label
                 finally:
                     if sim_killed < sim_kills and b % 3 == 2:
                         sim.kill()  # a power cycle of the machines between two batches
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                        "void_bound": bound,
                        "voids_ok": all(n <= bound.get(lv, 0) for lv, n in by_level.items()),
                        "rejected_by_reason": summary["rejected_by_reason"],
-                       "world": _world_counts(journal)}  # fmt: skip
+                       "world": _world_counts(journal), "left_on_line": left}  # fmt: skip
                 chk = station(cfg, "check", "--batch", batch, "--json")
                 row["check_ok"] = chk.returncode == 0
                 results.append(row)

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
+from _moments import JournalTail
 from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
 
 
@@ -217,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                 qa = threading.Thread(target=_office, args=(cfg, run, interval), daemon=True)
                 qa.start()
                 out, _ = run.communicate(timeout=max(600, per / args.rate * 60 * 4))
+                left = JournalTail(journal, s.level("pallet").capacity, per).settle()
                 sim.stop()
                 got = last_json(out)
                 summary = summarize(make_engine(s.database_url), batch, journal)
@@ -226,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                        "starved": per - summary["printed"],
                        "world_mismatches": summary["world_mismatches"],
                        "duplicates": summary["duplicates"],
+                       "plc_items": got.get("plc_items"), "left_on_line": left,
                        "check_ok": chk.returncode == 0}  # fmt: skip
                 results.append(row)
                 say(f"batch {batch}: {row}")

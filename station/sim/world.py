@@ -36,11 +36,13 @@ from station.sim.journal import (  # noqa: F401  (re-exported: the world's names
 )
 from station.sim.packers import ContainerPacker
 
-GATE_RETRIGGER_S = 5.0
+GATE_RETRIGGER_S = 2.0
 """A case at the gate without a verdict this long (station alive) is shown to the camera again:
 its frame may have gone to a station that died (the camera stream hands a frame to whichever
-connection takes it). The station answers a case number it decided already with the same verdict
-and records nothing twice (station/line/cases.py)."""
+connection takes it, and a dead station's connection takes two before the stream notices).
+Shorter than `station run`'s finish_idle_s (3 s), or a run that restarted after the last item
+ended the batch while the last case waited at the gate. The station answers a case number it
+decided already with the same verdict and records nothing twice (station/line/cases.py)."""
 
 
 class FrameQueue:

@@ -1,10 +1,16 @@
-"""Items that pass while no station runs are the batch's items: the run ends by the PLC's count.
+"""A station that leaves mid-batch, a case at its gate: the next run ends by the PLC's count and
+packs that case first.
 
 When `station run` dies the conveyor runs on until the PLC's watchdog trips; the items that go
 by meanwhile carry the codes left in the printer's queue (voided by the restart) or nothing, and
 no station ever decides them. The restarted run must still end when the batch's quantity has
 passed the photocell (issue 20: after ten kills the world had made all 600 items, the store had
 decided 439, and the run waited for ever on its own count).
+
+The case frame sent to the station that left is lost, and so is the next one: the camera stream
+hands frames to the dead connection until a write fails. The PLC shows the case again while no
+verdict comes (world.GATE_RETRIGGER_S); at 5 s the restarted run, quiet for its finish_idle_s
+(3 s) after the last item, closed the batch with that case still at the gate.
 """
 
 from __future__ import annotations
@@ -13,6 +19,17 @@ import json
 import threading
 import time
 from pathlib import Path
+
+
+def _case_waiting(ev: list[dict]) -> str | None:
+    """The label of the case at the case camera, verdict not given yet."""
+    label = None
+    for e in ev:
+        if e["t"] == "case_formed":
+            label = e["label"]
+        elif e["t"] in ("case_closed", "case_rejected"):
+            label = None
+    return label
 
 
 def _events(journal: Path) -> list[dict]:
@@ -25,7 +42,7 @@ def _events(journal: Path) -> list[dict]:
     return out
 
 
-def test_a_run_ends_by_the_plcs_count_when_items_passed_while_no_station_ran(
+def test_a_run_after_a_station_left_ends_by_the_plcs_count_and_packs_the_waiting_case(
     devices_line, station_dir: Path
 ) -> None:
     from station.line.run import run_production
@@ -43,8 +60,10 @@ def test_a_run_ends_by_the_plcs_count_when_items_passed_while_no_station_ran(
 
     def walk_away(runner) -> None:
         def run() -> None:
-            while runner.status().triggered < 40 and not runner.wait(0.01):
-                pass
+            while not runner.wait(0.005):
+                if runner.status().triggered >= 40 and _case_waiting(_events(line.journal)):
+                    runner.stop()  # at once: before its verdict on the case at the gate
+                    break
             leave.set()
 
         threading.Thread(target=run, daemon=True).start()
@@ -58,6 +77,8 @@ def test_a_run_ends_by_the_plcs_count_when_items_passed_while_no_station_ran(
         time.sleep(0.05)
     unseen = world.produced - first["triggered"]
     assert unseen > 8, unseen  # more than the printer's queue: some went by unprinted
+    waiting = _case_waiting(_events(line.journal))
+    assert waiting, "the first run should have left with a case at the gate"
 
     guard = threading.Event()  # a run that waits for ever is stopped, and the test fails
     timer = threading.Timer(120, guard.set)
@@ -73,6 +94,13 @@ def test_a_run_ends_by_the_plcs_count_when_items_passed_while_no_station_ran(
     live = read_note(engine, meta_key(RUN_KEY, batch))
     assert live["plc_items"] == 150 and live["verified"] == second["verified"], live
     assert live["late"] == second["late"] and live["latency_ms"] == second["latency_ms"]
+    # The case that waited was decided by the second run, and every case the packer formed got
+    # its verdict before the batch closed: none was left at the gate.
+    ev = _events(line.journal)
+    assert any(e["t"] in ("case_closed", "case_rejected") and e["label"] == waiting for e in ev)
+    assert _case_waiting(ev) is None
+    formed = sum(e["t"] == "case_formed" for e in ev)
+    assert formed == sum(e["t"] in ("case_closed", "case_rejected") for e in ev)
     got = line.summary()
     assert got["items"] == 150
     assert got["world_mismatches"] == 0, got["mismatch_examples"]
