@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -132,3 +133,20 @@ def store_state(db: Path, batch: str) -> Stored:
         return Stored(b[0] if b else None, o[0] if o else None, json.loads(n[0]) if n else None)
     except sqlite3.Error:
         return Stored(None, None, None)
+
+
+def world_counts(journal: Path) -> dict[str, int]:
+    """What physically happened: cases formed, closed, refused and shown again, pallets, items
+    that passed unprinted, conveyor stops."""
+    n: Counter = Counter()
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        n[e["t"]] += 1
+        n["unprinted"] += e["t"] == "item" and not e.get("p")
+        n["conveyor_stops"] += e["t"] == "conveyor" and not e["on"]
+    keep = ("item", "unprinted", "conveyor_stops", "case_formed", "case_closed", "case_rejected",
+            "case_reshown", "pallet_closed")  # fmt: skip
+    return {k: n[k] for k in keep}

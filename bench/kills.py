@@ -27,7 +27,17 @@ from collections import Counter
 from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
-from _moments import CASE, CLOSE, ITEMS, OUTBOX, PALLET, START, JournalTail, store_state
+from _moments import (
+    CASE,
+    CLOSE,
+    ITEMS,
+    OUTBOX,
+    PALLET,
+    START,
+    JournalTail,
+    store_state,
+    world_counts,
+)
 from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
 
 
@@ -243,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                        "void_bound": bound,
                        "voids_ok": all(n <= bound.get(lv, 0) for lv, n in by_level.items()),
                        "rejected_by_reason": summary["rejected_by_reason"],
-                       "world": _world_counts(journal), "left_on_line": left}  # fmt: skip
+                       "world": world_counts(journal), "left_on_line": left}  # fmt: skip
                 chk = station(cfg, "check", "--batch", batch, "--json")
                 row["check_ok"] = chk.returncode == 0
                 results.append(row)
@@ -290,25 +300,6 @@ def main(argv: list[str] | None = None) -> int:
         "check_and_audit_pass": result["check_ok"] and result["audit_ok"],
     }
     return finish(result)
-
-
-def _world_counts(journal: Path) -> dict[str, int]:
-    """What physically happened: cases formed, closed, refused and shown again, pallets, items
-    that passed unprinted, conveyor stops."""
-    import json
-
-    n: Counter = Counter()
-    for line in journal.read_text(encoding="utf-8").splitlines():
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        n[e["t"]] += 1
-        n["unprinted"] += e["t"] == "item" and not e.get("p")
-        n["conveyor_stops"] += e["t"] == "conveyor" and not e["on"]
-    keep = ("item", "unprinted", "conveyor_stops", "case_formed", "case_closed", "case_rejected",
-            "case_reshown", "pallet_closed")  # fmt: skip
-    return {k: n[k] for k in keep}
 
 
 def _acks(db: Path) -> dict[str, int]:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
-from _moments import JournalTail
+from _moments import JournalTail, world_counts
 from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
 
 
@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         station(cfg, "codes", "export", "--level", "inner", "--out", str(caps), timeout=600)
         xvfb, display = _xvfb() if args.ui_batches else (None, None)
         watch = Watch(db, interval)
+        senders: list[subprocess.Popen] = []
         try:
             for b in range(batches):
                 r = station(cfg, "batch", "create", "--product", s.products[0].sku, "--lot",
@@ -209,15 +210,22 @@ def main(argv: list[str] | None = None) -> int:
                 env.pop("QT_QPA_PLATFORM", None)
                 if ui:
                     env["DISPLAY"] = display
-                cmd = [STATION, "--config", str(cfg), "run", "--batch", batch, "--json"]
-                cmd += [] if ui else ["--headless"]
+                cmd = [STATION, "--config", str(cfg), "run", "--headless", "--batch", batch,
+                       "--json"]  # fmt: skip
+                if ui:  # `station run` with the touchscreen, the batch started as Start does
+                    cmd = [sys.executable, str(Path(__file__).with_name("_ui_run.py")), str(cfg),
+                           batch]  # fmt: skip
                 run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                        text=True, env=env)  # fmt: skip
                 watch.batch, watch.run_pid, watch.sim_pid = batch, run.pid, sim.proc.pid
                 # QA and IT on a schedule while the line runs: a code looked up, a backup taken.
                 qa = threading.Thread(target=_office, args=(cfg, run, interval), daemon=True)
                 qa.start()
-                out, _ = run.communicate(timeout=max(600, per / args.rate * 60 * 4))
+                try:
+                    out, _ = run.communicate(timeout=max(600, per / args.rate * 60 * 4))
+                except subprocess.TimeoutExpired:  # recorded as not closed, the soak goes on
+                    run.kill()
+                    out, _ = run.communicate()
                 left = JournalTail(journal, s.level("pallet").capacity, per).settle()
                 sim.stop()
                 got = last_json(out)
@@ -225,17 +233,42 @@ def main(argv: list[str] | None = None) -> int:
                 chk = station(cfg, "check", "--batch", batch, "--json", timeout=600)
                 row = {"batch": batch, "ui": ui, "items": per, "closed": bool(got.get("closed")),
                        "latency_ms": got.get("latency_ms", {}), "late": got.get("late"),
-                       "starved": per - summary["printed"],
+                       "starved": world_counts(journal)["unprinted"],
                        "world_mismatches": summary["world_mismatches"],
                        "duplicates": summary["duplicates"],
                        "plc_items": got.get("plc_items"), "left_on_line": left,
                        "check_ok": chk.returncode == 0}  # fmt: skip
                 results.append(row)
                 say(f"batch {batch}: {row}")
+                # The outbox delivers while the next batch runs, as `station serve`'s sender does.
+                senders.append(
+                    subprocess.Popen(
+                        [
+                            STATION,
+                            "--config",
+                            str(cfg),
+                            "sync",
+                            "push",
+                            batch,
+                            "--wait",
+                            "--timeout",
+                            "600",
+                            "--json",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            for sender in senders:
+                sender.wait(900)
             push = station(cfg, "sync", "push", "--wait", "--timeout", "600", "--json",
                            timeout=900)  # fmt: skip
             watch.sample()
         finally:
+            for sender in senders:
+                if sender.poll() is None:
+                    sender.kill()
+                    sender.wait(30)
             watch.stop()
             receiver.terminate()
             receiver.wait(30)
