@@ -38,7 +38,7 @@ from _moments import (
     store_state,
     world_counts,
 )
-from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
+from _procs import STATION, Sim, caps_for, delivered_batches, free_port, last_json, station
 
 
 def _phase(db: Path, batch: str, pid: int) -> str:
@@ -63,8 +63,8 @@ def _moment(proc: subprocess.Popen, tail: JournalTail, db: Path, batch: str) -> 
 def kill_at(proc: subprocess.Popen, tail: JournalTail, target: str, dwell: float, db: Path,
             batch: str) -> str | None:  # fmt: skip
     """SIGKILL the run `dwell` seconds into the moment `target` (or after 10 s of waiting for
-    it, in whatever moment it is then); the moment it was really killed in, or None when it
-    ended by itself first."""
+    it, the batch close 3 min, in whatever moment it is then); the moment it was really killed
+    in, or None when it ended by itself first."""
     t0 = time.monotonic()
     seen_at = t0 if target == START else None
     up = None
@@ -76,8 +76,8 @@ def kill_at(proc: subprocess.Popen, tail: JournalTail, target: str, dwell: float
             tail.read()
             if target == ITEMS or (tail.ready(target) and (target != CASE or tail.gate_since > up)):
                 seen_at = now
-        late = up is not None and now - up > 10
-        if (seen_at is not None and now - seen_at >= dwell) or late or now - t0 > 60:
+        late = up is not None and now - up > (180 if target == CLOSE else 10)
+        if (seen_at is not None and now - seen_at >= dwell) or late or now - t0 > 240:
             was = _moment(proc, tail, db, batch)
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
@@ -91,12 +91,13 @@ def kill_at(proc: subprocess.Popen, tail: JournalTail, target: str, dwell: float
 
 
 def _target(tail: JournalTail, last: bool, rng: random.Random) -> tuple[str, float]:
-    """The moment to kill in next and how far into it: the batch close once every item is made
-    (while the run drains, unless it is the batch's last kill: then while it closes); else items,
-    a case inspection, the run's start, or a pallet closing when the pallet is nearly full."""
+    """The moment to kill in next and how far into it: the batch's last kill, and any once every
+    item is made, in the batch close (while the run drains; the last one while it closes the
+    batch, 3 s quiet after the last item); else items, a case inspection, the run's start, or a
+    pallet closing when the pallet is nearly full."""
     tail.read()
-    if tail.items >= tail.total:
-        return CLOSE, rng.uniform(2.5, 5.0) if last else rng.uniform(0.0, 2.5)
+    if last or tail.items >= tail.total:
+        return CLOSE, rng.uniform(2.6, 4.0) if last else rng.uniform(0.0, 2.5)
     kinds = [ITEMS, CASE, CASE, START]
     if tail.stacked + tail.entry >= tail.pallet_cap - 2:
         kinds += [PALLET, PALLET]
@@ -185,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         # run ends by its count), and the case station refuses them when they reach a case.
         text = text.replace("heartbeat_timeout_ms = 2000", "heartbeat_timeout_ms = 200")
         text = text.replace("depth = 8", "depth = 16")
+        # Pallets of 4 cases: several close in each batch, so a kill can land in one closing.
+        head, sep, rest = text.partition('label_en = "Pallet code"\ncapacity = 20')
+        text = head + (sep.replace("capacity = 20", "capacity = 4") + rest if sep else "")
         receiver_store = tmp / "received"
         port = free_port()
         text = text.split("[upstream]")[0] + (
@@ -202,9 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         db = Path(s.database_url.removeprefix("sqlite:///"))
         pallet_cap = s.level("pallet").capacity
         n = args.items * batches
-        for level, count, scheme in (("inner", n + 500, "random"), ("outer", n + 500, "random"),
+        for level, count, scheme in (("inner", n + 60 * batches, "random"),
+                                     ("outer", n + 500, "random"),
                                      ("case", n // 20 + 50, "random"),
-                                     ("pallet", n // 200 + 20, "sscc")):  # fmt: skip
+                                     ("pallet", n // 40 + 20, "sscc")):  # fmt: skip
             r = station(cfg, "codes", "generate", "--level", level, "--count", str(count),
                         "--scheme", scheme)  # fmt: skip
             if r.returncode:
@@ -218,7 +223,14 @@ def main(argv: list[str] | None = None) -> int:
                             f"K{b:03d}", "--quantity", str(args.items), "--json")  # fmt: skip
                 batch = last_json(r.stdout)["id"]
                 journal = tmp / f"world-{b}.jsonl"
-                sim = Sim(cfg, args.items, args.rate, caps, journal, seed=args.seed + b)
+                sim = Sim(
+                    cfg,
+                    args.items,
+                    args.rate,
+                    caps_for(caps, b, args.items),
+                    journal,
+                    seed=args.seed + b,
+                )
                 tail = JournalTail(journal, pallet_cap, args.items)
                 # Every other batch, one of its kills is `station sync push` mid-send.
                 push_kill = per_batch[b] >= 2 and b % 2 == 1

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
 from _moments import JournalTail, world_counts
-from _procs import STATION, Sim, delivered_batches, free_port, last_json, station
+from _procs import STATION, Sim, caps_for, delivered_batches, free_port, last_json, station
 
 
 def _rss(pid: int) -> dict:
@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=0, help="seconds between samples")
     ap.add_argument("--ui-batches", type=int, default=1, help="batches run with the touchscreen")
     ap.add_argument("--rss-bound-mb", type=float, default=16.0)
+    ap.add_argument("--keep", action="store_true", help="keep the station folder (store, logs)")
     args = ap.parse_args(argv)
     if args.quick:
         args.minutes = min(args.minutes, 3)
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[dict] = []
     t0 = time.monotonic()
-    with temp_station("ls-soak-") as tmp:
+    with temp_station("ls-soak-", keep=args.keep) as tmp:
         cfg = tmp / "config.toml"
         port = free_port()
         text = on_free_ports(cfg.read_text(encoding="utf-8")).split("[upstream]")[0]
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
              "--store", str(tmp / "received")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        for level, count, scheme in (("inner", total + 500, "random"),
+        for level, count, scheme in (("inner", total + 60 * batches, "random"),
                                      ("outer", total + 500, "random"),
                                      ("case", total // 20 + 100, "random"),
                                      ("pallet", total // 400 + 40, "sscc")):  # fmt: skip
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"S{b:03d}", "--quantity", str(per), "--json")  # fmt: skip
                 batch = last_json(r.stdout)["id"]
                 journal = tmp / f"world-{b}.jsonl"
-                sim = Sim(cfg, per, args.rate, caps, journal, seed=100 + b)
+                sim = Sim(cfg, per, args.rate, caps_for(caps, b, per), journal, seed=100 + b)
                 ui = display is not None and b >= batches - args.ui_batches
                 env = {**os.environ}
                 env.pop("QT_QPA_PLATFORM", None)
@@ -215,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
                 if ui:  # `station run` with the touchscreen, the batch started as Start does
                     cmd = [sys.executable, str(Path(__file__).with_name("_ui_run.py")), str(cfg),
                            batch]  # fmt: skip
-                run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                       text=True, env=env)  # fmt: skip
+                err = (tmp / f"run-{b}.err").open("w")
+                run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                                       env=env)  # fmt: skip
                 watch.batch, watch.run_pid, watch.sim_pid = batch, run.pid, sim.proc.pid
                 # QA and IT on a schedule while the line runs: a code looked up, a backup taken.
                 qa = threading.Thread(target=_office, args=(cfg, run, interval), daemon=True)
@@ -226,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:  # recorded as not closed, the soak goes on
                     run.kill()
                     out, _ = run.communicate()
+                err.close()
                 left = JournalTail(journal, s.level("pallet").capacity, per).settle()
                 sim.stop()
                 got = last_json(out)
@@ -237,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
                        "world_mismatches": summary["world_mismatches"],
                        "duplicates": summary["duplicates"],
                        "plc_items": got.get("plc_items"), "left_on_line": left,
+                       "exit": run.returncode,
                        "check_ok": chk.returncode == 0}  # fmt: skip
+                if not row["closed"]:  # what the run said on its way out
+                    row["stderr_tail"] = (tmp / f"run-{b}.err").read_text(errors="replace")[-1500:]
                 results.append(row)
                 say(f"batch {batch}: {row}")
                 # The outbox delivers while the next batch runs, as `station serve`'s sender does.
