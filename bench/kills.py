@@ -140,7 +140,7 @@ def push_killed(cfg: Path, db: Path, batch: str, rng: random.Random) -> str | No
     was quicker than the watch, at a random instant); the moment, or None if it ended first."""
     proc = subprocess.Popen([STATION, "--config", str(cfg), "sync", "push", batch, "--json"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    give_up = time.monotonic() + rng.uniform(1.0, 4.0)
+    give_up = time.monotonic() + rng.uniform(5.0, 15.0)
     while proc.poll() is None:
         entry = store_state(db, batch).outbox
         if entry == "sending" or time.monotonic() > give_up:

@@ -245,6 +245,11 @@ class World:
             why = "heartbeat"
         if why != self._halted_for:
             self.journal.write(t="conveyor", on=why is None, why=why, items=self.produced)
+            if why == "heartbeat":  # fail safe: the verdicts on the items in flight died with
+                # the station (or never came): the PLC kicks every item it tracks to the kicker
+                zone = [args[0] for _, _, fn, args in self._heap if fn == self._kicker]
+                self._kicked.update(zone)
+                self.journal.write(t="failsafe_kick", seqs=zone)
             self._halted_for = why
         for p in self.packers:
             if why is None and p.shot is not None and now - p.shot[2] > GATE_RETRIGGER_S:

@@ -79,6 +79,12 @@ def test_a_run_after_a_station_left_ends_by_the_plcs_count_and_packs_the_waiting
     assert unseen > 8, unseen  # more than the printer's queue: some went by unprinted
     waiting = _case_waiting(_events(line.journal))
     assert waiting, "the first run should have left with a case at the gate"
+    # The PLC's fail safe when the watchdog tripped: every item between photocell and kicker
+    # kicked (no verdict can come for them), so none of them reaches a case.
+    ev = _events(line.journal)
+    (zone,) = [e["seqs"] for e in ev if e["t"] == "failsafe_kick"]
+    assert zone, "items were in flight when the watchdog tripped"
+    kicked = {e["m"] for e in ev if e["t"] == "item" and e["s"] in set(zone) and e["m"]}
 
     guard = threading.Event()  # a run that waits for ever is stopped, and the test fails
     timer = threading.Timer(120, guard.set)
@@ -101,6 +107,8 @@ def test_a_run_after_a_station_left_ends_by_the_plcs_count_and_packs_the_waiting
     assert _case_waiting(ev) is None
     formed = sum(e["t"] == "case_formed" for e in ev)
     assert formed == sum(e["t"] in ("case_closed", "case_rejected") for e in ev)
+    packed = {m for e in ev if e["t"] in ("case_formed", "case_closed") for m in e["items"]}
+    assert not kicked & packed
     got = line.summary()
     assert got["items"] == 150
     assert got["world_mismatches"] == 0, got["mismatch_examples"]
