@@ -1,15 +1,20 @@
-"""A kill campaign on the production path: `station run` SIGKILLed at random moments, restarted.
+"""A kill campaign on the production path: `station run` SIGKILLed in real moments, restarted.
 
 Two processes as on a line: `station sim --world` (every simulator and the simulated world) and
-`station run --headless`. The run is killed N times at random moments (the moment it is killed
-in is noted: items in flight, a case at the case camera, a pallet or batch closing, an outbox
-send), and restarted each time; it must resume the batch where it stopped. Between batches the
-simulators' process is killed too now and then (`--sim-kills`) and started again, as a power
-cycle of the machines. A `station receiver` takes the closed batches.
+`station run --headless`. Each kill is aimed at a moment watched for in the world's journal and
+the store (`_moments.py`): the run starting, items on the conveyor, a case inspection in
+progress, a pallet closing, the batch close (the batch's last kill); every other batch one kill
+is `station sync push` while the batch's entry is sending. Each is named by what was really
+going on at the instant of the SIGKILL. The run is restarted each time and must resume the
+batch; the items that went by while it was dead are the PLC's count (station/line/runnotes.py),
+and those in flight when the PLC's watchdog tripped are kicked by its fail safe. Between batches
+the simulators' process is killed too now and then (`--sim-kills`), as a power cycle of the
+machines. A `station receiver` takes the closed batches.
 
 At the end, per batch: 0 duplicates, 0 links that differ from the world's journal, voids within
-the printer's queue depth per kill, the batch closed and delivered once; `station check` and
-`station audit verify` pass. Prints one JSON line with the figures.
+the printer's queue depth per kill (and the case labels printed ahead, and a pallet code), the
+batch closed and delivered once (one file set received, one acknowledgement recorded);
+`station check` and `station audit verify` pass. Prints one JSON line with the figures.
 
     python bench/kills.py --kills 20          # the acceptance run (a few minutes)
     python bench/kills.py --kills 100         # the campaign reported in the README

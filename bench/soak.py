@@ -1,17 +1,21 @@
 """A shift compressed: many batches back to back through the production path, watched for growth.
 
 `station run` against `station sim --world` (two processes, as on a line), batch after batch, the
-outbox delivering to a `station receiver`, QA looking codes up and the store backed up on a
-schedule, and the touchscreen open (under Xvfb, when it is installed) for some of the batches.
+outbox delivering to a `station receiver` while the next batch runs, QA looking codes up and the
+store backed up on a schedule, and the touchscreen open (under Xvfb, when it is installed: the
+last `--ui-batches` batches run through `_ui_run.py`) for some of the batches. A run that crashes
+is started again, as the service manager would, and the crash is counted with what it said.
 Every interval it records, for the station and the simulators' process: RSS, open files and
-threads; the store and WAL sizes; the outbox backlog; and each finished batch's trigger →
-decision p50/p99/max, late and starved counts. It ends with `station check`, the comparison of
+threads; the store and WAL sizes; the outbox backlog; and the line over the last 10 s as
+`station run` notes it (station/line/runnotes.py): decisions, late, starved, trigger → decision
+p50/p99/max. Each finished batch adds its own latency, late and starved (items that passed the
+printer unprinted, by the world's journal). It ends with `station check`, the comparison of
 every link with the world's journal, and a verdict:
 
 - memory flat: after warm-up (the first quarter of each station process's life) its RSS grows by
   no more than `--rss-bound-mb` (default 16 MB) plus 5 %;
 - latency flat: the last batches' p99 within twice the first ones' plus 20 ms;
-- 0 world mismatches, 0 duplicates, every batch closed and delivered once.
+- 0 world mismatches, 0 duplicates, 0 crashes, every batch closed and delivered once.
 
     python bench/soak.py --minutes 10            # the acceptance run
     python bench/soak.py --minutes 96 --rate 6000  # 576,000 items: 8 hours at 1,200/min
@@ -216,19 +220,28 @@ def main(argv: list[str] | None = None) -> int:
                 if ui:  # `station run` with the touchscreen, the batch started as Start does
                     cmd = [sys.executable, str(Path(__file__).with_name("_ui_run.py")), str(cfg),
                            batch]  # fmt: skip
-                err = (tmp / f"run-{b}.err").open("w")
-                run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
-                                       env=env)  # fmt: skip
-                watch.batch, watch.run_pid, watch.sim_pid = batch, run.pid, sim.proc.pid
+                busy = threading.Event()
+                busy.set()
                 # QA and IT on a schedule while the line runs: a code looked up, a backup taken.
-                qa = threading.Thread(target=_office, args=(cfg, run, interval), daemon=True)
+                qa = threading.Thread(target=_office, args=(cfg, busy, interval), daemon=True)
                 qa.start()
-                try:
-                    out, _ = run.communicate(timeout=max(600, per / args.rate * 60 * 4))
-                except subprocess.TimeoutExpired:  # recorded as not closed, the soak goes on
-                    run.kill()
-                    out, _ = run.communicate()
-                err.close()
+                out, crashes, exits = "", [], []
+                for attempt in range(6):  # a run that crashed is started again, as systemd would
+                    err_path = tmp / f"run-{b}-{attempt}.err"
+                    with err_path.open("w") as err:
+                        run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                                               env=env)  # fmt: skip
+                        watch.batch, watch.run_pid, watch.sim_pid = batch, run.pid, sim.proc.pid
+                        try:
+                            out, _ = run.communicate(timeout=max(600, per / args.rate * 60 * 4))
+                        except subprocess.TimeoutExpired:  # recorded as not closed
+                            run.kill()
+                            out, _ = run.communicate()
+                    exits.append(run.returncode)
+                    if last_json(out).get("closed") or run.returncode in (0, 1):
+                        break  # closed, or ended on a fault it reported (exit 1)
+                    crashes.append(_crash_said(err_path.read_text(errors="replace")))
+                busy.clear()
                 left = JournalTail(journal, s.level("pallet").capacity, per).settle()
                 sim.stop()
                 got = last_json(out)
@@ -240,10 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                        "world_mismatches": summary["world_mismatches"],
                        "duplicates": summary["duplicates"],
                        "plc_items": got.get("plc_items"), "left_on_line": left,
-                       "exit": run.returncode,
+                       "exits": exits, "crashes": crashes,
                        "check_ok": chk.returncode == 0}  # fmt: skip
-                if not row["closed"]:  # what the run said on its way out
-                    row["stderr_tail"] = (tmp / f"run-{b}.err").read_text(errors="replace")[-1500:]
                 results.append(row)
                 say(f"batch {batch}: {row}")
                 # The outbox delivers while the next batch runs, as `station serve`'s sender does.
@@ -297,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         "starved": sum(r["starved"] for r in results),
         "every_batch_delivered_once": once and push.returncode == 0,
         "check_ok": all(r["check_ok"] for r in results),
+        "crashes": sum(len(r["crashes"]) for r in results),
         "seconds": round(time.monotonic() - t0, 1),
     }  # fmt: skip
     result["targets"] = {
@@ -304,19 +316,26 @@ def main(argv: list[str] | None = None) -> int:
         "0_world_mismatches": result["world_mismatches"] == 0,
         "0_duplicates": result["duplicates"] == 0,
         "every_batch_closed_and_delivered_once": all(r["closed"] for r in results) and once,
-        "check_ok": result["check_ok"],
+        "check_ok": result["check_ok"], "0_crashes": result["crashes"] == 0,
     }  # fmt: skip
     return finish(result)
 
 
-def _office(cfg: Path, run: subprocess.Popen, interval: float) -> None:
+def _office(cfg: Path, busy: threading.Event, interval: float) -> None:
     """QA and IT while the line runs: look a code up, take a backup; every few intervals."""
-    while run.poll() is None:
+    while busy.is_set():
         time.sleep(interval * 3)
-        if run.poll() is not None:
+        if not busy.is_set():
             return
         station(cfg, "qa", "rejects", "--json", timeout=120)
         station(cfg, "backup", "--json", timeout=600)
+
+
+def _crash_said(stderr: str) -> str:
+    """The line a crashed run's stderr names its end by (a fatal error, the last exception)."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    said = [ln for ln in lines if ln.startswith("Fatal Python error") or "Error" in ln[:40]]
+    return (said or lines or ["(nothing on stderr)"])[0][:300]
 
 
 if __name__ == "__main__":
