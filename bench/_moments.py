@@ -69,12 +69,12 @@ class JournalTail:
         t = e["t"]
         if t == "item":
             self.items += 1
-        elif t in ("case_formed", "case_reshown"):
-            self.gate = e["label"]
+        elif t in ("case_formed", "case_reshown"):  # a container at its gate (`lv`: its level;
+            self.gate = e["label"]  # the case, the last before the pallet, by default)
             self.gate_since = time.monotonic()
         elif t == "case_closed":
             self.gate = None
-            self.entry += 1
+            self.entry += e.get("lv", "case") == "case"  # cases go on to the palletizer
         elif t == "case_rejected":
             self.gate = None
         elif t == "palletized":
