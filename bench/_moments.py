@@ -128,7 +128,11 @@ def store_state(db: Path, batch: str) -> Stored:
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
             b = conn.execute("SELECT state FROM batches WHERE id = ?", (batch,)).fetchone()
-            o = conn.execute("SELECT state FROM outbox WHERE batch_id = ?", (batch,)).fetchone()
+            # The batch's units (its pallets', its close): "sending" when one is, else the close's.
+            units = dict(conn.execute("SELECT batch_id, state FROM outbox WHERE batch_id = ? OR "
+                                      "chain = ?", (batch, batch)).fetchall())  # fmt: skip
+            o = ("sending",) if "sending" in units.values() else (units.get(batch),)
+            o = o if o[0] else None
             n = conn.execute("SELECT value FROM meta WHERE key = ?", (RUN_KEY + batch,)).fetchone()
         return Stored(b[0] if b else None, o[0] if o else None, json.loads(n[0]) if n else None)
     except sqlite3.Error:

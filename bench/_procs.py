@@ -95,3 +95,35 @@ def delivered_batches(store: Path) -> dict[str, int]:
             if p.is_dir() and not p.name.startswith("."):
                 counts[p.name] = counts.get(p.name, 0) + 1
     return counts
+
+
+def deliveries(db: Path, received: Path, batches: list[str]) -> dict[str, dict]:
+    """Per batch, what went upstream: its units (the pallets' and the close, each an outbox
+    entry), how many are acknowledged, the most acknowledgements the station recorded for one
+    unit (audit `sync.ack`), and the most copies the receiver committed of one unit; `once` when
+    every unit went exactly once."""
+    import sqlite3
+
+    got = delivered_batches(received)
+    out: dict[str, dict] = {}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        for b in batches:
+            units = dict(conn.execute(
+                "SELECT batch_id, state FROM outbox WHERE batch_id = ? OR chain = ?", (b, b)
+            ).fetchall())  # fmt: skip
+            acks = dict(conn.execute(
+                "SELECT subject, count(*) FROM audit WHERE action = 'sync.ack' AND batch_id = ? "
+                "GROUP BY subject", (b,)
+            ).fetchall())  # fmt: skip
+            row = {
+                "units": len(units),
+                "acknowledged": sum(s == "acknowledged" for s in units.values()),
+                "acks_per_unit_max": max(acks.values(), default=0),
+                "received_per_unit_max": max((got.get(u, 0) for u in units), default=0),
+            }
+            row["once"] = bool(units) and all(
+                s == "acknowledged" and acks.get(u) == 1 and got.get(u) == 1
+                for u, s in units.items()
+            )  # fmt: skip
+            out[b] = row
+    return out

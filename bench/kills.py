@@ -13,7 +13,8 @@ machines. A `station receiver` takes the closed batches.
 
 At the end, per batch: 0 duplicates, 0 links that differ from the world's journal, voids within
 the printer's queue depth per kill (and the case labels printed ahead, and a pallet code), the
-batch closed and delivered once (one file set received, one acknowledgement recorded);
+batch closed and delivered once (each unit, its pallets' and its close, received once and
+acknowledged once);
 `station check` and `station audit verify` pass. Prints one JSON line with the figures.
 
     python bench/kills.py --kills 20          # the acceptance run (a few minutes)
@@ -43,7 +44,7 @@ from _moments import (
     store_state,
     world_counts,
 )
-from _procs import STATION, Sim, caps_for, delivered_batches, free_port, last_json, station
+from _procs import STATION, Sim, caps_for, deliveries, free_port, last_json, station
 
 
 def _phase(db: Path, batch: str, pid: int) -> str:
@@ -279,16 +280,15 @@ def main(argv: list[str] | None = None) -> int:
                     f"{row['world_mismatches']}, duplicates {row['duplicates']}, voids "
                     f"{by_level} (bound {bound}), check {ok}")  # fmt: skip
             push = station(cfg, "sync", "push", "--wait", "--timeout", "300", "--json")
-            delivered = delivered_batches(receiver_store)
-            acks = _acks(db)
+            delivered = deliveries(db, receiver_store, [r["batch"] for r in results])
             audit = station(cfg, "audit", "verify", "--json",
                             env={**os.environ, "LINESTATION_USER": ""})  # fmt: skip
         finally:
             receiver.terminate()
             receiver.wait(30)
     ids = [r["batch"] for r in results]
-    # Once: one file set committed by the receiver, one acknowledgement recorded by the station.
-    once = all(delivered.get(i, 0) == 1 and acks.get(i, 0) == 1 for i in ids)
+    # Once: each unit (pallet, close) committed once by the receiver, acknowledged once here.
+    once = all(delivered[i]["once"] for i in ids)
     result = {
         "bench": "kills",
         "kills": sum(r["kills"] for r in results),
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "audit_ok": audit.returncode == 0,
         "push_rc": push.returncode,
         "moments": dict(Counter(m for r in results for m in r["moments"]).most_common()),
-        "acks": acks,
+        "delivered": delivered,
         "seconds": round(time.monotonic() - t0, 1),
         "load": load(),
         "per_batch": results,
@@ -317,17 +317,6 @@ def main(argv: list[str] | None = None) -> int:
         "check_and_audit_pass": result["check_ok"] and result["audit_ok"],
     }
     return finish(result)
-
-
-def _acks(db: Path) -> dict[str, int]:
-    """Batch id → acknowledgements the station recorded (audit `sync.ack`)."""
-    import sqlite3
-
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
-        rows = conn.execute(
-            "SELECT batch_id, count(*) FROM audit WHERE action = 'sync.ack' GROUP BY batch_id"
-        ).fetchall()
-    return dict(rows)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
 from _moments import JournalTail, world_counts
-from _procs import STATION, Sim, caps_for, delivered_batches, free_port, last_json, station
+from _procs import STATION, Sim, caps_for, deliveries, free_port, last_json, station
 
 
 def _rss(pid: int) -> dict:
@@ -291,12 +291,12 @@ def main(argv: list[str] | None = None) -> int:
             receiver.wait(30)
             if xvfb is not None:
                 xvfb.terminate()
-        delivered = delivered_batches(tmp / "received")
+        delivered = deliveries(db, tmp / "received", [r["batch"] for r in results])
     flat, per_process = memory_flat(watch.life, args.rss_bound_mb)
     p99 = [r["latency_ms"].get("p99") or 0 for r in results]
     head, tail = p99[: max(1, len(p99) // 3)], p99[-max(1, len(p99) // 3) :]
     latency_flat = max(tail) <= 2 * max(head) + 20
-    once = all(delivered.get(r["batch"], 0) == 1 for r in results)
+    once = all(delivered[r["batch"]]["once"] for r in results)
     result = {
         "bench": "soak", "minutes": args.minutes, "rate_per_min": args.rate,
         "items": per * len(results), "batches": len(results), "intervals": watch.rows,
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "duplicates": sum(r["duplicates"] for r in results),
         "late": sum(r["late"] or 0 for r in results),
         "starved": sum(r["starved"] for r in results),
-        "every_batch_delivered_once": once and push.returncode == 0,
+        "every_batch_delivered_once": once and push.returncode == 0, "delivered": delivered,
         "check_ok": all(r["check_ok"] for r in results),
         "crashes": sum(len(r["crashes"]) for r in results),
         "seconds": round(time.monotonic() - t0, 1),
