@@ -257,9 +257,14 @@ class World:
         return why is not None
 
     def _reshow_case(self, why: str) -> None:
-        """Fire the cameras again on the containers waiting at their gates (same numbers)."""
+        """Fire the cameras again on the containers waiting at their gates (same numbers); a
+        station back also gets the case waiting at the palletizer's reader read again: a read
+        while no station was connected went to no one, and the palletizer waited for ever."""
         for p in self.packers:
             p.reshow(why)
+        if why == "station back" and self._entry_busy is not None and self.sims.reader:
+            self.journal.write(t="case_reread", case=self._entry_busy)
+            self.sims.reader.read([self._entry_busy])
 
     def _hear_devices(self) -> None:
         """Remote: what the station said through the PLC and the pallet labeler."""

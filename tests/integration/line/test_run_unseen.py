@@ -114,3 +114,28 @@ def test_a_run_after_a_station_left_ends_by_the_plcs_count_and_packs_the_waiting
     assert got["world_mismatches"] == 0, got["mismatch_examples"]
     assert got["duplicates"] == 0
     assert batches.get(engine, batch).state == "completed"
+
+
+def test_a_case_read_at_the_palletizer_while_no_station_listened_is_read_again(
+    devices_line,
+) -> None:
+    """The palletizer's reader sends a case's read to whoever is connected: with the station
+    dead it went to no one, and the palletizer waited for it to be placed for ever (a kill
+    campaign's batch closed 18 cases and palletized none). A station back gets it again."""
+    import socket
+    from urllib.parse import urlsplit
+
+    line = devices_line(lot="GONE2", defects=0.0)
+    world, reader = line.world, line.sims.reader
+    world._entry.append("CASE-AT-THE-READER")  # a closed case reaches the palletizer
+    world._pallet_entry()  # read now: no station connected, the read goes to no one
+    url = urlsplit(reader.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as station:
+        assert reader.wait_for_client(5)
+        world._reshow_case("station back")  # what the PLC scan does on the first heartbeat
+        got = b""
+        while b"CASE-AT-THE-READER" not in got:
+            chunk = station.recv(1024)
+            assert chunk, f"the reader closed the connection; got {got!r}"
+            got += chunk
+    assert any(e["t"] == "case_reread" for e in _events(line.journal))
