@@ -238,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                             run.kill()
                             out, _ = run.communicate()
                     exits.append(run.returncode)
-                    if last_json(out).get("closed") or run.returncode in (0, 1):
-                        break  # closed, or ended on a fault it reported (exit 1)
+                    if last_json(out):
+                        break  # its summary: closed, or ended on a fault it reported (exit 1)
                     crashes.append(_crash_said(err_path.read_text(errors="replace")))
                 busy.clear()
                 left = JournalTail(journal, s.level("pallet").capacity, per).settle()
