@@ -30,7 +30,7 @@ from station.config import Settings
 from station.errors import ConfigError
 from station.events import FinishReason, LineSignals, said
 from station.line.runner import LineDevices, LineRunner
-from station.line.runnotes import RunNotes, line_status
+from station.line.runnotes import RunNotes
 from station.line.store import LineStore
 from station.store import batches
 from station.store.batches import BatchState
@@ -135,7 +135,7 @@ def _run(engine, settings, b, devs, cams, user, signals, on_progress, idle_s, st
     finished = False
     try:
         while not runner.wait(0.2):
-            st = line_status(runner)  # from this thread: see line_status
+            st = runner.status()
             if on_progress is not None:
                 on_progress({"state": st.state.value, "triggered": st.triggered,
                              "verified": st.verified, "rejected": st.rejected,

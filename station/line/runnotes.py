@@ -20,7 +20,6 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
 from drivers.errors import DriverError
-from station.events import LineStatus
 from station.line.parts import LatencyHistogram
 from station.store.models import Meta
 
@@ -29,27 +28,6 @@ _meta = Meta.__table__
 COUNT_KEY = "plc_items:"
 RUN_KEY = "run:"
 U16 = 0x10000
-
-
-def line_status(runner, tries: int = 5):
-    """`runner.status()` from another thread than the line's. LineRunner.status walks its rate
-    window (a deque the line thread appends to) in Python, and the two met in a 10-minute soak:
-    "RuntimeError: deque mutated during iteration" ended `station run`. Asked again a moment
-    later it answers; should it not, the snapshot is taken without the rate (what the run needs:
-    state, counts, alarms; each read in one step). The fix belongs in LineRunner.status: walk
-    `tuple(self._rate_window)`, copied in one step."""
-    for _ in range(tries):
-        try:
-            return runner.status()
-        except RuntimeError:
-            time.sleep(0.001)
-    st = runner.stats
-    return LineStatus(
-        state=runner.state, batch_id=runner.store.batch_id, planned=runner.planned,
-        triggered=st.triggered, printed=st.printed, verified=st.verified, rejected=st.rejected,
-        cases=st.cases, pallets=st.pallets, boxes=getattr(st, "boxes", 0),
-        rejects_by_reason=dict(st.reasons), alarms=tuple(runner._alarms.values()), late=st.late,
-    )  # fmt: skip
 
 
 def meta_key(prefix: str, batch_id: str) -> str:
@@ -182,7 +160,7 @@ class RunNotes:
         self._noted_at = now
         starved = getattr(self.inkjet, "missed_triggers", 0) if self.inkjet else 0
         items = self.count.items() if self.count is not None else None
-        live = self.live.value(line_status(runner), runner.snapshot_latencies(), starved, items)
+        live = self.live.value(runner.status(), runner.snapshot_latencies(), starved, items)
         try:
             with self.engine.begin() as conn:
                 if self.count is not None:

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
-import threading
-import time
-from collections import deque
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from station.events import LineStatus, RunState
-from station.line.parts import LatencyHistogram, RunStats
-from station.line.runner import LineRunner
+from station.line.parts import LatencyHistogram
 from station.line.runnotes import (
     COUNT_KEY,
     LiveFigures,
     PlcCount,
     _put,
-    line_status,
     meta_key,
     read_note,
 )
@@ -117,59 +110,3 @@ def test_live_figures_close_a_window_with_its_own_percentiles() -> None:
     assert w["latency_ms"] == {"p50": 10.0, "p99": 10.0, "max": 10.1}  # not the start's 300 ms
     assert got["latency_ms"]["max"] == 300.0 and got["plc_items"] == 104
     assert got["state"] == "running" and got["pid"] > 0
-
-
-def _racing_runner():
-    """LineRunner.status on the state it reads, a rate window full as on a running line."""
-    window = deque((time.monotonic() for _ in range(2000)), maxlen=2000)
-    return SimpleNamespace(
-        stats=RunStats(), _rate_window=window, state=RunState.RUNNING, _alarms={}, planned=10,
-        store=SimpleNamespace(batch_id="B1"),
-    )  # fmt: skip
-
-
-def _appending(window: deque, seconds: float) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
-
-    def line() -> None:  # the line thread: an item verified, again and again
-        while not stop.is_set():
-            window.append(time.monotonic())
-
-    t = threading.Thread(target=line)
-    t.start()
-    threading.Timer(seconds, stop.set).start()
-    return t, stop
-
-
-def test_the_runs_status_from_its_own_thread_survives_the_line_appending() -> None:
-    r = _racing_runner()
-    r.status = lambda: LineRunner.status(r)
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as a loaded machine does
-    t, stop = _appending(r._rate_window, 1.0)
-    try:
-        while not stop.is_set():
-            assert line_status(r).verified == 0
-    finally:
-        stop.set()
-        t.join()
-        sys.setswitchinterval(before)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="LineRunner.status walks its rate window in Python while "
-    "the line thread appends: walk tuple(self._rate_window) (runner.py, the lead's)",
-)
-def test_line_runner_status_is_safe_from_another_thread() -> None:
-    r = _racing_runner()
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    t, stop = _appending(r._rate_window, 1.0)
-    try:
-        while not stop.is_set():
-            LineRunner.status(r)
-    finally:
-        stop.set()
-        t.join()
-        sys.setswitchinterval(before)
