@@ -111,7 +111,14 @@ class LineStore:
         self.batch_id = batch_id
         self.product = product_sku
         self.user = user
-        self._moves: dict[tuple[str, str, str | None], list[tuple[int, str]]] = defaultdict(list)
+        # Queued moves grouped by (generation, old, new, reason): a code's second move in one
+        # window goes one generation later, so the flush writes each code's moves in the order
+        # they happened (grouped by key only, a late printer confirmation's RESERVED → PRINTED
+        # could be written after its PRINTED → VERIFIED: "changed state underneath us").
+        self._moves: dict[tuple[int, str, str, str | None], list[tuple[int, str]]] = defaultdict(
+            list
+        )
+        self._gen: dict[int, int] = {}
         self._extra: list[dict] = []
         self._rejects: list[dict] = []
         self._attach: list[tuple[int, str, int]] = []  # (code id, batch, seq) for codeless rejects
@@ -171,7 +178,9 @@ class LineStore:
     def move(self, row: CodeRow, new: State, reason: str | None = None) -> None:
         """Queue a state change of a code the runner holds (its state known)."""
         lifecycle.check(row.state, new, row.code)
-        self._moves[(row.state, new.value, reason)].append((row.id, row.code))
+        g = self._gen.get(row.id, 0)
+        self._gen[row.id] = g + 1
+        self._moves[(g, row.state, new.value, reason)].append((row.id, row.code))
         row.state = new.value
         self._touched[row.code] = row
         self.pending += 1
@@ -258,7 +267,7 @@ class LineStore:
         n = self.pending
         if not n:
             return 0
-        for (old, new, reason), items in self._moves.items():
+        for (_g, old, new, reason), items in sorted(self._moves.items(), key=lambda kv: kv[0][0]):
             lifecycle.move(
                 conn,
                 [i for i, _ in items],
@@ -310,6 +319,7 @@ class LineStore:
     def _written(self) -> None:
         """The queue's transaction committed: the store knows it all now (a rollback keeps it)."""
         self._moves.clear()
+        self._gen.clear()
         self._extra.clear()
         self._links.clear()
         self._rejects.clear()
