@@ -4,7 +4,9 @@
 outbox delivering to a `station receiver` while the next batch runs, QA looking codes up and the
 store backed up on a schedule, and the touchscreen open (under Xvfb, when it is installed: the
 last `--ui-batches` batches run through `_ui_run.py`) for some of the batches. A run that crashes
-is started again, as the service manager would, and the crash is counted with what it said.
+is started again, as the service manager would, and the crash is counted with what it said; one
+that stopped on a device fault (a trigger ring overrun on a loaded machine) is started again as
+an operator would once it is cleared, the fault counted.
 Every interval it records, for the station and the simulators' process: RSS, open files and
 threads; the store and WAL sizes; the outbox backlog; and the line over the last 10 s as
 `station run` notes it (station/line/runnotes.py): decisions, late, starved, trigger → decision
@@ -225,8 +227,10 @@ def main(argv: list[str] | None = None) -> int:
                 # QA and IT on a schedule while the line runs: a code looked up, a backup taken.
                 qa = threading.Thread(target=_office, args=(cfg, busy, interval), daemon=True)
                 qa.start()
-                out, crashes, exits = "", [], []
-                for attempt in range(6):  # a run that crashed is started again, as systemd would
+                out, crashes, faults, exits = "", [], [], []
+                # A run that crashed is started again, as systemd would; one that stopped on a
+                # fault too, as the operator (or `station serve`) would once it is cleared.
+                for attempt in range(10):
                     err_path = tmp / f"run-{b}-{attempt}.err"
                     with err_path.open("w") as err:
                         run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
@@ -238,8 +242,12 @@ def main(argv: list[str] | None = None) -> int:
                             run.kill()
                             out, _ = run.communicate()
                     exits.append(run.returncode)
-                    if last_json(out):
-                        break  # its summary: closed, or ended on a fault it reported (exit 1)
+                    said = last_json(out)
+                    if said.get("fault"):  # a device fault ended it (exit 1): said, resumable
+                        faults.append(str(said["fault"])[:300])
+                        continue
+                    if said:
+                        break  # its summary: closed, or stopped
                     crashes.append(_crash_said(err_path.read_text(errors="replace")))
                 busy.clear()
                 left = JournalTail(journal, s.level("pallet").capacity, per).settle()
@@ -253,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                        "world_mismatches": summary["world_mismatches"],
                        "duplicates": summary["duplicates"],
                        "plc_items": got.get("plc_items"), "left_on_line": left,
-                       "exits": exits, "crashes": crashes,
+                       "exits": exits, "crashes": crashes, "faults": faults,
                        "check_ok": chk.returncode == 0}  # fmt: skip
                 results.append(row)
                 say(f"batch {batch}: {row}")
@@ -309,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         "every_batch_delivered_once": once and push.returncode == 0, "delivered": delivered,
         "check_ok": all(r["check_ok"] for r in results),
         "crashes": sum(len(r["crashes"]) for r in results),
+        "faults": sum(len(r["faults"]) for r in results),
         "seconds": round(time.monotonic() - t0, 1),
     }  # fmt: skip
     result["targets"] = {
