@@ -25,6 +25,36 @@ def last_json(text: str) -> dict:
     return json.loads(lines[-1]) if lines else {}
 
 
+class SimStartFailed(RuntimeError):
+    """`station sim` ended before it said its simulators were up (what it said is the text)."""
+
+
+def start_sim(cfg: Path, items: int, rate: int, caps: Path, journal: Path, seed: int) -> Sim:
+    """A Sim; when another program took one of its ports meanwhile (the machine is shared),
+    the devices move to other free ports and it starts again (at most three times)."""
+    for attempt in range(3):
+        try:
+            return Sim(cfg, items, rate, caps, journal, seed)
+        except SimStartFailed as exc:
+            if "in use" not in str(exc) or attempt == 2:
+                raise
+            repick_ports(cfg)
+    raise AssertionError("unreachable")
+
+
+def repick_ports(cfg: Path) -> None:
+    """Every loopback port of the devices (above [upstream], whose receiver keeps running) moved
+    to a port free now."""
+    import re
+
+    text = cfg.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("[upstream]")
+    ports = sorted(set(re.findall(r"127\.0\.0\.1:(\d+)", head)))
+    new = {old: str(free_port()) for old in ports}
+    head = re.sub(r"127\.0\.0\.1:(\d+)", lambda m: "127.0.0.1:" + new[m.group(1)], head)
+    cfg.write_text(head + sep + tail, encoding="utf-8")
+
+
 class Sim:
     """`station sim --world` in its own process, logging to a file nobody has to read."""
 
@@ -37,12 +67,20 @@ class Sim:
             stdout=subprocess.PIPE, stderr=self.log, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60
+        up = False
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline() if self.proc.stdout else ""
-            if "simulators up" in line or not line:
+            up = "simulators up" in line
+            if up or not line:
                 break
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"station sim did not start: see {self.log.name}")
+        if not up:  # it ended (a port taken by another program), or never said it was up
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.close()
+            said = Path(self.log.name).read_text(errors="replace").strip().splitlines()
+            raise SimStartFailed(f"station sim did not start: {said[-1] if said else '?'}")
 
     def kill(self) -> None:
         """SIGKILL, as a power cut of the machines would."""

@@ -44,7 +44,7 @@ from _moments import (
     store_state,
     world_counts,
 )
-from _procs import STATION, Sim, caps_for, deliveries, free_port, last_json, station
+from _procs import STATION, caps_for, deliveries, free_port, last_json, start_sim, station
 
 
 def _phase(db: Path, batch: str, pid: int) -> str:
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"K{b:03d}", "--quantity", str(args.items), "--json")  # fmt: skip
                 batch = last_json(r.stdout)["id"]
                 journal = tmp / f"world-{b}.jsonl"
-                sim = Sim(
+                sim = start_sim(
                     cfg,
                     args.items,
                     args.rate,

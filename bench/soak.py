@@ -35,7 +35,7 @@ from pathlib import Path
 
 from _common import ROOT, finish, load, parser, say, temp_station
 from _moments import JournalTail, world_counts
-from _procs import STATION, Sim, caps_for, deliveries, free_port, last_json, station
+from _procs import STATION, caps_for, deliveries, free_port, last_json, start_sim, station
 
 
 def _rss(pid: int) -> dict:
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"S{b:03d}", "--quantity", str(per), "--json")  # fmt: skip
                 batch = last_json(r.stdout)["id"]
                 journal = tmp / f"world-{b}.jsonl"
-                sim = Sim(cfg, per, args.rate, caps_for(caps, b, per), journal, seed=100 + b)
+                sim = start_sim(cfg, per, args.rate, caps_for(caps, b, per), journal, seed=100 + b)
                 ui = display is not None and b >= batches - args.ui_batches
                 env = {**os.environ}
                 env.pop("QT_QPA_PLATFORM", None)
